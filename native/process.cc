@@ -1,7 +1,147 @@
+// Forked children. fork() from a multi-threaded Node process leaves the child with one
+// thread and possibly-held locks, so the child does only async-signal-safe work: read() a
+// command record from a pipe, syscall(), write() the answer, _exit(). That is enough to run
+// mm steps "inside" the child (the kernel treats a forked child's VMAs differently: their
+// anon_vma chains have the parent's anon_vma too); its memory is read and written from the
+// parent with process_vm_readv/writev (memory.cc). The child exits on EOF, so it never
+// outlives the tool, and the parent reaps it.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <map>
+
 #include "common.h"
 
 namespace mrl {
+namespace {
 
-void InitProcess(Napi::Env env, Napi::Object exports) {}
+struct Command {
+  int64_t op;  // 0 = exit, 1 = syscall
+  int64_t nr;
+  uint64_t args[6];
+};
+
+struct Answer {
+  int64_t ret;
+  int64_t err;
+};
+
+struct Child {
+  int cmd;  // parent writes commands here
+  int ans;  // parent reads answers here
+};
+
+std::map<pid_t, Child> children;
+
+bool ReadFull(int fd, void* p, size_t n) {
+  auto* c = static_cast<char*>(p);
+  while (n > 0) {
+    ssize_t r = read(fd, c, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    c += r;
+    n -= static_cast<size_t>(r);
+  }
+  return true;
+}
+
+bool WriteFull(int fd, const void* p, size_t n) {
+  auto* c = static_cast<const char*>(p);
+  while (n > 0) {
+    ssize_t r = write(fd, c, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    c += r;
+    n -= static_cast<size_t>(r);
+  }
+  return true;
+}
+
+[[noreturn]] void ChildLoop(int cmd, int ans) {
+  Command c;
+  while (ReadFull(cmd, &c, sizeof c) && c.op == 1) {
+    long r = syscall(c.nr, c.args[0], c.args[1], c.args[2], c.args[3], c.args[4], c.args[5]);
+    Answer a{r, r == -1 ? errno : 0};
+    if (!WriteFull(ans, &a, sizeof a)) break;
+  }
+  _exit(0);
+}
+
+Napi::Value ForkIdle(const Napi::CallbackInfo& info) {
+  int to_child[2], to_parent[2];
+  if (pipe2(to_child, O_CLOEXEC) == -1) return Errno(info.Env(), errno);
+  if (pipe2(to_parent, O_CLOEXEC) == -1) {
+    int e = errno;
+    close(to_child[0]);
+    close(to_child[1]);
+    return Errno(info.Env(), e);
+  }
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid == -1) {
+    int e = errno;
+    for (int fd : {to_child[0], to_child[1], to_parent[0], to_parent[1]}) close(fd);
+    return Errno(info.Env(), e);
+  }
+  if (pid == 0) {
+    // Die with the parent even if the pipe is somehow kept open elsewhere.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(0);
+    close(to_child[1]);
+    close(to_parent[0]);
+    ChildLoop(to_child[0], to_parent[1]);
+  }
+  close(to_child[0]);
+  close(to_parent[1]);
+  children[pid] = Child{to_child[1], to_parent[0]};
+  return OkNum(info.Env(), pid);
+}
+
+Napi::Value ChildSyscall(const Napi::CallbackInfo& info) {
+  pid_t pid = static_cast<pid_t>(I64(info, 0));
+  auto it = children.find(pid);
+  if (it == children.end()) return Errno(info.Env(), ESRCH);
+  Command c{1, I64(info, 1), {}};
+  for (size_t i = 0; i < 6; i++) c.args[i] = i + 2 < info.Length() ? U64(info, i + 2) : 0;
+  Answer a{};
+  if (!WriteFull(it->second.cmd, &c, sizeof c) || !ReadFull(it->second.ans, &a, sizeof a)) {
+    return Errno(info.Env(), ECHILD);
+  }
+  if (a.ret == -1) return Errno(info.Env(), static_cast<int>(a.err));
+  return OkBig(info.Env(), static_cast<uint64_t>(a.ret));
+}
+
+Napi::Value Reap(const Napi::CallbackInfo& info, bool kill_first) {
+  pid_t pid = static_cast<pid_t>(I64(info, 0));
+  auto it = children.find(pid);
+  if (it == children.end()) return Errno(info.Env(), ESRCH);
+  if (kill_first) kill(pid, SIGKILL);
+  close(it->second.cmd);  // EOF: the child's loop ends and it exits
+  close(it->second.ans);
+  children.erase(it);
+  int status = 0;
+  pid_t r;
+  do {
+    r = waitpid(pid, &status, 0);
+  } while (r == -1 && errno == EINTR);
+  if (r == -1) return Errno(info.Env(), errno);
+  return OkNum(info.Env(), WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+Napi::Value ReleaseChild(const Napi::CallbackInfo& info) { return Reap(info, false); }
+Napi::Value KillChild(const Napi::CallbackInfo& info) { return Reap(info, true); }
+
+}  // namespace
+
+void InitProcess(Napi::Env env, Napi::Object exports) {
+  exports.Set("forkIdle", Napi::Function::New(env, ForkIdle));
+  exports.Set("childSyscall", Napi::Function::New(env, ChildSyscall));
+  exports.Set("releaseChild", Napi::Function::New(env, ReleaseChild));
+  exports.Set("killChild", Napi::Function::New(env, KillChild));
+}
 
 }  // namespace mrl

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+/**
+ * The mremap-lab command line. Usage errors (unknown command or option, bad values) exit
+ * with 2 after the usage text; failures found by a command exit with 1.
+ */
+import { Command, CommanderError } from 'commander';
+import { registerProbe } from './probe.js';
+
+const USAGE_CODES = new Set([
+  'commander.unknownCommand',
+  'commander.unknownOption',
+  'commander.missingArgument',
+  'commander.optionMissingArgument',
+  'commander.missingMandatoryOptionValue',
+  'commander.invalidArgument',
+  'commander.excessArguments',
+  'commander.conflictingOption',
+]);
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('mremap-lab')
+    .description(
+      'Validate and benchmark Linux mremap() on the real kernel against a reference model.',
+    )
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  registerProbe(program);
+  return program;
+}
+
+function main(): void {
+  const program = buildProgram();
+  try {
+    program.parse(process.argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = USAGE_CODES.has(e.code) ? 2 : e.exitCode;
+      return;
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`mremap-lab: ${msg}\n`);
+    process.exitCode = 1;
+  }
+}
+
+main();

@@ -1,0 +1,50 @@
+/**
+ * Raw mm syscalls with symbolic errno names attached. No confinement here: this is the
+ * `unsafe` layer (exported as `unsafe` from the package) for experts who know what they map;
+ * everything else goes through Arena/KernelSpace, which check ranges first.
+ */
+import { native, type RawResult } from '../native.js';
+import { err, ok, type Result } from '../space/result.js';
+
+function wrap<T>(r: RawResult<T>): Result<T> {
+  return r.ok ? ok(r.value) : err(r.errno);
+}
+
+export const sys = {
+  mmap: (addr: bigint, len: bigint, prot: number, flags: number, fd = -1, off = 0n) =>
+    wrap(native.mmap(addr, len, prot, flags, fd, off)),
+  munmap: (addr: bigint, len: bigint) => wrap(native.munmap(addr, len)),
+  mremap: (addr: bigint, oldLen: bigint, newLen: bigint, flags: number | bigint, newAddr: bigint) =>
+    wrap(native.mremap(addr, oldLen, newLen, BigInt(flags), newAddr)),
+  mprotect: (addr: bigint, len: bigint, prot: number) => wrap(native.mprotect(addr, len, prot)),
+  madvise: (addr: bigint, len: bigint, advice: number) => wrap(native.madvise(addr, len, advice)),
+  mlock2: (addr: bigint, len: bigint, flags: number) => wrap(native.mlock2(addr, len, flags)),
+  munlock: (addr: bigint, len: bigint) => wrap(native.munlock(addr, len)),
+  mseal: (addr: bigint, len: bigint, flags = 0n) => wrap(native.mseal(addr, len, flags)),
+  memfdCreate: (name: string, flags = 0) => wrap(native.memfdCreate(name, flags)),
+  ftruncate: (fd: number, len: bigint) => wrap(native.ftruncate(fd, len)),
+  close: (fd: number) => wrap(native.close(fd)),
+  writeTag: (pid: number, addr: bigint, tag: bigint) => wrap(native.writeTag(pid, addr, tag)),
+  readTag: (pid: number, addr: bigint) => wrap(native.readTag(pid, addr)),
+  fillPattern: (pid: number, addr: bigint, len: bigint, seed: bigint) =>
+    wrap(native.fillPattern(pid, addr, len, seed)),
+  verifyPattern: (pid: number, addr: bigint, len: bigint, seed: bigint) =>
+    wrap(native.verifyPattern(pid, addr, len, seed)),
+  forkIdle: () => wrap(native.forkIdle()),
+  childSyscall: (pid: number, nr: number, ...args: bigint[]) =>
+    wrap(native.childSyscall(pid, nr, ...args)),
+  releaseChild: (pid: number) => wrap(native.releaseChild(pid)),
+  killChild: (pid: number) => wrap(native.killChild(pid)),
+};
+
+/** x86-64 syscall numbers for steps run inside a forked child (arch/x86/entry/syscalls). */
+export const NR = {
+  mmap: 9,
+  mprotect: 10,
+  munmap: 11,
+  mremap: 25,
+  madvise: 28,
+  munlock: 150,
+  mlock2: 325,
+  mseal: 462,
+} as const;
