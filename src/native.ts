@@ -68,6 +68,85 @@ export interface NativeBinding {
   killChild(pid: number): RawResult<number>;
 
   // ── procfs.cc (observation; see src/kernel/) ─────────────────────────────────
+  /** Columns of VMAs as returned by mapsRead/mapsParse/procmapQueryWindow (see kernel/maps.ts). */
+  mapsRead(pid: number): RawResult<NativeVmaColumns>;
+  /** The same parser over captured maps text; `badLine` is the first unparsable line (1-based) or 0. */
+  mapsParse(text: Uint8Array): NativeVmaColumns;
+  /** A whole procfs text file (smaps, smaps_rollup, status). */
+  readProcText(path: string): RawResult<string>;
+  /** open(/proc/<pid>/<file>, O_RDONLY); kpageflags/kpagecount ignore pid. */
+  procOpen(
+    pid: number,
+    file: 'maps' | 'pagemap' | 'mem' | 'kpageflags' | 'kpagecount',
+  ): RawResult<number>;
+  procClose(fd: number): RawResult<number>;
+  /** One PROCMAP_QUERY ioctl on a /proc/<pid>/maps fd. */
+  procmapQuery(fd: number, addr: bigint, flags: bigint): RawResult<NativeProcmapEntry>;
+  /** All VMAs intersecting [start, end) via PROCMAP_QUERY COVERING_OR_NEXT, in one call. */
+  procmapQueryWindow(
+    fd: number,
+    start: bigint,
+    end: bigint,
+    wantNames: boolean,
+  ): RawResult<NativeVmaColumns>;
+  /** Raw pagemap entries of `count` pages from addr into `out` (one pread). Value: entries read. */
+  pagemapRead(fd: number, addr: bigint, count: number, out: BigUint64Array): RawResult<number>;
+  /** One pread, decoded in C++: `state` bits (kernel/pagemap.ts PG), `pfn` (-1 if none/hidden). */
+  pagemapDecode(
+    fd: number,
+    addr: bigint,
+    count: number,
+    state: Uint8Array,
+    pfn: Float64Array,
+  ): RawResult<number>;
+  /** One PAGEMAP_SCAN ioctl; `out` holds (start, end, categories) triples. */
+  pagemapScan(
+    fd: number,
+    start: bigint,
+    end: bigint,
+    flags: bigint,
+    inverted: bigint,
+    mask: bigint,
+    anyof: bigint,
+    returnMask: bigint,
+    maxPages: bigint,
+    out: BigUint64Array,
+  ): RawResult<{ count: number; walkEnd: bigint }>;
+  /** One u64 per PFN from a /proc/kpageflags or /proc/kpagecount fd. */
+  kpageRead(fd: number, pfns: Float64Array, out: BigUint64Array): RawResult<number>;
+  /** 8 bytes at each address through a /proc/<pid>/mem fd (no faults for present pages). */
+  readTagsAt(fd: number, addrs: BigUint64Array, out: BigUint64Array, ok: Uint8Array): number;
+}
+
+/** procfs.cc: VMAs as columns (no per-VMA object crosses from C++). perms: r=1 w=2 x=4 s=8. */
+export interface NativeVmaColumns {
+  count: number;
+  start: BigUint64Array;
+  end: BigUint64Array;
+  offset: BigUint64Array;
+  inode: BigUint64Array;
+  devMajor: Uint32Array;
+  devMinor: Uint32Array;
+  perms: Uint8Array;
+  /** Index into `names`; 0 is the empty name. */
+  nameIdx: Uint32Array;
+  names: string[];
+  badLine: number;
+  /** PROCMAP_QUERY only: vma_kernel_pagesize. */
+  pageSize?: BigUint64Array;
+}
+
+/** procfs.cc: one PROCMAP_QUERY answer. */
+export interface NativeProcmapEntry {
+  start: bigint;
+  end: bigint;
+  flags: number;
+  pageSize: bigint;
+  offset: bigint;
+  inode: bigint;
+  devMajor: number;
+  devMinor: number;
+  name: string;
 }
 
 function load(): NativeBinding {

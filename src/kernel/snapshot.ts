@@ -1,0 +1,251 @@
+/**
+ * What the kernel's address space looks like in [start, end): the shared `Snapshot` that the
+ * differ compares with the model's.
+ *
+ * Cheap path (always): PROCMAP_QUERY over the window (one native call; the maps text where
+ * the ioctl is missing) + one pagemap pread decoded in C++ + 8-byte tag reads of present
+ * pages only through /proc/PID/mem (so observing never faults memory in) + kpageflags of the
+ * present frames (root). Rich path (opts.vmFlags): /proc/PID/smaps, which walks every VMA of
+ * the process.
+ *
+ * thp and zero, in order of preference:
+ *   1. PFNs visible (CAP_SYS_ADMIN): kpageflags THP (any large anon folio, PMD- or
+ *      PTE-mapped) and ZERO_PAGE (the base zero page; the huge zero page is THP|ZERO_PAGE).
+ *   2. PFNs hidden: PAGEMAP_SCAN (6.7+) HUGE (PMD-mapped only) and PFNZERO.
+ *   3. Neither: thp from smaps AnonHugePages covering the whole VMA, zero = present, not
+ *      exclusive, not file, in a private anonymous VMA (a read-faulted page; CoW-shared
+ *      pages after fork would look the same, which is why 1 and 2 come first).
+ */
+import { native } from '../native.js';
+import type { PageView, Snapshot, SnapshotOptions, VmaView } from '../space/address-space.js';
+import { ok, type Result } from '../space/result.js';
+import { mappingKind, permString, PERM, type VmaTable } from './maps.js';
+import { PAGE, PG, readPagemapFd, withPagemapFd, type PagemapRange } from './pagemap.js';
+import { PAGE_IS, scanFd, categoriesPerPage } from './pagemap-scan.js';
+import { queryWindow } from './procmap-query.js';
+import { readKpageflags, KPF } from './kpageflags.js';
+import { readSmaps, type SmapsEntry } from './smaps.js';
+
+export interface KernelSnapshotOptions extends SnapshotOptions {
+  /** Read the 8-byte tag of present pages. Default true (when pages are read). */
+  tags?: boolean;
+}
+
+/** How thp/zero were determined for the last snapshot (for reports and tests). */
+export type PageInfoSource = 'kpageflags' | 'pagemap_scan' | 'heuristic' | 'none';
+
+export interface KernelSnapshot extends Snapshot {
+  /** Where the VMA list came from. */
+  vmaSource: VmaTable['source'];
+  pageInfo: PageInfoSource;
+  /** False when pagemap hid PFNs (no CAP_SYS_ADMIN): frames are then null. True if unknown. */
+  framesVisible: boolean;
+}
+
+function vmaViews(t: VmaTable, flags: Map<bigint, SmapsEntry> | null): VmaView[] {
+  const out: VmaView[] = [];
+  const c = t.cols;
+  for (let i = 0; i < t.count; i++) {
+    const perms = c.perms[i]!;
+    const shared = (perms & PERM.MAYSHARE) !== 0;
+    const view: VmaView = {
+      start: c.start[i]!,
+      end: c.end[i]!,
+      prot: permString(perms).slice(0, 3),
+      shared,
+      kind: mappingKind({
+        shared,
+        devMajor: c.devMajor[i]!,
+        devMinor: c.devMinor[i]!,
+        inode: c.inode[i]!,
+        name: t.name(i),
+      }),
+      offset: c.offset[i]!,
+    };
+    if (flags) {
+      const s = flags.get(view.start);
+      view.vmFlags = s ? s.vmFlags.codes : [];
+    }
+    out.push(view);
+  }
+  return out;
+}
+
+function readTags(pid: number, pm: PagemapRange, present: number[]): (bigint | null)[] {
+  const tags: (bigint | null)[] = new Array<bigint | null>(pm.count).fill(null);
+  if (present.length === 0) return tags;
+  const fd = native.procOpen(pid, 'mem');
+  if (!fd.ok) return tags;
+  try {
+    const addrs = new BigUint64Array(present.length);
+    for (let k = 0; k < present.length; k++) addrs[k] = pm.addr + BigInt(present[k]!) * PAGE;
+    const out = new BigUint64Array(present.length);
+    const good = new Uint8Array(present.length);
+    native.readTagsAt(fd.value, addrs, out, good);
+    for (let k = 0; k < present.length; k++) if (good[k]) tags[present[k]!] = out[k]!;
+  } finally {
+    native.procClose(fd.value);
+  }
+  return tags;
+}
+
+const THP_BIT = 1n << BigInt(KPF.THP);
+const ZERO_BIT = 1n << BigInt(KPF.ZERO_PAGE);
+
+/**
+ * trySnapshot(pid, start, end, opts): VMAs intersecting [start, end) with full extents, and
+ * (opts.pages, default true) one PageView per page. start/end must be page aligned.
+ * Errors (ENOENT: no such pid, EACCES/EPERM: not allowed) come back as results.
+ */
+export function trySnapshot(
+  pid: number,
+  start: bigint,
+  end: bigint,
+  opts: KernelSnapshotOptions = {},
+): Result<KernelSnapshot> {
+  if (start % PAGE !== 0n || end % PAGE !== 0n || end < start) {
+    throw new RangeError(`snapshot window must be page aligned and ordered: ${start}-${end}`);
+  }
+  const w = queryWindow(pid, start, end, { names: false });
+  if (!w.ok) return w;
+  let smaps: Map<bigint, SmapsEntry> | null = null;
+  let smapsList: SmapsEntry[] | null = null;
+  if (opts.vmFlags) {
+    const s = readSmaps(pid);
+    if (!s.ok) return s;
+    smapsList = s.value;
+    smaps = new Map(s.value.map((e) => [e.start, e]));
+  }
+  const vmas = vmaViews(w.value, smaps);
+  const base: KernelSnapshot = {
+    start,
+    end,
+    vmas,
+    pages: [],
+    vmaSource: w.value.source,
+    pageInfo: 'none',
+    framesVisible: true,
+  };
+  if (opts.pages === false) return ok(base);
+
+  return withPagemapFd<KernelSnapshot>(pid, (fd) => {
+    const r = readPagemapFd(fd, start, end);
+    if (!r.ok) return r;
+    const pm = r.value;
+    const present: number[] = [];
+    let hidden = false;
+    for (let i = 0; i < pm.count; i++) {
+      const s = pm.state[i]!;
+      if (s & PG.PRESENT) {
+        present.push(i);
+        if (s & PG.PFN_HIDDEN) hidden = true;
+      }
+    }
+    const tags = opts.tags === false ? null : readTags(pid, pm, present);
+    const thp = new Uint8Array(pm.count);
+    const zero = new Uint8Array(pm.count);
+    let pageInfo: PageInfoSource = 'none';
+    if (present.length > 0 && !hidden) {
+      const pfns = Float64Array.from(present, (i) => pm.pfn[i]!);
+      const kf = readKpageflags(pfns);
+      if (kf.ok) {
+        pageInfo = 'kpageflags';
+        present.forEach((i, k) => {
+          const f = kf.value[k]!;
+          if (f & THP_BIT) thp[i] = 1;
+          if (f & ZERO_BIT) zero[i] = 1;
+        });
+      }
+    }
+    if (present.length > 0 && pageInfo === 'none') {
+      const sc = scanFd(fd, start, end, {
+        anyof: PAGE_IS.HUGE | PAGE_IS.PFNZERO,
+        returnMask: PAGE_IS.HUGE | PAGE_IS.PFNZERO,
+      });
+      if (sc.ok) {
+        pageInfo = 'pagemap_scan';
+        const cats = categoriesPerPage(sc.value, start, end);
+        for (const i of present) {
+          if (cats[i]! & PAGE_IS.HUGE) thp[i] = 1;
+          if (cats[i]! & PAGE_IS.PFNZERO) zero[i] = 1;
+        }
+      } else {
+        pageInfo = 'heuristic';
+        heuristicPageInfo(pid, pm, present, vmas, smapsList, thp, zero);
+      }
+    }
+    const pages: PageView[] = new Array<PageView>(pm.count);
+    for (let i = 0; i < pm.count; i++) {
+      const s = pm.state[i]!;
+      const isPresent = (s & PG.PRESENT) !== 0;
+      const f = pm.pfn[i]!;
+      pages[i] = {
+        addr: start + BigInt(i) * PAGE,
+        present: isPresent,
+        frame: isPresent && f >= 0 ? BigInt(f) : null,
+        tag: tags ? tags[i]! : null,
+        thp: thp[i] === 1,
+        zero: zero[i] === 1,
+      };
+    }
+    const snap: KernelSnapshot = { ...base, pages, pageInfo, framesVisible: !hidden };
+    return ok(snap);
+  });
+}
+
+function heuristicPageInfo(
+  pid: number,
+  pm: PagemapRange,
+  present: number[],
+  vmas: VmaView[],
+  smapsList: SmapsEntry[] | null,
+  thp: Uint8Array,
+  zero: Uint8Array,
+): void {
+  let list = smapsList;
+  if (!list) {
+    const s = readSmaps(pid);
+    list = s.ok ? s.value : [];
+  }
+  const byStart = new Map(list.map((e) => [e.start, e]));
+  let v = 0;
+  for (const i of present) {
+    const addr = pm.addr + BigInt(i) * PAGE;
+    while (v < vmas.length && vmas[v]!.end <= addr) v++;
+    const vma = vmas[v];
+    if (!vma || vma.start > addr) continue;
+    const s = pm.state[i]!;
+    if (vma.kind === 'anon' && !vma.shared && !(s & PG.EXCLUSIVE) && !(s & PG.FILE)) {
+      zero[i] = 1;
+    }
+    const e = byStart.get(vma.start);
+    if (e && e.sizes.anonHugePages > 0n && e.sizes.anonHugePages >= e.sizes.rss) thp[i] = 1;
+  }
+}
+
+/**
+ * snapshot(pid, start, end, opts) → the shared Snapshot type (a KernelSnapshot). For the
+ * validator a process that cannot be observed is a broken environment, so this throws
+ * SnapshotError; use trySnapshot() to get the errno as a result instead.
+ */
+export function snapshot(
+  pid: number,
+  start: bigint,
+  end: bigint,
+  opts?: KernelSnapshotOptions,
+): KernelSnapshot {
+  const r = trySnapshot(pid, start, end, opts);
+  if (!r.ok) throw new SnapshotError(pid, r.code, r.errno);
+  return r.value;
+}
+
+export class SnapshotError extends Error {
+  constructor(
+    readonly pid: number,
+    readonly code: string,
+    readonly errno: number,
+  ) {
+    super(`cannot observe pid ${pid}: ${code}`);
+    this.name = 'SnapshotError';
+  }
+}
