@@ -1,11 +1,17 @@
-// Safe memory access. Every read and write goes through process_vm_readv/writev, which walk
-// the target's page tables with GUP: a hole or a protection violation comes back as EFAULT
-// (a file hole past EOF likewise) instead of a SIGSEGV/SIGBUS that would kill Node. GUP also
-// takes real faults, so a write here is a write fault for the kernel (it prepares the
-// anon_vma, breaks CoW) and a read of a fresh page maps the zero page, exactly like a CPU
-// access. The same calls work on a forked child's memory (pid != 0), which is how steps run
-// "inside" the child without the child touching memory itself.
+// Safe memory access: a hole or a protection violation comes back as EFAULT (a file hole past
+// EOF likewise) instead of a SIGSEGV/SIGBUS that would kill Node. The same calls work on a
+// forked child's memory (pid != 0), which is how steps run "inside" the child.
+//  * Writes use process_vm_writev: GUP with FOLL_WRITE takes a real write fault (prepares
+//    the anon_vma, breaks CoW) and honours PROT_WRITE, exactly like a CPU store.
+//  * Reads use /proc/<pid>/mem, never process_vm_readv: the latter pins pages (FOLL_PIN),
+//    and a read-only pin of a CoW-shared anonymous page unshares it (mm/internal.h
+//    gup_must_unshare(), 5.19+), so reading would change the frames we observe. mem's
+//    FOLL_GET reads do not. A CPU-like read *fault* is MADV_POPULATE_READ, issued by the
+//    caller in the target process before peeking.
+#include <fcntl.h>
 #include <sys/uio.h>
+
+#include <cstdio>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,11 +27,11 @@ pid_t Target(const Napi::CallbackInfo& info, size_t i) {
   return pid == 0 ? getpid() : static_cast<pid_t>(pid);
 }
 
-// Reads or writes len bytes at remote address addr in pid; returns bytes done or -errno.
-long Transfer(pid_t pid, void* local, uint64_t addr, size_t len, bool write) {
-  iovec l{local, len};
+// Writes len bytes at remote address addr in pid; returns bytes done or -errno.
+long Store(pid_t pid, const void* local, uint64_t addr, size_t len) {
+  iovec l{const_cast<void*>(local), len};
   iovec r{reinterpret_cast<void*>(addr), len};
-  ssize_t n = write ? process_vm_writev(pid, &l, 1, &r, 1, 0) : process_vm_readv(pid, &l, 1, &r, 1, 0);
+  ssize_t n = process_vm_writev(pid, &l, 1, &r, 1, 0);
   if (n < 0) return -errno;
   return n;
 }
@@ -44,60 +50,50 @@ Napi::Value WriteTag(const Napi::CallbackInfo& info) {
   pid_t pid = Target(info, 0);
   uint64_t addr = U64(info, 1);
   uint64_t tag = U64(info, 2);
-  long n = Transfer(pid, &tag, addr, sizeof tag, true);
+  long n = Store(pid, &tag, addr, sizeof tag);
   if (n < 0) return Errno(info.Env(), static_cast<int>(-n));
   if (n != sizeof tag) return Errno(info.Env(), EFAULT);
   return OkNum(info.Env(), 0);
 }
 
-Napi::Value ReadTag(const Napi::CallbackInfo& info) {
+// /proc/<pid>/mem, opened once per pid and kept (reads are pread, so one fd serves all).
+int MemFd(pid_t pid) {
+  static pid_t cached_pid = -1;
+  static int cached_fd = -1;
+  if (pid == cached_pid && cached_fd >= 0) return cached_fd;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/mem", static_cast<int>(pid));
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  if (cached_fd >= 0) close(cached_fd);
+  cached_pid = pid;
+  cached_fd = fd;
+  return fd;
+}
+
+long Peek(pid_t pid, void* dst, uint64_t addr, size_t len) {
+  int fd = MemFd(pid);
+  if (fd < 0) return fd;
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = pread(fd, static_cast<char*>(dst) + done, len - done, static_cast<off_t>(addr + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -(errno == EIO ? EFAULT : errno);
+    if (n == 0) return -EFAULT;
+    done += static_cast<size_t>(n);
+  }
+  return static_cast<long>(done);
+}
+
+// peekTag(pid, addr): the 8 bytes at addr, without faulting anything in that a CPU read
+// would not (mem reads see through PROT_NONE, by design of FOLL_FORCE).
+Napi::Value PeekTag(const Napi::CallbackInfo& info) {
   pid_t pid = Target(info, 0);
   uint64_t addr = U64(info, 1);
   uint64_t tag = 0;
-  long n = Transfer(pid, &tag, addr, sizeof tag, false);
+  long n = Peek(pid, &tag, addr, sizeof tag);
   if (n < 0) return Errno(info.Env(), static_cast<int>(-n));
-  if (n != sizeof tag) return Errno(info.Env(), EFAULT);
   return OkBig(info.Env(), tag);
-}
-
-// readTags(pid, addr, count, stride, out: BigUint64Array, ok: Uint8Array) -> number read.
-// One process_vm_readv for the whole batch; after a short read, resume past the failing page,
-// so each page's success is known without one syscall per page in the common case.
-Napi::Value ReadTags(const Napi::CallbackInfo& info) {
-  pid_t pid = Target(info, 0);
-  uint64_t addr = U64(info, 1);
-  size_t count = static_cast<size_t>(I64(info, 2));
-  uint64_t stride = U64(info, 3);
-  auto out = info[4].As<Napi::BigUint64Array>();
-  auto okv = info[5].As<Napi::Uint8Array>();
-  if (out.ElementLength() < count || okv.ElementLength() < count) {
-    throw Napi::RangeError::New(info.Env(), "readTags: output arrays shorter than count");
-  }
-  uint64_t* dst = out.Data();
-  uint8_t* okp = okv.Data();
-  std::fill(okp, okp + count, 0);
-  constexpr size_t kIov = 1024;  // IOV_MAX
-  std::vector<iovec> local(kIov), remote(kIov);
-  size_t good = 0;
-  size_t i = 0;
-  while (i < count) {
-    size_t batch = std::min(kIov, count - i);
-    for (size_t k = 0; k < batch; k++) {
-      local[k] = {&dst[i + k], 8};
-      remote[k] = {reinterpret_cast<void*>(addr + (i + k) * stride), 8};
-    }
-    ssize_t n = process_vm_readv(pid, local.data(), batch, remote.data(), batch, 0);
-    size_t done = n > 0 ? static_cast<size_t>(n) / 8 : 0;
-    for (size_t k = 0; k < done; k++) okp[i + k] = 1;
-    good += done;
-    if (done < batch) {
-      dst[i + done] = 0;
-      i += done + 1;  // skip the page that failed
-    } else {
-      i += batch;
-    }
-  }
-  return Napi::Number::New(info.Env(), static_cast<double>(good));
 }
 
 // fillPattern(pid, addr, len, seed) / verifyPattern(pid, addr, len, seed): the loops that
@@ -109,7 +105,7 @@ Napi::Value FillPattern(const Napi::CallbackInfo& info) {
   for (uint64_t off = 0; off < len; off += kChunk) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, len - off));
     for (size_t w = 0; w < (n + 7) / 8; w++) buf[w] = PatternWord(seed, off + w * 8);
-    long r = Transfer(pid, buf.data(), addr + off, n, true);
+    long r = Store(pid, buf.data(), addr + off, n);
     if (r < 0) return Errno(info.Env(), static_cast<int>(-r));
     if (static_cast<size_t>(r) != n) return Errno(info.Env(), EFAULT);
   }
@@ -122,7 +118,7 @@ Napi::Value VerifyPattern(const Napi::CallbackInfo& info) {
   std::vector<uint64_t> buf(kChunk / 8);
   for (uint64_t off = 0; off < len; off += kChunk) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, len - off));
-    long r = Transfer(pid, buf.data(), addr + off, n, false);
+    long r = Peek(pid, buf.data(), addr + off, n);
     if (r < 0) return Errno(info.Env(), static_cast<int>(-r));
     if (static_cast<size_t>(r) != n) return Errno(info.Env(), EFAULT);
     const uint8_t* got = reinterpret_cast<const uint8_t*>(buf.data());
@@ -142,8 +138,7 @@ Napi::Value VerifyPattern(const Napi::CallbackInfo& info) {
 
 void InitMemory(Napi::Env env, Napi::Object exports) {
   exports.Set("writeTag", Napi::Function::New(env, WriteTag));
-  exports.Set("readTag", Napi::Function::New(env, ReadTag));
-  exports.Set("readTags", Napi::Function::New(env, ReadTags));
+  exports.Set("peekTag", Napi::Function::New(env, PeekTag));
   exports.Set("fillPattern", Napi::Function::New(env, FillPattern));
   exports.Set("verifyPattern", Napi::Function::New(env, VerifyPattern));
 }

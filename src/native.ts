@@ -46,26 +46,49 @@ export interface NativeBinding {
   getpid(): number;
   /** The kernel's own numbers for this build of the addon. */
   constants(): Record<string, number>;
+  /** One PROCMAP_QUERY ioctl on /proc/self/maps (6.11+). */
+  probeProcmapQuery(): RawResult<number>;
+  /** One PAGEMAP_SCAN ioctl on /proc/self/pagemap (6.7+). */
+  probePagemapScan(): RawResult<number>;
 
-  // ── memory.cc ───────────────────────────────────────────────────────────────
-  /** Writes an 8-byte tag at addr with process_vm_writev (EFAULT instead of SIGSEGV). */
-  writeTag(addr: bigint, tag: bigint): RawResult<number>;
-  /** Reads 8 bytes at addr with process_vm_readv. */
-  readTag(addr: bigint): RawResult<bigint>;
-  /** Reads tags at each of `count` pages from addr; `ok` marks which reads succeeded. */
-  readTags(addr: bigint, count: number, stride: bigint, out: BigUint64Array, ok: Uint8Array): number;
-  /** Fills [addr, addr+len) with a pattern derived from seed; returns bytes written or errno. */
-  fillPattern(addr: bigint, length: bigint, seed: bigint): RawResult<bigint>;
-  /** Verifies the pattern; value is the offset of the first mismatch or -1n. */
-  verifyPattern(addr: bigint, length: bigint, seed: bigint): RawResult<bigint>;
+  // ── memory.cc (pid 0 = this process; any other pid = a forked child) ─────────
+  /** Writes an 8-byte tag at addr with process_vm_writev: a write fault, EFAULT instead of SIGSEGV. */
+  writeTag(pid: number, addr: bigint, tag: bigint): RawResult<number>;
+  /**
+   * The 8 bytes at addr through /proc/<pid>/mem: no pin, so a CoW-shared page stays shared
+   * (process_vm_readv would unshare it). Not a read fault: see KernelSpace.read.
+   */
+  peekTag(pid: number, addr: bigint): RawResult<bigint>;
+  /** Fills [addr, addr+len) with the pattern of `seed`; value is the length. */
+  fillPattern(pid: number, addr: bigint, length: bigint, seed: bigint): RawResult<bigint>;
+  /** Value is the offset of the first byte that differs from the pattern, or 2^64-1. */
+  verifyPattern(pid: number, addr: bigint, length: bigint, seed: bigint): RawResult<bigint>;
 
   // ── process.cc ──────────────────────────────────────────────────────────────
-  /** fork(); the child blocks on a pipe until released. Value is the child's pid. */
+  /** fork(); the child waits for commands on a pipe. Value is the child's pid. */
   forkIdle(): RawResult<number>;
-  /** Wakes the child so it exits, then reaps it. */
+  /** Runs syscall(nr, args…) inside the child and returns its result. */
+  childSyscall(pid: number, nr: number, ...args: bigint[]): RawResult<bigint>;
+  /** Closes the child's pipe so it exits, then reaps it. Value is the exit status. */
   releaseChild(pid: number): RawResult<number>;
-  /** SIGKILL + reap. */
+  /** SIGKILL, then reap. */
   killChild(pid: number): RawResult<number>;
+
+  // ── timing.cc ───────────────────────────────────────────────────────────────
+  /**
+   * `iterations` moves of [a, a+len) to b and back (MAYMOVE|FIXED), timed in C++ with
+   * CLOCK_MONOTONIC around the whole loop. Value: total nanoseconds for 2*iterations calls.
+   */
+  benchMremapPingPong(a: bigint, b: bigint, length: bigint, iterations: number): RawResult<number>;
+  /** The same loop in a forked single-threaded child (no TLB-flush IPIs to Node's threads). */
+  benchMremapPingPongIsolated(
+    a: bigint,
+    b: bigint,
+    length: bigint,
+    iterations: number,
+  ): RawResult<number>;
+  /** `iterations` same-size no-op mremaps of [a, a+len); total nanoseconds. */
+  benchMremapNoop(a: bigint, length: bigint, iterations: number): RawResult<number>;
 
   // ── procfs.cc (observation; see src/kernel/) ─────────────────────────────────
   /** Columns of VMAs as returned by mapsRead/mapsParse/procmapQueryWindow (see kernel/maps.ts). */

@@ -26,6 +26,11 @@ const GUARD = PAGE_SIZE;
 /** 16 TiB: far below a 47-bit mmap_base (~128 TiB), far above brk and the binary. */
 const HINT_BASE = 0x1000_0000_0000n;
 const MAX_ALIGN = 1n << 30n;
+const SLOT_SPAN = 48n << 40n;
+
+function roundUp(v: bigint, to: bigint): bigint {
+  return ((v + to - 1n) / to) * to;
+}
 const live = new Set<Arena>();
 
 export class Arena {
@@ -52,12 +57,14 @@ export class Arena {
     if (align < PAGE_SIZE || align > MAX_ALIGN || (align & (align - 1n)) !== 0n) {
       throw new RangeError(`align must be a power of two from 4096 to 1 GiB (got ${align})`);
     }
-    const step = align > 1n << 30n ? align : 1n << 30n;
-    // Spread arenas so concurrent test processes rarely collide; NOREPLACE makes a
-    // collision an EEXIST and we try the next slot.
-    const salt = BigInt(process.pid % 4096) * 64n * step;
-    for (let i = 0n; i < 256n; i++) {
-      const usable = HINT_BASE + salt + i * (step + ((size + step - 1n) / step) * step);
+    // Slots of at least 32 GiB in [16 TiB, 64 TiB), starting at one picked from the pid, so
+    // concurrent test processes rarely collide; NOREPLACE turns a collision into EEXIST and
+    // we try the next slot.
+    const stride = roundUp(size + MAX_ALIGN, 32n << 30n);
+    const slots = SLOT_SPAN / stride;
+    const first = BigInt(process.pid) % slots;
+    for (let i = 0n; i < 256n && i < slots; i++) {
+      const usable = roundUp(HINT_BASE + ((first + i) % slots) * stride + GUARD, align);
       const lo = usable - GUARD;
       const r = sys.mmap(
         lo,

@@ -10,6 +10,24 @@ function wrap<T>(r: RawResult<T>): Result<T> {
   return r.ok ? ok(r.value) : err(r.errno);
 }
 
+const MADV_POPULATE_READ = 22;
+const PAGE_MASK = ~4095n;
+
+/**
+ * A CPU-like read of the 8 bytes at addr in pid (0 = self): MADV_POPULATE_READ takes the
+ * read fault a load would (zero page for fresh anonymous memory, EFAULT where a load would
+ * SIGSEGV/SIGBUS), then the bytes are peeked without pinning.
+ */
+function readTag(pid: number, addr: bigint): Result<bigint> {
+  const page = addr & PAGE_MASK;
+  const f = pid
+    ? wrap(native.childSyscall(pid, 28, page, 4096n, BigInt(MADV_POPULATE_READ)))
+    : wrap(native.madvise(page, 4096n, MADV_POPULATE_READ));
+  // ENOMEM: no VMA there; for a load that is a SIGSEGV, which we report as EFAULT.
+  if (!f.ok) return err(f.code === 'ENOMEM' ? 14 : f.errno);
+  return wrap(native.peekTag(pid, addr));
+}
+
 export const sys = {
   mmap: (addr: bigint, len: bigint, prot: number, flags: number, fd = -1, off = 0n) =>
     wrap(native.mmap(addr, len, prot, flags, fd, off)),
@@ -25,7 +43,8 @@ export const sys = {
   ftruncate: (fd: number, len: bigint) => wrap(native.ftruncate(fd, len)),
   close: (fd: number) => wrap(native.close(fd)),
   writeTag: (pid: number, addr: bigint, tag: bigint) => wrap(native.writeTag(pid, addr, tag)),
-  readTag: (pid: number, addr: bigint) => wrap(native.readTag(pid, addr)),
+  peekTag: (pid: number, addr: bigint) => wrap(native.peekTag(pid, addr)),
+  readTag,
   fillPattern: (pid: number, addr: bigint, len: bigint, seed: bigint) =>
     wrap(native.fillPattern(pid, addr, len, seed)),
   verifyPattern: (pid: number, addr: bigint, len: bigint, seed: bigint) =>

@@ -101,6 +101,8 @@ export function mremapFlagNames(flags: number): string {
 
 export function protString(prot: number): string {
   return (
-    (prot & PROT.READ ? 'r' : '-') + (prot & PROT.WRITE ? 'w' : '-') + (prot & PROT.EXEC ? 'x' : '-')
+    (prot & PROT.READ ? 'r' : '-') +
+    (prot & PROT.WRITE ? 'w' : '-') +
+    (prot & PROT.EXEC ? 'x' : '-')
   );
 }

@@ -1,0 +1,250 @@
+/**
+ * KernelSpace: the AddressSpace interface on the real kernel, confined to one arena.
+ * Every address-changing call is checked against the arena before the syscall (ArenaError
+ * otherwise). A KernelSpace for a forked child runs its syscalls inside the child
+ * (native/process.cc) and reaches the child's memory with process_vm_readv/writev.
+ */
+import type {
+  AddressSpace,
+  ChildId,
+  FileId,
+  MapArgs,
+  RemapArgs,
+  Snapshot,
+  SnapshotOptions,
+} from '../space/address-space.js';
+import { MAP, MREMAP, PAGE_SIZE, TASK_SIZE_4LEVEL } from '../space/constants.js';
+import { Errno } from '../space/errno.js';
+import { err, ok, type Result } from '../space/result.js';
+import { native } from '../native.js';
+import type { Arena } from './arena.js';
+import { requireInt, requireU64 } from './errors.js';
+import { NR, sys } from './syscalls.js';
+import { snapshot } from './snapshot.js';
+
+const U64_MASK = (1n << 64n) - 1n;
+
+/** PAGE_ALIGN with the kernel's unsigned wrap-around. */
+function pageAlign(len: bigint): bigint {
+  return (len + PAGE_SIZE - 1n) & ~(PAGE_SIZE - 1n) & U64_MASK;
+}
+
+/**
+ * Parameter errors every kernel version rejects before it looks at any VMA (mm/mremap.c:
+ * check_mremap_params() since 6.15; the syscall body and mremap_to() before any munmap in
+ * older kernels). Such calls cannot change memory, so they pass confinement as they are:
+ * their errno is what the user came to see. Unknown flag bits are not in this list, because
+ * a patched kernel (RELOCATE_ANON) accepts some.
+ */
+function rejectedBeforeLookup(a: RemapArgs): boolean {
+  const newLen = pageAlign(a.newLen);
+  const impliesNewAddr = (a.flags & (MREMAP.FIXED | MREMAP.DONTUNMAP)) !== 0;
+  if (a.addr % PAGE_SIZE !== 0n) return true;
+  if (newLen === 0n || newLen > TASK_SIZE_4LEVEL) return true;
+  if (!impliesNewAddr) return false;
+  if ((a.flags & MREMAP.MAYMOVE) === 0) return true;
+  if (a.newAddr % PAGE_SIZE !== 0n) return true;
+  return a.newAddr > TASK_SIZE_4LEVEL - newLen;
+}
+
+export interface KernelSpaceOptions {
+  /** 0 (default) for this process, else the pid of a child made by fork(). */
+  pid?: number;
+  label?: string;
+}
+
+export class KernelSpace implements AddressSpace {
+  readonly label: string;
+  readonly pid: number;
+  private readonly files = new Map<FileId, number>();
+  private readonly children = new Set<ChildId>();
+  private uffd = -1;
+
+  constructor(
+    readonly arena: Arena,
+    opts: KernelSpaceOptions = {},
+  ) {
+    this.pid = opts.pid ?? 0;
+    this.label =
+      opts.label ?? `kernel ${native.unameRelease()}${this.pid ? ` (child ${this.pid})` : ''}`;
+  }
+
+  private call(nr: number, ...args: bigint[]): Result<bigint> {
+    return sys.childSyscall(this.pid, nr, ...args);
+  }
+
+  map(a: MapArgs): Result<bigint> {
+    const addr = requireU64('addr', a.addr);
+    const length = requireU64('length', a.length);
+    const prot = requireInt('prot', a.prot);
+    const flags = requireInt('flags', a.flags);
+    const offset = requireU64('offset', a.offset ?? 0n);
+    this.arena.check('mmap', addr, pageAlign(length));
+    let fd = -1;
+    if (a.file !== undefined) {
+      const f = this.files.get(a.file);
+      if (f === undefined) throw new RangeError(`file ${a.file} was not made by memfd() here`);
+      fd = f;
+    }
+    const r = this.pid
+      ? this.call(NR.mmap, addr, length, BigInt(prot), BigInt(flags), BigInt(fd) & U64_MASK, offset)
+      : sys.mmap(addr, length, prot, flags, fd, offset);
+    // A hint the kernel could not honour places the mapping elsewhere: it is ours to release.
+    if (r.ok && (flags & (MAP.FIXED | MAP.FIXED_NOREPLACE)) === 0) {
+      this.arena.adopt(r.value, pageAlign(length));
+    }
+    return r;
+  }
+
+  unmap(addr: bigint, length: bigint): Result<0> {
+    this.arena.check('munmap', requireU64('addr', addr), pageAlign(requireU64('length', length)));
+    return this.zero(this.pid ? this.call(NR.munmap, addr, length) : sys.munmap(addr, length));
+  }
+
+  protect(addr: bigint, length: bigint, prot: number): Result<0> {
+    this.arena.check('mprotect', requireU64('addr', addr), pageAlign(requireU64('length', length)));
+    requireInt('prot', prot);
+    return this.zero(
+      this.pid
+        ? this.call(NR.mprotect, addr, length, BigInt(prot))
+        : sys.mprotect(addr, length, prot),
+    );
+  }
+
+  advise(addr: bigint, length: bigint, advice: number): Result<0> {
+    this.arena.check('madvise', requireU64('addr', addr), pageAlign(requireU64('length', length)));
+    requireInt('advice', advice);
+    return this.zero(
+      this.pid
+        ? this.call(NR.madvise, addr, length, BigInt(advice))
+        : sys.madvise(addr, length, advice),
+    );
+  }
+
+  remap(a: RemapArgs): Result<bigint> {
+    const addr = requireU64('addr', a.addr);
+    const oldLen = requireU64('oldLen', a.oldLen);
+    const newLen = requireU64('newLen', a.newLen);
+    const newAddr = requireU64('newAddr', a.newAddr);
+    const flags = requireInt('flags', a.flags);
+    if (!rejectedBeforeLookup(a)) {
+      const oldA = pageAlign(oldLen);
+      const newA = pageAlign(newLen);
+      this.arena.check('mremap source', addr, oldA);
+      // Without FIXED the call may grow in place, over [addr, addr+new_len).
+      if ((flags & MREMAP.FIXED) === 0) this.arena.check('mremap in-place range', addr, newA);
+      if ((flags & (MREMAP.FIXED | MREMAP.DONTUNMAP)) !== 0) {
+        this.arena.check('mremap destination', newAddr, newA);
+      }
+    }
+    const r = this.pid
+      ? this.call(NR.mremap, addr, oldLen, newLen, BigInt(flags), newAddr)
+      : sys.mremap(addr, oldLen, newLen, flags, newAddr);
+    if (r.ok) this.arena.adopt(r.value, pageAlign(newLen));
+    return r;
+  }
+
+  lock(addr: bigint, length: bigint, flags: number): Result<0> {
+    this.arena.check('mlock2', requireU64('addr', addr), pageAlign(requireU64('length', length)));
+    requireInt('flags', flags);
+    return this.zero(
+      this.pid
+        ? this.call(NR.mlock2, addr, length, BigInt(flags))
+        : sys.mlock2(addr, length, flags),
+    );
+  }
+
+  unlock(addr: bigint, length: bigint): Result<0> {
+    this.arena.check('munlock', requireU64('addr', addr), pageAlign(requireU64('length', length)));
+    return this.zero(this.pid ? this.call(NR.munlock, addr, length) : sys.munlock(addr, length));
+  }
+
+  seal(addr: bigint, length: bigint): Result<0> {
+    this.arena.check('mseal', requireU64('addr', addr), pageAlign(requireU64('length', length)));
+    return this.zero(this.pid ? this.call(NR.mseal, addr, length, 0n) : sys.mseal(addr, length));
+  }
+
+  uffdRegister(addr: bigint, length: bigint): Result<0> {
+    this.arena.check(
+      'userfaultfd',
+      requireU64('addr', addr),
+      pageAlign(requireU64('length', length)),
+    );
+    // A userfaultfd belongs to the mm that opened it; registering inside a child would need
+    // the child to open its own, which the async-signal-safe child loop does not do.
+    if (this.pid) return err(Errno.EOPNOTSUPP);
+    if (this.uffd < 0) {
+      const fd = native.uffdOpen(0n);
+      if (!fd.ok) return err(fd.errno);
+      this.uffd = fd.value;
+    }
+    const UFFDIO_REGISTER_MODE_MISSING = 1n;
+    const r = native.uffdRegister(this.uffd, addr, length, UFFDIO_REGISTER_MODE_MISSING);
+    return r.ok ? ok(0) : err(r.errno);
+  }
+
+  memfd(size: bigint): Result<FileId> {
+    requireU64('size', size);
+    if (this.pid) return err(Errno.EOPNOTSUPP);
+    const fd = sys.memfdCreate('mremap-lab');
+    if (!fd.ok) return fd;
+    const t = sys.ftruncate(fd.value, size);
+    if (!t.ok) {
+      sys.close(fd.value);
+      return err(t.errno);
+    }
+    const id = this.files.size + 1;
+    this.files.set(id, fd.value);
+    return ok(id);
+  }
+
+  touch(addr: bigint, tag: bigint): Result<0> {
+    const page = requireU64('addr', addr) & ~(PAGE_SIZE - 1n);
+    this.arena.check('touch', page, 8n);
+    return this.zero(sys.writeTag(this.pid, page, requireU64('tag', tag)));
+  }
+
+  read(addr: bigint): Result<bigint> {
+    this.arena.check('read', requireU64('addr', addr), 8n);
+    return sys.readTag(this.pid, addr);
+  }
+
+  fork(): Result<ChildId> {
+    if (this.pid) return err(Errno.EOPNOTSUPP);
+    const r = sys.forkIdle();
+    if (r.ok) this.children.add(r.value);
+    return r;
+  }
+
+  /** The child's address space: steps "inside the child" run through this. */
+  forkSpace(child: ChildId): KernelSpace {
+    if (!this.children.has(child))
+      throw new RangeError(`child ${child} is not a child of this space`);
+    const space = new KernelSpace(this.arena, { pid: child });
+    for (const [id, fd] of this.files) space.files.set(id, fd);
+    return space;
+  }
+
+  release(child: ChildId): Result<0> {
+    if (!this.children.delete(child)) return err(Errno.ECHILD);
+    return this.zero(sys.releaseChild(child));
+  }
+
+  snapshot(start: bigint, end: bigint, opts?: SnapshotOptions): Snapshot {
+    return snapshot(this.pid || process.pid, start, end, opts);
+  }
+
+  /** Kills and reaps children, closes files. The arena itself is released by its owner. */
+  dispose(): void {
+    for (const c of this.children) sys.killChild(c);
+    this.children.clear();
+    if (!this.pid) for (const fd of this.files.values()) sys.close(fd);
+    this.files.clear();
+    if (this.uffd >= 0) sys.close(this.uffd);
+    this.uffd = -1;
+  }
+
+  private zero(r: Result<unknown>): Result<0> {
+    return r.ok ? ok(0) : r;
+  }
+}
