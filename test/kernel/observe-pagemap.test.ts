@@ -33,13 +33,23 @@ afterEach(() => {
   vacated.clear();
 });
 
-function map(len: bigint, prot = RW, flags = PRIV, addr = 0n): bigint {
-  const r = sys.mmap(addr, len, prot, flags);
+/**
+ * Maps len bytes between two PROT_NONE guard pages, so the mapping never merges with a
+ * neighbour (e.g. a VM_HUGEPAGE heap of V8, which would turn read faults into the huge zero
+ * page).
+ */
+function map(len: bigint, prot = RW, flags = PRIV): bigint {
+  const g = sys.mmap(0n, len + 2n * PAGE_SIZE, PROT.NONE, PRIV);
+  if (!g.ok) throw new Error(`mmap: ${g.code}`);
+  const addr = g.value + PAGE_SIZE;
+  const r = sys.mmap(addr, len, prot, flags | MAP.FIXED);
   if (!r.ok) throw new Error(`mmap: ${r.code}`);
   cleanups.push(() => {
-    if (!vacated.has(r.value)) sys.munmap(r.value, len);
+    sys.munmap(g.value, PAGE_SIZE);
+    sys.munmap(addr + len, PAGE_SIZE);
+    if (!vacated.has(addr)) sys.munmap(addr, len);
   });
-  return r.value;
+  return addr;
 }
 
 function touch(addr: bigint, tag: bigint): void {

@@ -25,10 +25,14 @@ afterEach(() => {
   while (cleanups.length) cleanups.pop()!();
 });
 
+/** Maps len bytes between two PROT_NONE guard pages, so it never merges with a neighbour. */
 function map(len: bigint, prot: number, flags: number): bigint {
-  const r = sys.mmap(0n, len, prot, flags);
+  const g = sys.mmap(0n, len + 2n * PAGE_SIZE, PROT.NONE, MAP.PRIVATE | MAP.ANONYMOUS);
+  if (!g.ok) throw new Error(`mmap: ${g.code}`);
+  cleanups.push(() => sys.munmap(g.value, len + 2n * PAGE_SIZE));
+  if (prot === PROT.NONE) return g.value;
+  const r = sys.mmap(g.value + PAGE_SIZE, len, prot, flags | MAP.FIXED);
   if (!r.ok) throw new Error(`mmap: ${r.code}`);
-  cleanups.push(() => sys.munmap(r.value, len));
   return r.value;
 }
 
@@ -42,9 +46,9 @@ describe('smaps parser on captured text', () => {
     const f = entries.find((e) => e.path === '/tmp/mrl obs fixtures/file with spaces.bin')!;
     expect(f.sizes).toMatchObject({
       size: 8192n,
-      rss: 4096n,
+      rss: 8192n,
       sharedDirty: 0n,
-      privateDirty: 4096n,
+      privateDirty: 8192n,
     });
     expect(f.vmFlags.codes).toEqual(['rd', 'wr', 'sh', 'mr', 'mw', 'me', 'ms']);
     expect(f.thpEligible).toBe(0);
@@ -103,7 +107,16 @@ describe('VmFlags', () => {
   });
 
   it('mlock adds lo and Locked; snapshot returns the VmFlags of the window VMAs', () => {
-    const a = map(2n * PAGE_SIZE, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS);
+    // PROT_NONE guard pages on both sides so nothing merges with the two pages under test.
+    const g = map(4n * PAGE_SIZE, PROT.NONE, MAP.PRIVATE | MAP.ANONYMOUS);
+    const a = g + PAGE_SIZE;
+    const f = sys.mmap(
+      a,
+      2n * PAGE_SIZE,
+      PROT.READ | PROT.WRITE,
+      MAP.PRIVATE | MAP.ANONYMOUS | MAP.FIXED,
+    );
+    expect(f.ok).toBe(true);
     const l = sys.mlock2(a, PAGE_SIZE, 0);
     if (!l.ok) throw new Error(`mlock2: ${l.code}`);
     const snap = snapshot(me, a, a + 2n * PAGE_SIZE, { vmFlags: true, pages: false });
