@@ -1,0 +1,1459 @@
+/**
+ * ModelSpace: the reference model of one process address space (≙ struct mm_struct),
+ * implementing the shared AddressSpace interface. Pure TypeScript, no I/O.
+ */
+import type {
+  AddressSpace,
+  ChildId,
+  FileId,
+  MapArgs,
+  PageView,
+  RemapArgs,
+  Snapshot,
+  SnapshotOptions,
+  VmaView,
+} from '../space/address-space.js';
+import { MADV, MAP, MLOCK, PROT, TASK_SIZE_4LEVEL, protString } from '../space/constants.js';
+import { Errno } from '../space/errno.js';
+import { err, ok, type Result } from '../space/result.js';
+import { vmaMergeExistingRange, vmaMergeNewRange, type VmaMergeState } from './merge.js';
+import { doMremap } from './mremap.js';
+import { PMD, PUD, type PageTableState } from './page-tables.js';
+import { DEFAULT_PROFILE, getProfile, type Profile } from './profiles.js';
+import { Tracer, type OpTrace } from './trace.js';
+import {
+  AnonVma,
+  FileObj,
+  VM,
+  VM_LOCKED_MASK,
+  VM_SPECIAL,
+  Vma,
+  vmFlagMnemonics,
+  type FilePage,
+} from './vma.js';
+import { VmaTree } from './vma-tree.js';
+
+export const PAGE = 4096;
+const U64 = (1n << 64n) - 1n;
+/** PAGE_ALIGN with u64 wrap-around. */
+export function pageAlignU64(x: bigint): bigint {
+  return (x + 4095n) & U64 & ~4095n;
+}
+
+/** Frame numbers: 0 is the zero page, 1..512 the huge zero page, real frames start at 4096. */
+const ZERO_FRAME = 0;
+const HUGE_ZERO_FRAME = 1;
+const FIRST_FRAME = 4096;
+
+/** A page-table entry of the model. */
+export interface Pte {
+  frame: number;
+  /** Data of an anonymous page (file pages read through fpage). */
+  tag: bigint;
+  /** Page-cache page when mapped from a file/shmem object (shared, or private before CoW). */
+  fpage: FilePage | null;
+  zero: boolean;
+  /** Part of a large (THP) folio. */
+  thp: boolean;
+}
+
+/** State shared by a space and its fork children: frame numbering and refcounts. */
+export class World {
+  nextFrame = FIRST_FRAME;
+  readonly refs = new Map<number, number>();
+  nextFile = 3;
+  nextUffd = 1;
+  nextChild = 1;
+  newFrames(n: number): number {
+    const f = this.nextFrame;
+    this.nextFrame += n;
+    for (let i = 0; i < n; i++) this.refs.set(f + i, 1);
+    return f;
+  }
+  get(frame: number): void {
+    this.refs.set(frame, (this.refs.get(frame) ?? 0) + 1);
+  }
+  put(frame: number): void {
+    const n = (this.refs.get(frame) ?? 1) - 1;
+    if (n <= 0) this.refs.delete(frame);
+    else this.refs.set(frame, n);
+  }
+}
+
+export type ThpMode = 'always' | 'madvise' | 'never';
+
+export interface ModelSpaceOptions {
+  /** Profile name or object (default linux-6.18). */
+  profile?: string | Profile;
+  /** Where non-fixed mappings may be placed by the default top-down search. */
+  window?: { start: bigint; end: bigint };
+  /** Placement hook for non-fixed mmap and non-FIXED mremap moves; null = no room (ENOMEM). */
+  placeUnfixed?: (len: bigint, align: bigint) => bigint | null;
+  /** vm.max_map_count (default 65530). */
+  maxMapCount?: number;
+  /** /sys/kernel/mm/transparent_hugepage/enabled (default madvise). */
+  thp?: ThpMode;
+  /** CONFIG_HAVE_MOVE_PMD / CONFIG_HAVE_MOVE_PUD (default on). */
+  haveMovePmd?: boolean;
+  haveMovePud?: boolean;
+  /** TASK_SIZE (default 0x7ffffffff000, 4-level paging). */
+  taskSize?: bigint;
+  /** vm.mmap_min_addr (default 0x10000). */
+  mmapMinAddr?: bigint;
+  /** vm.overcommit_memory (0, 1, 2; default 0). Only 2's effect on VM_NORESERVE is modelled. */
+  overcommit?: 0 | 1 | 2;
+  /** RLIMIT_AS in bytes (default unlimited). */
+  rlimitAs?: bigint;
+  /** RLIMIT_MEMLOCK in bytes when the task lacks CAP_IPC_LOCK (default unlimited: root). */
+  rlimitMemlock?: bigint;
+  /** Record decision traces (default true; the bench turns it off). */
+  trace?: boolean;
+}
+
+interface ResolvedOptions {
+  profile: Profile;
+  windowStart: number;
+  windowEnd: number;
+  placeUnfixed: ((len: bigint, align: bigint) => bigint | null) | undefined;
+  maxMapCount: number;
+  thp: ThpMode;
+  haveMovePmd: boolean;
+  haveMovePud: boolean;
+  taskSize: bigint;
+  mmapMinAddr: bigint;
+  overcommit: 0 | 1 | 2;
+  rlimitAs: bigint | undefined;
+  rlimitMemlock: bigint | undefined;
+  trace: boolean;
+}
+
+function resolve(o: ModelSpaceOptions): ResolvedOptions {
+  const profile =
+    typeof o.profile === 'object' ? o.profile : getProfile(o.profile ?? DEFAULT_PROFILE);
+  return {
+    profile,
+    windowStart: Number(o.window?.start ?? 0x100000000n),
+    windowEnd: Number(o.window?.end ?? 0x7f0000000000n),
+    placeUnfixed: o.placeUnfixed,
+    maxMapCount: o.maxMapCount ?? 65530,
+    thp: o.thp ?? 'madvise',
+    haveMovePmd: o.haveMovePmd ?? true,
+    haveMovePud: o.haveMovePud ?? true,
+    taskSize: o.taskSize ?? TASK_SIZE_4LEVEL,
+    mmapMinAddr: o.mmapMinAddr ?? 0x10000n,
+    overcommit: o.overcommit ?? 0,
+    rlimitAs: o.rlimitAs,
+    rlimitMemlock: o.rlimitMemlock,
+    trace: o.trace ?? true,
+  };
+}
+
+const floorPmd = (x: number): number => x - (x % PMD);
+const floorPud = (x: number): number => x - (x % PUD);
+
+export class ModelSpace implements AddressSpace {
+  readonly label: string;
+  readonly profile: Profile;
+  /** @internal */ readonly o: ResolvedOptions;
+  /** @internal mm->mm_mt */ readonly tree = new VmaTree();
+  /** @internal page number → PTE */ readonly ptes = new Map<number, Pte>();
+  /** @internal page-table presence */ readonly pt: PageTableState;
+  /** @internal */ readonly world: World;
+  /** @internal */ readonly tracer: Tracer;
+  /** @internal memfd table (fd → file) */ files = new Map<number, FileObj>();
+  /** mm->locked_vm in pages (with the 6.15+ DONTUNMAP leak). */
+  lockedVm = 0;
+  private uffdCtx: number | null = null;
+  private readonly children = new Map<ChildId, ModelSpace>();
+  private dead = false;
+  /** @internal the anon_vmas this space created by forking (released on exit). */
+  forkAnonVmas: AnonVma[] = [];
+
+  constructor(opts: ModelSpaceOptions = {}, world?: World) {
+    this.o = resolve(opts);
+    this.profile = this.o.profile;
+    this.label = `model ${this.profile.name}`;
+    this.world = world ?? new World();
+    this.tracer = new Tracer(this.o.trace);
+    this.pt = {
+      pteTables: new Set(),
+      pmdTables: new Set(),
+      hugePmds: new Set(),
+      presentIn: (start: number, end: number): number => this.countPresent(start, end),
+    };
+  }
+
+  /** The trace of the last operation (checks and, for moves, page-table plans). */
+  get lastTrace(): OpTrace {
+    return this.tracer.current;
+  }
+
+  /** mm->map_count. */
+  get mapCount(): number {
+    return this.tree.size;
+  }
+
+  /** All VMAs in address order (live objects: do not mutate). */
+  vmas(): Vma[] {
+    return [...this.tree];
+  }
+
+  // ───────────────────────────── helpers ─────────────────────────────
+
+  /** @internal */
+  countPresent(start: number, end: number): number {
+    let n = 0;
+    this.forEachPte(start, end, () => n++);
+    return n;
+  }
+
+  /** @internal Visits PTEs in [start, end) in address order. */
+  forEachPte(start: number, end: number, fn: (pn: number, pte: Pte) => void): void {
+    const p0 = start / PAGE;
+    const p1 = end / PAGE;
+    if (p1 - p0 <= this.ptes.size * 2) {
+      for (let p = p0; p < p1; p++) {
+        const pte = this.ptes.get(p);
+        if (pte !== undefined) fn(p, pte);
+      }
+    } else {
+      const keys: number[] = [];
+      for (const k of this.ptes.keys()) if (k >= p0 && k < p1) keys.push(k);
+      keys.sort((a, b) => a - b);
+      for (const k of keys) fn(k, this.ptes.get(k)!);
+    }
+  }
+
+  /** @internal drops one PTE (frame reference included). */
+  dropPte(pn: number, pte: Pte): void {
+    if (pte.fpage === null && !pte.zero) this.world.put(pte.frame);
+    this.ptes.delete(pn);
+  }
+
+  /** @internal zap_page_range: clears PTEs in [start, end); partial THP PMDs are split. */
+  zapRange(start: number, end: number): void {
+    this.splitHugeAt(start);
+    this.splitHugeAt(end);
+    for (let s = floorPmd(start); s < end; s += PMD)
+      if (s >= start && s + PMD <= end) this.pt.hugePmds.delete(s);
+    this.forEachPte(start, end, (pn, pte) => this.dropPte(pn, pte));
+  }
+
+  /** @internal split_huge_pmd for a THP PMD that addr cuts. */
+  splitHugeAt(addr: number): void {
+    const slot = floorPmd(addr);
+    if (slot !== addr && this.pt.hugePmds.delete(slot)) this.pt.pteTables.add(slot);
+  }
+
+  /** @internal free_pgtables: frees tables of slots in [start, end) no VMA intersects any more. */
+  freePgtables(start: number, end: number): void {
+    for (let s = floorPmd(start); s < end; s += PMD) {
+      if (this.tree.intersection(s, s + PMD) === null) {
+        this.pt.pteTables.delete(s);
+        this.pt.hugePmds.delete(s);
+      }
+    }
+    for (let s = floorPud(start); s < end; s += PUD) {
+      if (this.tree.intersection(s, s + PUD) === null) this.pt.pmdTables.delete(s);
+    }
+  }
+
+  /** @internal __split_vma: splits at addr; returns [lower, upper]. */
+  splitVma(vma: Vma, addr: number): [Vma, Vma] {
+    const lower = vma.dup(vma.start, addr, vma.pgoff);
+    this.tree.setRange(vma, addr, vma.end);
+    vma.pgoff += (addr - lower.start) / PAGE;
+    this.tree.insert(lower);
+    return [lower, vma];
+  }
+
+  /** @internal The VMA before addr's position (vma_prev for a range starting at addr). */
+  prevOf(addr: number): Vma | null {
+    const v = this.tree.floor(addr - 1);
+    return v;
+  }
+
+  /**
+   * @internal mm/vma.c:vma_modify — try vma_merge_existing_range for [start, end) of vma with
+   * new flags/uffd; else split_vma (ENOMEM at max_map_count) and set them on the middle.
+   */
+  vmaModify(vma: Vma, start: number, end: number, flags: number, uffd: number | null): Result<Vma> {
+    const prev = vma.prev;
+    const vmg: VmaMergeState = {
+      prev: prev !== null && prev.end === vma.start ? prev : prev,
+      next: null,
+      middle: vma,
+      start,
+      end,
+      flags,
+      file: vma.file,
+      pgoff: vma.pgoff + (start - vma.start) / PAGE,
+      anonVma: vma.anonVma,
+      chainLen: vma.chainLen,
+      uffd,
+      copiedFrom: null,
+    };
+    const merged = vmaMergeExistingRange(this.tree, this.profile, vmg);
+    if (merged !== null) {
+      this.tracer.note('vma_merge_existing_range', `merged-${merged.kind}`);
+      return ok(merged.vma);
+    }
+    let mid = vma;
+    if (mid.start < start) {
+      if (this.tree.size >= this.o.maxMapCount)
+        return this.tracer.fail('split_vma: map_count', Errno.ENOMEM);
+      if (mid.special?.refuseSplit === true)
+        return this.tracer.fail('split_vma: vm_ops->may_split', Errno.EINVAL);
+      mid = this.splitVma(mid, start)[1];
+    }
+    if (mid.end > end) {
+      if (this.tree.size >= this.o.maxMapCount)
+        return this.tracer.fail('split_vma: map_count', Errno.ENOMEM);
+      if (mid.special?.refuseSplit === true)
+        return this.tracer.fail('split_vma: vm_ops->may_split', Errno.EINVAL);
+      mid = this.splitVma(mid, end)[0];
+    }
+    mid.flags = flags;
+    mid.uffd = uffd;
+    return ok(mid);
+  }
+
+  /** @internal Any sealed VMA intersecting [start, end)? (mm/mseal.c:check_mm_seal / can_modify_mm) */
+  rangeSealed(start: number, end: number): boolean {
+    for (let v = this.tree.findVma(start); v !== null && v.start < end; v = v.next) {
+      if ((v.flags & VM.SEALED) !== 0) return true;
+    }
+    return false;
+  }
+
+  /**
+   * @internal mm/vma.c:do_vmi_munmap on aligned numbers: sealed → EPERM, a middle split at
+   * max_map_count → ENOMEM, may_split refusals → EINVAL; then removes VMAs and pages.
+   */
+  doMunmap(start: number, end: number, step = 'do_vmi_munmap'): Result<0> {
+    if (end <= start) return ok(0);
+    const first = this.tree.findVma(start);
+    if (first === null || first.start >= end) return ok(0);
+    if (this.profile.mseal !== 'none' && this.rangeSealed(start, end)) {
+      return this.tracer.fail(`${step}: sealed VMA in range`, Errno.EPERM);
+    }
+    if (first.start < start) {
+      if (end < first.end && this.tree.size >= this.o.maxMapCount) {
+        return this.tracer.fail(`${step}: split needs map_count < max_map_count`, Errno.ENOMEM);
+      }
+    }
+    for (let v: Vma | null = first; v !== null && v.start < end; v = v.next) {
+      if (v.special?.refuseSplit === true && (v.start < start || v.end > end)) {
+        return this.tracer.fail(`${step}: vm_ops->may_split`, Errno.EINVAL);
+      }
+    }
+    let v: Vma | null = first;
+    if (v.start < start) v = this.splitVma(v, start)[1];
+    while (v !== null && v.start < end) {
+      const nx: Vma | null = v.next;
+      if (v.end > end) v = this.splitVma(v, end)[0];
+      if ((v.flags & VM.LOCKED) !== 0) this.lockedVm -= v.pages;
+      this.tree.remove(v);
+      v = nx;
+    }
+    this.zapRange(start, end);
+    this.freePgtables(start, end);
+    return ok(0);
+  }
+
+  /** @internal may_expand_vm: RLIMIT_AS. */
+  mayExpandVm(pages: number): boolean {
+    if (this.o.rlimitAs === undefined) return true;
+    let total = 0;
+    for (const v of this.tree) total += v.pages;
+    return BigInt(total + pages) * 4096n <= this.o.rlimitAs;
+  }
+
+  /** @internal mlock_future_ok: RLIMIT_MEMLOCK without CAP_IPC_LOCK. */
+  mlockFutureOk(locked: boolean, bytes: number): boolean {
+    if (!locked || this.o.rlimitMemlock === undefined) return true;
+    return BigInt(this.lockedVm * PAGE + bytes) <= this.o.rlimitMemlock;
+  }
+
+  private gapFree(start: number, len: number): boolean {
+    return this.tree.intersection(start, start + len) === null;
+  }
+
+  /**
+   * @internal get_unmapped_area for a non-fixed request: a usable hint wins
+   * (arch_get_unmapped_area_topdown), else the placement hook, else a top-down search of the
+   * window. align > PAGE for THP-aligned anonymous requests.
+   */
+  getUnmappedArea(len: number, hint: bigint, align: number): Result<number> {
+    if (BigInt(len) > this.o.taskSize)
+      return this.tracer.fail('get_unmapped_area: len > TASK_SIZE', Errno.ENOMEM);
+    if (hint !== 0n) {
+      let h = hint & ~4095n;
+      if (h < this.o.mmapMinAddr) h = this.o.mmapMinAddr;
+      if (h + BigInt(len) <= this.o.taskSize && this.gapFree(Number(h), len)) {
+        this.tracer.note('get_unmapped_area: hint', 'ok', `0x${h.toString(16)}`);
+        return ok(Number(h));
+      }
+    }
+    if (this.o.placeUnfixed !== undefined) {
+      const a = this.o.placeUnfixed(BigInt(len), BigInt(align));
+      if (a === null) return this.tracer.fail('get_unmapped_area: placeUnfixed', Errno.ENOMEM);
+      this.tracer.note('get_unmapped_area: placeUnfixed', 'ok', `0x${a.toString(16)}`);
+      return ok(Number(a));
+    }
+    const lo = this.o.windowStart;
+    let top = this.o.windowEnd;
+    let v = this.tree.floor(top - 1);
+    for (;;) {
+      const gapStart = Math.max(lo, v === null ? lo : v.end);
+      let cand = top - len;
+      cand -= cand % align;
+      if (cand >= gapStart && cand + len <= top) {
+        this.tracer.note('get_unmapped_area: top-down', 'ok', `0x${cand.toString(16)}`);
+        return ok(cand);
+      }
+      if (v === null || v.start <= lo) break;
+      top = v.start;
+      v = v.prev;
+    }
+    return this.tracer.fail('get_unmapped_area: no gap in window', Errno.ENOMEM);
+  }
+
+  /** @internal find_mergeable_anon_vma + __anon_vma_prepare (mm/rmap.c, §3.4). */
+  anonVmaPrepare(vma: Vma): void {
+    if (vma.anonVma !== null) return;
+    const reuse = this.findMergeableAnonVma(vma);
+    if (reuse !== null) {
+      vma.anonVma = reuse;
+      this.tracer.note('find_mergeable_anon_vma', 'reused', `anon_vma ${reuse.id}`);
+    } else {
+      vma.anonVma = new AnonVma(null);
+    }
+    vma.chainLen = 1;
+  }
+
+  /** mm/rmap.c:find_mergeable_anon_vma — next first, then prev, via reusable_anon_vma. */
+  findMergeableAnonVma(vma: Vma): AnonVma | null {
+    const nx = vma.next;
+    if (nx !== null && anonVmaCompatible(vma, nx) && nx.anonVma !== null && nx.chainLen === 1)
+      return nx.anonVma;
+    const pv = vma.prev;
+    if (pv !== null && anonVmaCompatible(pv, vma) && pv.anonVma !== null && pv.chainLen === 1)
+      return pv.anonVma;
+    return null;
+  }
+
+  /** @internal THP eligibility of an anonymous private fault (thp mode, VM_(NO)HUGEPAGE, slot fits). */
+  thpEligible(vma: Vma, addr: number): boolean {
+    if (!vma.isAnonymous || (vma.flags & VM.NOHUGEPAGE) !== 0) return false;
+    if (this.o.thp === 'never') return false;
+    if (this.o.thp === 'madvise' && (vma.flags & VM.HUGEPAGE) === 0) return false;
+    const slot = floorPmd(addr);
+    return (
+      slot >= vma.start &&
+      slot + PMD <= vma.end &&
+      !this.pt.pteTables.has(slot) &&
+      !this.pt.hugePmds.has(slot)
+    );
+  }
+
+  private ensureTables(addr: number): void {
+    this.pt.pmdTables.add(floorPud(addr));
+    const slot = floorPmd(addr);
+    if (!this.pt.hugePmds.has(slot)) this.pt.pteTables.add(slot);
+  }
+
+  private fileIndex(vma: Vma, addr: number): number {
+    return vma.pgoff + (addr - vma.start) / PAGE;
+  }
+
+  private filePage(file: FileObj, index: number, create: boolean): FilePage | null {
+    let fp = file.pages.get(index);
+    if (fp === undefined && create) {
+      fp = { frame: this.world.newFrames(1), tag: 0n };
+      this.world.refs.delete(fp.frame);
+      file.pages.set(index, fp);
+    }
+    return fp ?? null;
+  }
+
+  /**
+   * @internal handle_mm_fault for one page: write → anon_vma_prepare + private copy
+   * (do_anonymous_page / do_wp_page / do_cow_fault) or a page-cache write for shared
+   * mappings; read → zero page (anon) or page-cache page. Returns EFAULT for SIGSEGV/SIGBUS.
+   */
+  fault(vma: Vma, addr: number, write: boolean, tag: bigint | null): Result<0> {
+    const pn = addr / PAGE;
+    const shared = (vma.flags & VM.SHARED) !== 0;
+    const pte = this.ptes.get(pn);
+    if (vma.file !== null) {
+      const idx = this.fileIndex(vma, addr);
+      if (idx >= Math.ceil(vma.file.size / PAGE))
+        return this.tracer.fail('fault: beyond EOF (SIGBUS)', Errno.EFAULT);
+    }
+    if (pte === undefined && (vma.flags & VM.UFFD_MISSING) !== 0) {
+      return this.tracer.fail('fault: userfaultfd MISSING would block', Errno.EFAULT);
+    }
+    if (!write) {
+      if (pte !== undefined) return ok(0);
+      if (vma.file !== null) {
+        const fp = this.filePage(vma.file, this.fileIndex(vma, addr), true)!;
+        this.ptes.set(pn, { frame: fp.frame, tag: 0n, fpage: fp, zero: false, thp: false });
+      } else if (this.thpEligible(vma, addr)) {
+        // do_huge_pmd_anonymous_page read fault: the huge zero page.
+        const slot = floorPmd(addr);
+        this.pt.pmdTables.add(floorPud(addr));
+        this.pt.hugePmds.add(slot);
+        for (let i = 0; i < 512; i++) {
+          this.ptes.set(slot / PAGE + i, {
+            frame: HUGE_ZERO_FRAME + i,
+            tag: 0n,
+            fpage: null,
+            zero: true,
+            thp: true,
+          });
+        }
+        return ok(0);
+      } else {
+        this.ptes.set(pn, { frame: ZERO_FRAME, tag: 0n, fpage: null, zero: true, thp: false });
+      }
+      this.ensureTables(addr);
+      return ok(0);
+    }
+    const newTag = tag ?? (pte === undefined ? 0n : pte.fpage !== null ? pte.fpage.tag : pte.tag);
+    if (shared) {
+      const fp = this.filePage(vma.file!, this.fileIndex(vma, addr), true)!;
+      fp.tag = newTag;
+      if (pte === undefined)
+        this.ptes.set(pn, { frame: fp.frame, tag: 0n, fpage: fp, zero: false, thp: false });
+      this.ensureTables(addr);
+      return ok(0);
+    }
+    // Private: an exclusive anonymous page is written in place.
+    if (
+      pte !== undefined &&
+      pte.fpage === null &&
+      !pte.zero &&
+      this.world.refs.get(pte.frame) === 1
+    ) {
+      pte.tag = newTag;
+      return ok(0);
+    }
+    this.anonVmaPrepare(vma);
+    const slot = floorPmd(addr);
+    if (pte === undefined && this.thpEligible(vma, addr)) {
+      const f = this.world.newFrames(512);
+      this.pt.pmdTables.add(floorPud(addr));
+      this.pt.hugePmds.add(slot);
+      for (let i = 0; i < 512; i++) {
+        this.ptes.set(slot / PAGE + i, {
+          frame: f + i,
+          tag: 0n,
+          fpage: null,
+          zero: false,
+          thp: true,
+        });
+      }
+      this.ptes.get(pn)!.tag = newTag;
+      return ok(0);
+    }
+    // A write into a PMD-mapped THP we cannot write in place (huge zero page, CoW): split the PMD.
+    if (this.pt.hugePmds.delete(slot)) this.pt.pteTables.add(slot);
+    const frame = this.world.newFrames(1);
+    if (pte !== undefined) this.dropPte(pn, pte);
+    this.ptes.set(pn, { frame, tag: newTag, fpage: null, zero: false, thp: false });
+    this.ensureTables(addr);
+    return ok(0);
+  }
+
+  /** @internal __mm_populate over [start, end): write faults for private writable VMAs. */
+  populate(start: number, end: number, forceWrite?: boolean): Result<0> {
+    for (let v = this.tree.findVma(start); v !== null && v.start < end; v = v.next) {
+      const s = Math.max(v.start, start);
+      const e = Math.min(v.end, end);
+      const access = (v.flags & (VM.READ | VM.WRITE | VM.EXEC)) !== 0;
+      if (!access) continue;
+      const write = forceWrite ?? (v.flags & (VM.WRITE | VM.SHARED)) === VM.WRITE;
+      for (let a = s; a < e; a += PAGE) {
+        const pte = this.ptes.get(a / PAGE);
+        if (
+          pte !== undefined &&
+          (!write ||
+            (pte.fpage === null && !pte.zero && this.world.refs.get(pte.frame) === 1) ||
+            (v.flags & VM.SHARED) !== 0)
+        )
+          continue;
+        const r = this.fault(v, a, write, null);
+        if (!r.ok) return r;
+      }
+    }
+    return ok(0);
+  }
+
+  // ───────────────────────────── syscalls ─────────────────────────────
+
+  map(args: MapArgs): Result<bigint> {
+    const tr = this.tracer;
+    tr.begin('mmap');
+    let e;
+    let flags = args.flags;
+    const offset = args.offset ?? 0n;
+    if ((e = tr.check('sys_mmap: offset & ~PAGE_MASK', (offset & 4095n) !== 0n, Errno.EINVAL)))
+      return e;
+    const anon = (flags & MAP.ANONYMOUS) !== 0;
+    let file: FileObj | null = null;
+    if (!anon) {
+      file = args.file === undefined ? null : (this.files.get(args.file) ?? null);
+      if ((e = tr.check('ksys_mmap_pgoff: fget(fd)', file === null, Errno.EBADF))) return e;
+    }
+    if ((flags & MAP.HUGETLB) !== 0) {
+      return tr.fail(
+        'ksys_mmap_pgoff: hugetlb_file_setup',
+        Errno.ENOMEM,
+        'model: no hugetlb pages reserved',
+      );
+    }
+    // mm/mmap.c:do_mmap
+    if ((e = tr.check('do_mmap: !len', args.length === 0n, Errno.EINVAL))) return e;
+    if ((flags & MAP.FIXED_NOREPLACE) !== 0) flags |= MAP.FIXED;
+    const fixed = (flags & MAP.FIXED) !== 0;
+    let addr = args.addr;
+    if (!fixed && addr !== 0n && addr < this.o.mmapMinAddr) addr = pageAlignU64(this.o.mmapMinAddr);
+    const lenB = pageAlignU64(args.length);
+    if ((e = tr.check('do_mmap: PAGE_ALIGN(len) == 0', lenB === 0n, Errno.ENOMEM))) return e;
+    const pgoffB = offset >> 12n;
+    if (
+      (e = tr.check(
+        'do_mmap: pgoff + pages overflows',
+        pgoffB + (lenB >> 12n) > U64 >> 12n,
+        Errno.EOVERFLOW,
+      ))
+    )
+      return e;
+    if (
+      (e = tr.check(
+        'do_mmap: map_count > max_map_count',
+        this.tree.size > this.o.maxMapCount,
+        Errno.ENOMEM,
+      ))
+    )
+      return e;
+    // get_unmapped_area
+    if ((e = tr.check('get_unmapped_area: len > TASK_SIZE', lenB > this.o.taskSize, Errno.ENOMEM)))
+      return e;
+    const len = Number(lenB);
+    const type = flags & MAP.SHARED_VALIDATE;
+    const shared = type === MAP.SHARED || type === MAP.SHARED_VALIDATE;
+    let start: number;
+    if (fixed) {
+      if (
+        (e = tr.check(
+          'get_unmapped_area: addr > TASK_SIZE - len',
+          addr > this.o.taskSize - lenB,
+          Errno.ENOMEM,
+        ))
+      )
+        return e;
+      if (
+        (e = tr.check(
+          'get_unmapped_area: offset_in_page(addr)',
+          (addr & 4095n) !== 0n,
+          Errno.EINVAL,
+        ))
+      )
+        return e;
+      if (
+        (e = tr.check(
+          'security_mmap_addr: addr < mmap_min_addr',
+          addr < this.o.mmapMinAddr,
+          Errno.EPERM,
+        ))
+      )
+        return e;
+      start = Number(addr);
+    } else {
+      const align =
+        this.profile.thpAlignUnmapped && anon && !shared && len % PMD === 0 ? PMD : PAGE;
+      const r = this.getUnmappedArea(len, addr, align);
+      if (!r.ok) return r;
+      start = r.value;
+    }
+    const end = start + len;
+    if ((flags & MAP.FIXED_NOREPLACE) !== 0) {
+      if (
+        (e = tr.check(
+          'do_mmap: MAP_FIXED_NOREPLACE and range in use',
+          this.tree.intersection(start, end) !== null,
+          Errno.EEXIST,
+        ))
+      )
+        return e;
+    }
+    if ((flags & MAP.LOCKED) !== 0 && !this.mlockFutureOk(true, len))
+      return tr.fail('do_mmap: mlock_future_ok', Errno.EAGAIN);
+    if (type !== MAP.SHARED && type !== MAP.PRIVATE && type !== MAP.SHARED_VALIDATE) {
+      return tr.fail('do_mmap: MAP_TYPE', Errno.EINVAL);
+    }
+    let vmFlags = VM.MAYREAD | VM.MAYWRITE | VM.MAYEXEC;
+    if ((args.prot & PROT.READ) !== 0) vmFlags |= VM.READ;
+    if ((args.prot & PROT.WRITE) !== 0) vmFlags |= VM.WRITE;
+    if ((args.prot & PROT.EXEC) !== 0) vmFlags |= VM.EXEC;
+    if (shared) vmFlags |= VM.SHARED | VM.MAYSHARE;
+    if ((flags & MAP.LOCKED) !== 0) vmFlags |= VM.LOCKED;
+    if ((flags & MAP.GROWSDOWN) !== 0 && anon) vmFlags |= VM.GROWSDOWN;
+    if ((flags & MAP.NORESERVE) !== 0 && this.o.overcommit !== 2) vmFlags |= VM.NORESERVE;
+    // mm/vma.c:accountable_mapping — private writable memory without NORESERVE is charged.
+    if ((vmFlags & (VM.NORESERVE | VM.SHARED | VM.WRITE)) === VM.WRITE) vmFlags |= VM.ACCOUNT;
+    let pgoff: number;
+    if (anon && shared) {
+      file = new FileObj(this.world.nextFile++, 'shmem', len);
+      pgoff = 0;
+    } else if (anon) pgoff = start / PAGE;
+    else pgoff = Number(pgoffB);
+    // __mmap_region: MAP_FIXED unmaps what was there (sealed → EPERM).
+    if (this.tree.intersection(start, end) !== null) {
+      const r = this.doMunmap(start, end, 'mmap_region: munmap');
+      if (!r.ok) return r;
+    }
+    if (!this.mayExpandVm(len / PAGE)) return tr.fail('mmap_region: may_expand_vm', Errno.ENOMEM);
+    const vma = this.insertNewRange(start, end, vmFlags, file, pgoff, 'mmap_region');
+    if ((vmFlags & VM.LOCKED) !== 0) this.lockedVm += len / PAGE;
+    if (
+      ((flags & (MAP.POPULATE | MAP.LOCKED)) !== 0 && (flags & MAP.NONBLOCK) === 0) ||
+      (flags & MAP.LOCKED) !== 0
+    ) {
+      this.populate(start, end);
+    }
+    void vma;
+    return ok(BigInt(start));
+  }
+
+  /** @internal vma_merge_new_range for a fresh range, else a new VMA. */
+  insertNewRange(
+    start: number,
+    end: number,
+    flags: number,
+    file: FileObj | null,
+    pgoff: number,
+    step: string,
+  ): Vma {
+    const prev = this.tree.floor(start - 1);
+    const next = prev === null ? this.tree.head : prev.next;
+    const vmg: VmaMergeState = {
+      prev,
+      next,
+      middle: null,
+      start,
+      end,
+      flags,
+      file,
+      pgoff,
+      anonVma: null,
+      chainLen: 0,
+      uffd: null,
+      copiedFrom: null,
+    };
+    const m =
+      (flags & VM_SPECIAL) === 0 && file?.kind !== 'shmem'
+        ? vmaMergeNewRange(this.tree, this.profile, vmg)
+        : null;
+    if (m !== null) {
+      this.tracer.note(`${step}: vma_merge_new_range`, `merged-${m.kind}`);
+      return m.vma;
+    }
+    const v = new Vma(start, end, flags, file, pgoff);
+    this.tree.insert(v);
+    this.tracer.note(`${step}: new VMA`, 'ok');
+    return v;
+  }
+
+  unmap(addr: bigint, length: bigint): Result<0> {
+    const tr = this.tracer;
+    tr.begin('munmap');
+    return this.munmapChecked(addr, length, 'do_vmi_munmap');
+  }
+
+  /** @internal do_vmi_munmap with its own argument checks (used by munmap and mremap shrink). */
+  munmapChecked(addr: bigint, length: bigint, step: string): Result<0> {
+    const tr = this.tracer;
+    let e;
+    if ((e = tr.check(`${step}: offset_in_page(start)`, (addr & 4095n) !== 0n, Errno.EINVAL)))
+      return e;
+    if ((e = tr.check(`${step}: start > TASK_SIZE`, addr > this.o.taskSize, Errno.EINVAL)))
+      return e;
+    const len = pageAlignU64(length);
+    if (
+      (e = tr.check(`${step}: len > TASK_SIZE - start`, len > this.o.taskSize - addr, Errno.EINVAL))
+    )
+      return e;
+    if ((e = tr.check(`${step}: len == 0`, len === 0n, Errno.EINVAL))) return e;
+    return this.doMunmap(Number(addr), Number(addr + len), step);
+  }
+
+  protect(addr: bigint, length: bigint, prot: number): Result<0> {
+    const tr = this.tracer;
+    tr.begin('mprotect');
+    let e;
+    // mm/mprotect.c:do_mprotect_pkey
+    if ((e = tr.check('do_mprotect_pkey: start & ~PAGE_MASK', (addr & 4095n) !== 0n, Errno.EINVAL)))
+      return e;
+    if (length === 0n) {
+      tr.note('do_mprotect_pkey: !len', 'ok');
+      return ok(0);
+    }
+    const len = pageAlignU64(length);
+    const endB = (addr + len) & U64;
+    if ((e = tr.check('do_mprotect_pkey: end <= start', endB <= addr, Errno.ENOMEM))) return e;
+    if (
+      (e = tr.check(
+        'do_mprotect_pkey: unknown prot bits',
+        (prot & ~0x7 & ~0x3000008) !== 0,
+        Errno.EINVAL,
+      ))
+    )
+      return e;
+    if (addr > this.o.taskSize) return tr.fail('do_mprotect_pkey: vma_find', Errno.ENOMEM);
+    const start = Number(addr);
+    const end = Number(endB);
+    let vma = this.tree.findVma(start);
+    if (
+      (e = tr.check(
+        'do_mprotect_pkey: no VMA at start',
+        vma === null || vma.start > start,
+        Errno.ENOMEM,
+      ))
+    )
+      return e;
+    if (this.profile.mseal === 'range' && this.rangeSealed(start, end))
+      return tr.fail('can_modify_mm', Errno.EPERM);
+    let tmp = start;
+    const want =
+      (prot & PROT.READ ? VM.READ : 0) |
+      (prot & PROT.WRITE ? VM.WRITE : 0) |
+      (prot & PROT.EXEC ? VM.EXEC : 0);
+    while (vma !== null && vma.start < end) {
+      if (vma.start !== tmp) return tr.fail('do_mprotect_pkey: hole in range', Errno.ENOMEM);
+      const oldFlags = vma.flags;
+      let newFlags = (oldFlags & ~(VM.READ | VM.WRITE | VM.EXEC)) | want;
+      // VM_MAY* must allow the new bits.
+      if ((newFlags & ~(newFlags >> 4) & (VM.READ | VM.WRITE | VM.EXEC)) !== 0)
+        return tr.fail('do_mprotect_pkey: VM_MAY*', Errno.EACCES);
+      const tmpEnd = Math.min(vma.end, end);
+      if (this.profile.mseal === 'vma' && (oldFlags & VM.SEALED) !== 0)
+        return tr.fail('mprotect_fixup: can_modify_vma', Errno.EPERM);
+      // mm/mprotect.c:mprotect_fixup — VM_ACCOUNT charge on becoming writable; unfaulted anon unaccounted on losing write (6.3+).
+      if (newFlags === oldFlags) {
+        tr.note('mprotect_fixup: newflags == oldflags', 'skip');
+        tmp = tmpEnd;
+        vma = vma.next;
+        continue;
+      }
+      if ((newFlags & VM.WRITE) !== 0) {
+        if ((oldFlags & (VM.ACCOUNT | VM.WRITE | VM.HUGETLB | VM.SHARED | VM.NORESERVE)) === 0)
+          newFlags |= VM.ACCOUNT;
+      } else if (
+        this.profile.mprotectUnaccountUnfaulted &&
+        (oldFlags & VM.ACCOUNT) !== 0 &&
+        vma.isAnonymous &&
+        vma.anonVma === null
+      ) {
+        newFlags &= ~VM.ACCOUNT;
+      }
+      const r = this.vmaModify(vma, Math.max(vma.start, tmp), tmpEnd, newFlags, vma.uffd);
+      if (!r.ok) return r;
+      tmp = tmpEnd;
+      vma = r.value.next;
+    }
+    if (tmp < end) return tr.fail('do_mprotect_pkey: range ends in a hole', Errno.ENOMEM);
+    return ok(0);
+  }
+
+  /** Walks [start, end) for flag-changing calls: fn per VMA piece; holes recorded. */
+  private applyFlags(
+    start: number,
+    end: number,
+    step: string,
+    change: (v: Vma) => { flags: number; uffd: number | null } | null,
+    holeErrno: number,
+    stopAtHole: boolean,
+  ): Result<0> {
+    let vma = this.tree.findVma(start);
+    let tmp = start;
+    let hole = false;
+    while (vma !== null && vma.start < end) {
+      if (vma.start > tmp) {
+        hole = true;
+        if (stopAtHole) return this.tracer.fail(`${step}: hole in range`, holeErrno);
+      }
+      const s = Math.max(vma.start, start);
+      const e = Math.min(vma.end, end);
+      const c = change(vma);
+      let cur = vma;
+      if (c !== null && (c.flags !== vma.flags || c.uffd !== vma.uffd)) {
+        const r = this.vmaModify(vma, s, e, c.flags, c.uffd);
+        if (!r.ok) return r;
+        cur = r.value;
+      }
+      tmp = e;
+      vma = cur.next;
+    }
+    if (hole || tmp < end) return this.tracer.fail(`${step}: unmapped range`, holeErrno);
+    return ok(0);
+  }
+
+  advise(addr: bigint, length: bigint, advice: number): Result<0> {
+    const tr = this.tracer;
+    tr.begin('madvise');
+    let e;
+    const known = new Set<number>(Object.values(MADV));
+    if ((e = tr.check('madvise: offset_in_page(start)', (addr & 4095n) !== 0n, Errno.EINVAL)))
+      return e;
+    if ((e = tr.check('madvise_behavior_valid', !known.has(advice), Errno.EINVAL))) return e;
+    const len = pageAlignU64(length);
+    if ((e = tr.check('madvise: len_in && !len', length !== 0n && len === 0n, Errno.EINVAL)))
+      return e;
+    const endB = addr + len;
+    if ((e = tr.check('madvise: end < start', endB > U64, Errno.EINVAL))) return e;
+    if (len === 0n) return ok(0);
+    const start = Number(addr);
+    const end = Number(endB);
+    const setFlag = (set: number, clear: number) => (v: Vma) => ({
+      flags: (v.flags | set) & ~clear,
+      uffd: v.uffd,
+    });
+    switch (advice) {
+      case MADV.NORMAL:
+        return this.applyFlags(
+          start,
+          end,
+          'madvise',
+          setFlag(0, VM.SEQ_READ | VM.RAND_READ),
+          Errno.ENOMEM,
+          false,
+        );
+      case MADV.RANDOM:
+        return this.applyFlags(
+          start,
+          end,
+          'madvise',
+          setFlag(VM.RAND_READ, VM.SEQ_READ),
+          Errno.ENOMEM,
+          false,
+        );
+      case MADV.SEQUENTIAL:
+        return this.applyFlags(
+          start,
+          end,
+          'madvise',
+          setFlag(VM.SEQ_READ, VM.RAND_READ),
+          Errno.ENOMEM,
+          false,
+        );
+      case MADV.DONTFORK:
+        return this.applyFlags(start, end, 'madvise', setFlag(VM.DONTCOPY, 0), Errno.ENOMEM, false);
+      case MADV.DOFORK:
+        return this.applyFlags(start, end, 'madvise', setFlag(0, VM.DONTCOPY), Errno.ENOMEM, false);
+      case MADV.WIPEONFORK:
+        return this.applyFlags(
+          start,
+          end,
+          'madvise',
+          setFlag(VM.WIPEONFORK, 0),
+          Errno.ENOMEM,
+          false,
+        );
+      case MADV.KEEPONFORK:
+        return this.applyFlags(
+          start,
+          end,
+          'madvise',
+          setFlag(0, VM.WIPEONFORK),
+          Errno.ENOMEM,
+          false,
+        );
+      case MADV.DONTDUMP:
+        return this.applyFlags(start, end, 'madvise', setFlag(VM.DONTDUMP, 0), Errno.ENOMEM, false);
+      case MADV.DODUMP:
+        return this.applyFlags(start, end, 'madvise', setFlag(0, VM.DONTDUMP), Errno.ENOMEM, false);
+      case MADV.MERGEABLE:
+        return this.applyFlags(
+          start,
+          end,
+          'madvise',
+          setFlag(VM.MERGEABLE, 0),
+          Errno.ENOMEM,
+          false,
+        );
+      case MADV.UNMERGEABLE:
+        return this.applyFlags(
+          start,
+          end,
+          'madvise',
+          setFlag(0, VM.MERGEABLE),
+          Errno.ENOMEM,
+          false,
+        );
+      case MADV.HUGEPAGE:
+        // mm/khugepaged.c:hugepage_madvise
+        return this.applyFlags(
+          start,
+          end,
+          'madvise',
+          setFlag(VM.HUGEPAGE, VM.NOHUGEPAGE),
+          Errno.ENOMEM,
+          false,
+        );
+      case MADV.NOHUGEPAGE:
+        return this.applyFlags(
+          start,
+          end,
+          'madvise',
+          setFlag(VM.NOHUGEPAGE, VM.HUGEPAGE),
+          Errno.ENOMEM,
+          false,
+        );
+      case MADV.DONTNEED:
+      case MADV.DONTNEED_LOCKED:
+      case MADV.FREE:
+      case MADV.REMOVE:
+        return this.madviseDiscard(start, end, advice);
+      case MADV.POPULATE_READ:
+      case MADV.POPULATE_WRITE:
+        return this.madvisePopulate(start, end, advice === MADV.POPULATE_WRITE);
+      case MADV.WILLNEED:
+      case MADV.COLD:
+      case MADV.PAGEOUT:
+        return this.applyFlags(start, end, 'madvise', () => null, Errno.ENOMEM, false);
+      default:
+        return tr.fail('madvise: advice not modelled', Errno.EINVAL, `advice ${advice}`);
+    }
+  }
+
+  private madviseDiscard(start: number, end: number, advice: number): Result<0> {
+    const tr = this.tracer;
+    if (this.profile.mseal !== 'none') {
+      // mm/mseal.c:can_madv_discard_vma — sealed read-only anonymous memory refuses discards.
+      for (let v = this.tree.findVma(start); v !== null && v.start < end; v = v.next) {
+        if ((v.flags & VM.SEALED) !== 0 && v.isAnonymous && (v.flags & VM.WRITE) === 0) {
+          return tr.fail('madvise: sealed read-only anon discard', Errno.EPERM);
+        }
+      }
+    }
+    return this.applyFlags(
+      start,
+      end,
+      'madvise',
+      (v) => {
+        const s = Math.max(v.start, start);
+        const e = Math.min(v.end, end);
+        if (advice === MADV.DONTNEED && (v.flags & (VM.LOCKED | VM.PFNMAP | VM.HUGETLB)) !== 0)
+          return null;
+        if (advice === MADV.FREE) return null; // lazily freed: pages stay until reclaim.
+        if (advice === MADV.REMOVE) {
+          if ((v.flags & VM.SHARED) !== 0 && v.file !== null) {
+            for (let a = s; a < e; a += PAGE) v.file.pages.delete(this.fileIndex(v, a));
+          }
+        }
+        this.zapRange(s, e);
+        return null;
+      },
+      Errno.ENOMEM,
+      false,
+    );
+  }
+
+  private madvisePopulate(start: number, end: number, write: boolean): Result<0> {
+    const tr = this.tracer;
+    let tmp = start;
+    for (let v = this.tree.findVma(start); v !== null && v.start < end; v = v.next) {
+      if (v.start > tmp) return tr.fail('madvise_populate: hole', Errno.ENOMEM);
+      const ok_ = write
+        ? (v.flags & VM.WRITE) !== 0
+        : (v.flags & (VM.READ | VM.WRITE | VM.EXEC)) !== 0;
+      if (!ok_) return tr.fail('madvise_populate: check_vma_flags', Errno.EFAULT);
+      const s = Math.max(v.start, start);
+      const e = Math.min(v.end, end);
+      for (let a = s; a < e; a += PAGE) {
+        const pte = this.ptes.get(a / PAGE);
+        if (pte !== undefined && !write) continue;
+        if (
+          pte !== undefined &&
+          write &&
+          ((v.flags & VM.SHARED) !== 0 ||
+            (pte.fpage === null && !pte.zero && this.world.refs.get(pte.frame) === 1))
+        )
+          continue;
+        const r = this.fault(v, a, write, null);
+        if (!r.ok) return r;
+      }
+      tmp = e;
+    }
+    if (tmp < end) return tr.fail('madvise_populate: unmapped', Errno.ENOMEM);
+    return ok(0);
+  }
+
+  remap(args: RemapArgs): Result<bigint> {
+    this.tracer.begin('mremap');
+    return doMremap(this, args);
+  }
+
+  lock(addr: bigint, length: bigint, flags: number): Result<0> {
+    const tr = this.tracer;
+    tr.begin('mlock2');
+    let e;
+    if (
+      (e = tr.check('mlock2: flags & ~MLOCK_ONFAULT', (flags & ~MLOCK.ONFAULT) !== 0, Errno.EINVAL))
+    )
+      return e;
+    return this.doMlock(
+      addr,
+      length,
+      VM.LOCKED | ((flags & MLOCK.ONFAULT) !== 0 ? VM.LOCKONFAULT : 0),
+    );
+  }
+
+  unlock(addr: bigint, length: bigint): Result<0> {
+    this.tracer.begin('munlock');
+    return this.doMlock(addr, length, 0);
+  }
+
+  /** mm/mlock.c:do_mlock / apply_vma_lock_flags / mlock_fixup. */
+  private doMlock(addr: bigint, length: bigint, lockFlags: number): Result<0> {
+    const tr = this.tracer;
+    let e;
+    const lenB = pageAlignU64(length + (addr & 4095n));
+    const startB = addr & ~4095n;
+    if (lockFlags !== 0 && !this.mlockFutureOk(true, Number(lenB)))
+      return tr.fail('do_mlock: RLIMIT_MEMLOCK', Errno.ENOMEM);
+    const endB = startB + lenB;
+    if ((e = tr.check('apply_vma_lock_flags: end < start', endB > U64, Errno.EINVAL))) return e;
+    if (lenB === 0n) return ok(0);
+    const start = Number(startB);
+    const end = Number(endB);
+    let vma = this.tree.lookup(start);
+    if ((e = tr.check('apply_vma_lock_flags: no VMA at start', vma === null, Errno.ENOMEM)))
+      return e;
+    let tmp = start;
+    while (vma !== null && vma.start < end) {
+      if (vma.start !== tmp) return tr.fail('apply_vma_lock_flags: hole', Errno.ENOMEM);
+      const tmpEnd = Math.min(vma.end, end);
+      const newFlags = (vma.flags & ~VM_LOCKED_MASK) | lockFlags;
+      let cur = vma;
+      if (newFlags !== vma.flags && (vma.flags & VM_SPECIAL) === 0) {
+        const s = Math.max(vma.start, tmp);
+        const was = (vma.flags & VM.LOCKED) !== 0;
+        const r = this.vmaModify(vma, s, tmpEnd, newFlags, vma.uffd);
+        if (!r.ok) return r;
+        cur = r.value;
+        const now = (newFlags & VM.LOCKED) !== 0;
+        if (now !== was) this.lockedVm += ((tmpEnd - s) / PAGE) * (now ? 1 : -1);
+      }
+      tmp = tmpEnd;
+      vma = cur.next;
+    }
+    if (tmp < end) return tr.fail('apply_vma_lock_flags: range ends in a hole', Errno.ENOMEM);
+    if ((lockFlags & VM.LOCKED) !== 0 && (lockFlags & VM.LOCKONFAULT) === 0)
+      this.populate(start, end);
+    return ok(0);
+  }
+
+  seal(addr: bigint, length: bigint): Result<0> {
+    const tr = this.tracer;
+    tr.begin('mseal');
+    let e;
+    if ((e = tr.check('sys_mseal: syscall exists', this.profile.mseal === 'none', Errno.ENOSYS)))
+      return e;
+    if ((e = tr.check('do_mseal: offset_in_page(start)', (addr & 4095n) !== 0n, Errno.EINVAL)))
+      return e;
+    const len = pageAlignU64(length);
+    if ((e = tr.check('do_mseal: len_in && !len', length !== 0n && len === 0n, Errno.EINVAL)))
+      return e;
+    const endB = addr + len;
+    if ((e = tr.check('do_mseal: end < start', endB > U64, Errno.EINVAL))) return e;
+    if (len === 0n) return ok(0);
+    const start = Number(addr);
+    const end = Number(endB);
+    // mm/mseal.c:range_contains_unmapped — the whole range must be mapped.
+    let tmp = start;
+    for (let v = this.tree.findVma(start); v !== null && v.start < end; v = v.next) {
+      if (v.start > tmp) break;
+      tmp = v.end;
+    }
+    if ((e = tr.check('do_mseal: range_contains_unmapped', tmp < end, Errno.ENOMEM))) return e;
+    return this.applyFlags(
+      start,
+      end,
+      'mseal_apply',
+      (v) => ({ flags: v.flags | VM.SEALED, uffd: v.uffd }),
+      Errno.ENOMEM,
+      true,
+    );
+  }
+
+  uffdRegister(addr: bigint, length: bigint): Result<0> {
+    const tr = this.tracer;
+    tr.begin('uffd_register');
+    let e;
+    // fs/userfaultfd.c:userfaultfd_register (validate_range, vma_can_userfault, hole → EINVAL).
+    if (
+      (e = tr.check(
+        'validate_range: unaligned',
+        (addr & 4095n) !== 0n || (length & 4095n) !== 0n,
+        Errno.EINVAL,
+      ))
+    )
+      return e;
+    if ((e = tr.check('validate_range: !len', length === 0n, Errno.EINVAL))) return e;
+    if (
+      (e = tr.check(
+        'validate_range: beyond TASK_SIZE',
+        addr + length > this.o.taskSize,
+        Errno.EINVAL,
+      ))
+    )
+      return e;
+    const start = Number(addr);
+    const end = Number(addr + length);
+    this.uffdCtx ??= this.world.nextUffd++;
+    const ctx = this.uffdCtx;
+    let tmp = start;
+    const first = this.tree.findVma(start);
+    if (
+      (e = tr.check(
+        'userfaultfd_register: no VMA',
+        first === null || first.start >= end,
+        Errno.EINVAL,
+      ))
+    )
+      return e;
+    for (let v: Vma | null = first; v !== null && v.start < end; v = v.next) {
+      if (v.start > tmp) return tr.fail('userfaultfd_register: hole', Errno.EINVAL);
+      if (v.special !== null) return tr.fail('vma_can_userfault', Errno.EINVAL);
+      if (v.uffd !== null && v.uffd !== ctx)
+        return tr.fail('userfaultfd_register: other ctx', Errno.EBUSY);
+      tmp = v.end;
+    }
+    if (tmp < end) return tr.fail('userfaultfd_register: range ends in a hole', Errno.EINVAL);
+    return this.applyFlags(
+      start,
+      end,
+      'userfaultfd_register',
+      (v) => ({ flags: v.flags | VM.UFFD_MISSING, uffd: ctx }),
+      Errno.EINVAL,
+      true,
+    );
+  }
+
+  memfd(size: bigint): Result<FileId> {
+    this.tracer.begin('memfd_create');
+    const f = new FileObj(this.world.nextFile++, 'file', Number(size));
+    this.files.set(f.id, f);
+    return ok(f.id);
+  }
+
+  touch(addr: bigint, tag: bigint): Result<0> {
+    const tr = this.tracer;
+    tr.begin('touch');
+    const a = Number(addr & ~4095n);
+    const vma = addr > this.o.taskSize ? null : this.tree.lookup(a);
+    let e;
+    if ((e = tr.check('handle_mm_fault: no VMA (SIGSEGV)', vma === null, Errno.EFAULT))) return e;
+    if (
+      (e = tr.check(
+        'access_error: !VM_WRITE (SIGSEGV)',
+        (vma!.flags & VM.WRITE) === 0,
+        Errno.EFAULT,
+      ))
+    )
+      return e;
+    return this.fault(vma!, a, true, tag & U64);
+  }
+
+  read(addr: bigint): Result<bigint> {
+    const tr = this.tracer;
+    tr.begin('read');
+    const a = Number(addr & ~4095n);
+    const vma = addr > this.o.taskSize ? null : this.tree.lookup(a);
+    let e;
+    if ((e = tr.check('handle_mm_fault: no VMA (SIGSEGV)', vma === null, Errno.EFAULT))) return e;
+    if (
+      (e = tr.check(
+        'access_error: !VM_READ (SIGSEGV)',
+        (vma!.flags & (VM.READ | VM.WRITE | VM.EXEC)) === 0,
+        Errno.EFAULT,
+      ))
+    )
+      return e;
+    const r = this.fault(vma!, a, false, null);
+    if (!r.ok) return r;
+    const pte = this.ptes.get(a / PAGE)!;
+    if ((addr & 4095n) >= 8n) return ok(0n);
+    return ok(pte.fpage !== null ? pte.fpage.tag : pte.tag);
+  }
+
+  /** fork() that returns the child's ModelSpace (kernel/fork.c:dup_mmap). */
+  forkSpace(): ModelSpace {
+    this.tracer.begin('fork');
+    const child = new ModelSpace({ ...this.optionsForChild() }, this.world);
+    child.files = new Map(this.files);
+    child.uffdCtx = null;
+    for (const v of this.tree) {
+      if ((v.flags & VM.DONTCOPY) !== 0) continue;
+      const c = v.dup(v.start, v.end, v.pgoff);
+      // dup_mmap: VM_LOCKED is not inherited; uffd registration is dropped without EVENT_FORK.
+      c.flags &= ~(VM_LOCKED_MASK | VM.UFFD_MISSING);
+      c.uffd = null;
+      const wipe = (v.flags & VM.WIPEONFORK) !== 0;
+      if (v.anonVma !== null && !wipe) {
+        // mm/rmap.c:anon_vma_fork — a new anon_vma whose parent is the parent's; chain grows by one.
+        const av = new AnonVma(v.anonVma);
+        v.anonVma.numChildren++;
+        child.forkAnonVmas.push(av);
+        c.anonVma = av;
+        c.chainLen = v.chainLen + 1;
+      } else {
+        c.anonVma = null;
+        c.chainLen = 0;
+      }
+      child.tree.insert(c);
+      // copy_page_range: only VMAs with an anon_vma (vma_needs_copy) get PTEs copied.
+      if (v.anonVma !== null && !wipe) {
+        this.forEachPte(v.start, v.end, (pn, pte) => {
+          if (pte.fpage === null && !pte.zero) this.world.get(pte.frame);
+          child.ptes.set(pn, { ...pte });
+          const a = pn * PAGE;
+          child.pt.pmdTables.add(floorPud(a));
+          if (this.pt.hugePmds.has(floorPmd(a))) child.pt.hugePmds.add(floorPmd(a));
+          else child.pt.pteTables.add(floorPmd(a));
+        });
+      }
+    }
+    return child;
+  }
+
+  private optionsForChild(): ModelSpaceOptions {
+    const o: ModelSpaceOptions = {
+      profile: this.profile,
+      window: { start: BigInt(this.o.windowStart), end: BigInt(this.o.windowEnd) },
+      maxMapCount: this.o.maxMapCount,
+      thp: this.o.thp,
+      haveMovePmd: this.o.haveMovePmd,
+      haveMovePud: this.o.haveMovePud,
+      taskSize: this.o.taskSize,
+      mmapMinAddr: this.o.mmapMinAddr,
+      overcommit: this.o.overcommit,
+      trace: this.o.trace,
+    };
+    if (this.o.placeUnfixed !== undefined) o.placeUnfixed = this.o.placeUnfixed;
+    if (this.o.rlimitAs !== undefined) o.rlimitAs = this.o.rlimitAs;
+    if (this.o.rlimitMemlock !== undefined) o.rlimitMemlock = this.o.rlimitMemlock;
+    return o;
+  }
+
+  fork(): Result<ChildId> {
+    const child = this.forkSpace();
+    const id = this.world.nextChild++;
+    this.children.set(id, child);
+    return ok(id);
+  }
+
+  /** The ModelSpace of a child made by fork(), to continue steps inside it. */
+  child(id: ChildId): ModelSpace | undefined {
+    return this.children.get(id);
+  }
+
+  release(child: ChildId): Result<0> {
+    this.tracer.begin('release');
+    const c = this.children.get(child);
+    if (c === undefined) return this.tracer.fail('release: no such child', Errno.ESRCH);
+    c.exit();
+    this.children.delete(child);
+    return ok(0);
+  }
+
+  /** exit_mmap: frees pages and unlinks fork anon_vmas (parents' num_children drop). */
+  exit(): void {
+    if (this.dead) return;
+    this.dead = true;
+    for (const [pn, pte] of this.ptes) this.dropPte(pn, pte);
+    const seen = new Set<AnonVma>();
+    for (const v of this.tree) if (v.anonVma !== null) seen.add(v.anonVma);
+    for (const av of this.forkAnonVmas) seen.add(av);
+    for (const av of seen) if (av.parent !== null) av.parent.numChildren--;
+    for (const c of this.children.values()) c.exit();
+  }
+
+  /** Installs a vdso-like special mapping (VM_DONTEXPAND, refuses splits) for tests. */
+  installSpecialMapping(addr: bigint, length: bigint, name = '[vdso]'): Vma {
+    const v = new Vma(
+      Number(addr),
+      Number(addr + length),
+      VM.READ | VM.EXEC | VM.MAYREAD | VM.MAYEXEC | VM.DONTEXPAND,
+      null,
+      0,
+    );
+    v.special = { name, refuseSplit: true };
+    this.tree.insert(v);
+    return v;
+  }
+
+  snapshot(start: bigint, end: bigint, opts?: SnapshotOptions): Snapshot {
+    const s = Number(start);
+    const e = Number(end);
+    const vmas: VmaView[] = [];
+    for (let v = this.tree.findVma(s); v !== null && v.start < e; v = v.next) {
+      const view: VmaView = {
+        start: BigInt(v.start),
+        end: BigInt(v.end),
+        prot: protString(
+          ((v.flags & VM.READ) !== 0 ? PROT.READ : 0) |
+            ((v.flags & VM.WRITE) !== 0 ? PROT.WRITE : 0) |
+            ((v.flags & VM.EXEC) !== 0 ? PROT.EXEC : 0),
+        ),
+        shared: (v.flags & VM.MAYSHARE) !== 0,
+        kind: v.file === null ? 'anon' : v.file.kind,
+        offset: v.file === null ? 0n : BigInt(v.pgoff) * 4096n,
+      };
+      if (opts?.vmFlags === true) view.vmFlags = vmFlagMnemonics(v.flags);
+      vmas.push(view);
+    }
+    const pages: PageView[] = [];
+    if (opts?.pages !== false) {
+      for (let a = s; a < e; a += PAGE) {
+        const pte = this.ptes.get(a / PAGE);
+        if (pte === undefined) {
+          pages.push({
+            addr: BigInt(a),
+            present: false,
+            frame: null,
+            tag: null,
+            thp: false,
+            zero: false,
+          });
+        } else {
+          pages.push({
+            addr: BigInt(a),
+            present: true,
+            frame: BigInt(pte.frame),
+            tag: pte.fpage !== null ? pte.fpage.tag : pte.tag,
+            thp: pte.thp,
+            zero: pte.zero,
+          });
+        }
+      }
+    }
+    return { start, end, vmas, pages };
+  }
+}
+
+/** mm/rmap.c:anon_vma_compatible(a, b) — a directly below b, reusable anon_vma. */
+export function anonVmaCompatible(a: Vma, b: Vma): boolean {
+  return (
+    a.end === b.start &&
+    a.file === b.file &&
+    ((a.flags ^ b.flags) & ~(VM.READ | VM.WRITE | VM.EXEC | VM.SOFTDIRTY)) === 0 &&
+    b.pgoff === a.pgoff + a.pages
+  );
+}
+
+export { err };

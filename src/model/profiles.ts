@@ -1,0 +1,217 @@
+/**
+ * Kernel behaviour profiles: named bundles of switches, each citing the version or commit
+ * that introduced it. Environment knobs that are not version behaviour (max_map_count, THP
+ * mode, HAVE_MOVE_PMD/PUD, TASK_SIZE, …) are ModelSpace options instead.
+ */
+
+export type ValidationOrder =
+  /** ≤6.14: SYSCALL_DEFINE5(mremap) with mremap_to()/vma_to_resize() (notes §1.4). */
+  | 'classic'
+  /** 6.15–6.16: vma_remap_struct, check_mremap_params + remap_is_valid (notes §1.3). */
+  | 'vrm'
+  /** 6.17+: check_mremap_params (TASK_SIZE/overlap first), check_prep_vma, remap_move (§1.1). */
+  | 'vrm-multi';
+
+export interface Profile {
+  readonly name: string;
+  readonly description: string;
+  readonly validation: ValidationOrder;
+  /** mm/mremap.c:try_realign_addr / can_align_down — v6.7 (Joel Fernandes, af8ca1c14906). */
+  readonly realign: boolean;
+  /** mseal(2): 'none' before 6.10; 'range' can_modify_mm over the range (6.10–6.11); 'vma' per-VMA can_modify_vma (6.12+). */
+  readonly mseal: 'none' | 'range' | 'vma';
+  /** mm/vma.c:is_mergeable_anon_vma — '6.16' is 879bca0a2c4f (unfaulted/faulted merges), 'pre-6.16' the chain-singular rule. */
+  readonly anonMerge: 'pre-6.16' | '6.16';
+  /** Jan-2026 stable fix: copy_vma records copied_from and refuses case 1 when it is a fork child (6.18.y). */
+  readonly copiedFromFix: boolean;
+  /** mm/mremap.c:dontunmap_complete clears VM_ACCOUNT on the source: b714ccb02a76 (6.15) until the Oct-2025 fix. */
+  readonly dontunmapClearsAccount: boolean;
+  /** 6.15+: locked_vm grows by new_len on DONTUNMAP of a VM_LOCKED VMA (notes §2.8). */
+  readonly dontunmapLockedVmGrows: boolean;
+  /** mm/mprotect.c:mprotect_fixup drops VM_ACCOUNT of unfaulted anon made read-only (Lorenzo Stoakes, 6.3). */
+  readonly mprotectUnaccountUnfaulted: boolean;
+  /** mm/mmap.c:__get_unmapped_area THP-aligns anon private PMD-multiple lengths (6.7; PMD-multiple limit ~6.12, backported). */
+  readonly thpAlignUnmapped: boolean;
+  /** move_normal_pmd/pud refuse uffd VMAs without EVENT_REMAP (uffd_supports_page_table_move; ~6.13). */
+  readonly uffdBlocksTableMove: boolean;
+  /** RELOCATE_ANON RFC v2 flag bits (Appendix B), or null when the kernel rejects them. */
+  readonly relocateAnon: { readonly relocate: number; readonly must: number } | null;
+}
+
+const base61: Profile = {
+  name: 'linux-6.1',
+  description: 'Debian 12 era: classic mremap syscall body, no realign, pre-6.16 anon merge rule',
+  validation: 'classic',
+  realign: false,
+  mseal: 'none',
+  anonMerge: 'pre-6.16',
+  copiedFromFix: false,
+  dontunmapClearsAccount: false,
+  dontunmapLockedVmGrows: false,
+  mprotectUnaccountUnfaulted: false,
+  thpAlignUnmapped: false,
+  uffdBlocksTableMove: false,
+  relocateAnon: null,
+};
+
+const p66: Profile = {
+  ...base61,
+  name: 'linux-6.6',
+  description:
+    'last LTS before the mutual-alignment realign (6.7); mprotect unaccounts unfaulted anon',
+  mprotectUnaccountUnfaulted: true,
+};
+
+const p67: Profile = {
+  ...p66,
+  name: 'linux-6.7',
+  description: 'adds try_realign_addr/can_align_down (af8ca1c14906) and THP-aligned anon placement',
+  realign: true,
+  thpAlignUnmapped: true,
+};
+
+const p612: Profile = {
+  ...p67,
+  name: 'linux-6.12',
+  description: 'mm/vma.c split, mseal per-VMA can_modify_vma, uffd blocks table moves',
+  mseal: 'vma',
+  uffdBlocksTableMove: true,
+};
+
+const p616: Profile = {
+  ...p612,
+  name: 'linux-6.16',
+  description:
+    'vrm refactor (6.15) with the DONTUNMAP VM_ACCOUNT regression (b714ccb02a76); 879bca0a2c4f anon merges',
+  validation: 'vrm',
+  anonMerge: '6.16',
+  dontunmapClearsAccount: true,
+  dontunmapLockedVmGrows: true,
+};
+
+const p617: Profile = {
+  ...p616,
+  name: 'linux-6.17',
+  description:
+    'check_mremap_params/check_prep_vma reorder and multi-VMA remap_move (Jul-2025 series)',
+  validation: 'vrm-multi',
+};
+
+const p618: Profile = {
+  ...p617,
+  name: 'linux-6.18',
+  description:
+    'as 6.17 plus the Oct-2025 DONTUNMAP VM_ACCOUNT fix and the Jan-2026 copied_from fork-child merge fix (6.18.y stable)',
+  dontunmapClearsAccount: false,
+  copiedFromFix: true,
+};
+
+const rfc: Profile = {
+  ...p616,
+  name: 'relocate-anon-rfc',
+  description:
+    'Lorenzo Stoakes, "[RFC PATCH v2 00/10] mm/mremap: introduce more mergeable mremap via MREMAP_RELOCATE_ANON" (22 Apr 2025), modelled on its 6.15/6.16-era mm base',
+  relocateAnon: { relocate: 8, must: 16 },
+};
+
+export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
+  'linux-6.1': base61,
+  'linux-6.6': p66,
+  'linux-6.7': p67,
+  'linux-6.12': p612,
+  'linux-6.16': p616,
+  'linux-6.17': p617,
+  'linux-6.18': p618,
+  'relocate-anon-rfc': rfc,
+});
+
+export const DEFAULT_PROFILE = 'linux-6.18';
+
+export function getProfile(name: string): Profile {
+  const p = PROFILES[name];
+  if (p === undefined) {
+    throw new Error(
+      `unknown model profile '${name}' (known: ${Object.keys(PROFILES).join(', ')}, or 'auto' via pickProfile)`,
+    );
+  }
+  return p;
+}
+
+/** Returns a profile with some switches overridden (e.g. RELOCATE_ANON flag values of a later series). */
+export function withOverrides(base: Profile, over: Partial<Profile>, name?: string): Profile {
+  return { ...base, ...over, name: name ?? `${base.name}+custom` };
+}
+
+export interface ProbeFacts {
+  /** uname -r, e.g. '6.18.44' or '6.1.0-27-amd64'. */
+  release: string;
+  /** mremap flag bits the kernel accepted (beyond EINVAL for unknown bits). */
+  acceptedFlagBits?: number[];
+  /** Did a multi-VMA FIXED same-size move succeed? */
+  multiVmaMove?: boolean;
+  /** Did the source keep VM_ACCOUNT after a DONTUNMAP move? */
+  dontunmapKeepsAccount?: boolean;
+  /** Does mseal exist (not ENOSYS)? */
+  mseal?: boolean;
+}
+
+export interface PickedProfile {
+  profile: Profile;
+  reason: string;
+}
+
+function parseRelease(release: string): [number, number] | null {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  return m === null ? null : [Number(m[1]), Number(m[2])];
+}
+
+/** `auto`: picks a profile from uname and probe facts (pure; the scenario layer probes). */
+export function pickProfile(facts: ProbeFacts): PickedProfile {
+  const accepted = facts.acceptedFlagBits ?? [];
+  if (accepted.includes(8) || accepted.includes(16)) {
+    return {
+      profile: rfc,
+      reason: `kernel ${facts.release} accepts mremap flag bits ${accepted.join(',')}: RELOCATE_ANON series`,
+    };
+  }
+  const v = parseRelease(facts.release);
+  if (v === null) {
+    return {
+      profile: p618,
+      reason: `unparsable release '${facts.release}': defaulting to linux-6.18`,
+    };
+  }
+  const n = v[0] * 1000 + v[1];
+  let profile: Profile;
+  if (n >= 6018) profile = p618;
+  else if (n >= 6017) profile = p617;
+  else if (n >= 6015) profile = p616;
+  else if (n >= 6012) profile = p612;
+  else if (n >= 6007) profile = p67;
+  else if (n >= 6002) profile = p66;
+  else profile = base61;
+  let reason = `release ${facts.release} → ${profile.name}`;
+  if (facts.multiVmaMove === true && profile.validation !== 'vrm-multi') {
+    profile = withOverrides(profile, { validation: 'vrm-multi' }, `${profile.name}+multi`);
+    reason += '; probe saw multi-VMA moves, so 6.17 validation order';
+  } else if (facts.multiVmaMove === false && profile.validation === 'vrm-multi') {
+    profile = withOverrides(profile, { validation: 'vrm' }, `${profile.name}-multi`);
+    reason += '; probe saw no multi-VMA moves, so 6.15/6.16 validation order';
+  }
+  if (facts.dontunmapKeepsAccount !== undefined) {
+    const clears = !facts.dontunmapKeepsAccount;
+    if (clears !== profile.dontunmapClearsAccount) {
+      profile = withOverrides(profile, { dontunmapClearsAccount: clears }, `${profile.name}+acct`);
+      reason += `; probe: DONTUNMAP ${clears ? 'clears' : 'keeps'} VM_ACCOUNT`;
+    }
+  }
+  if (facts.mseal !== undefined && facts.mseal !== (profile.mseal !== 'none')) {
+    profile = withOverrides(
+      profile,
+      { mseal: facts.mseal ? 'vma' : 'none' },
+      `${profile.name}+mseal`,
+    );
+    reason += `; probe: mseal ${facts.mseal ? 'present' : 'absent'}`;
+  }
+  return { profile, reason };
+}
