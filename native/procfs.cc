@@ -407,8 +407,8 @@ constexpr uint64_t kPfnMask = (1ull << 55) - 1;
 
 // pagemapDecode(fd, addr, count, state: Uint8Array, pfn: Float64Array): one pread, then the
 // decode loop here so no per-page work happens in JS. pfn[i] is the PFN for present pages
-// whose frame is visible, the raw swap payload (type | offset<<5) for swapped entries, else
-// -1. A present entry with PFN field 0 means the opener lacked CAP_SYS_ADMIN
+// whose frame is visible, the raw swap payload (type | offset<<5) for swapped entries when
+// non-zero, else -1. A present entry with PFN field 0 means the opener lacked CAP_SYS_ADMIN
 // (pte_to_pagemap_entry zeroes it; frame 0 is never a user page on x86): kPgPfnHidden.
 Napi::Value PagemapDecode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -437,10 +437,10 @@ Napi::Value PagemapDecode(const Napi::CallbackInfo& info) {
     uint64_t f = v & kPfnMask;
     double out = -1;
     if (s & (kPgPresent | kPgSwapped)) {
-      if (f == 0) {
-        s |= kPgPfnHidden;
-      } else {
+      if (f != 0) {
         out = static_cast<double>(f);
+      } else if (s & kPgPresent) {
+        s |= kPgPfnHidden;  // swap payloads may legitimately be 0 (guard/uffd markers)
       }
     }
     st[i] = s;

@@ -30,7 +30,7 @@ export const PG = {
   SOFT_DIRTY: 16,
   UFFD_WP: 32,
   GUARD: 64,
-  /** Present/swapped but the PFN field reads 0: the opener lacks CAP_SYS_ADMIN. */
+  /** Present but the PFN field reads 0: the opener lacks CAP_SYS_ADMIN (frame 0 is never user memory). */
   PFN_HIDDEN: 128,
 } as const;
 
@@ -63,8 +63,8 @@ export function decodeEntry(raw: bigint): { state: number; pfn: bigint | null } 
   const f = raw & PM.PFN_MASK;
   let pfn: bigint | null = null;
   if (state & (PG.PRESENT | PG.SWAPPED)) {
-    if (f === 0n) state |= PG.PFN_HIDDEN;
-    else pfn = f;
+    if (f !== 0n) pfn = f;
+    else if (state & PG.PRESENT) state |= PG.PFN_HIDDEN;
   }
   return { state, pfn };
 }
@@ -77,7 +77,7 @@ export interface PagemapRange {
   count: number;
   /** PG bits per page. */
   state: Uint8Array;
-  /** PFN (present, visible) or swap payload (swapped), else -1. */
+  /** PFN (present, visible) or non-zero swap payload (swapped), else -1. */
   pfn: Float64Array;
 }
 

@@ -120,11 +120,14 @@ describe('maps of live processes', () => {
   beforeAll(async () => {
     child = spawn('sleep', ['1000'], { stdio: 'ignore' });
     await new Promise((r) => child.once('spawn', r));
-    // Wait until exec has replaced the image (maps then names /usr/bin/sleep).
+    // Wait until exec and the dynamic loader are done: maps names sleep and libc, and two
+    // reads 20 ms apart are identical (sleep maps nothing more while sleeping).
+    let prev = '';
     for (let i = 0; i < 200; i++) {
-      const m = readMaps(child.pid!);
-      if (m.ok && m.value.some((e) => e.path?.endsWith('/sleep'))) break;
-      await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 20));
+      const cur = readFileSync(`/proc/${child.pid!}/maps`, 'utf8');
+      if (cur === prev && cur.includes('/sleep') && cur.includes('libc')) break;
+      prev = cur;
     }
   });
   afterAll(() => {

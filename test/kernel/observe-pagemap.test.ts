@@ -277,3 +277,45 @@ describe('THP', () => {
     expect(v.sizes.anonHugePages).toBe(PMD_SIZE);
   });
 });
+
+describe('pagemap bits without live setup', () => {
+  it('a present entry with PFN field 0 is "pfn hidden", never frame 0', () => {
+    // What a reader without CAP_SYS_ADMIN sees for a written page (pte_to_pagemap_entry
+    // clears the PFN when !pm->show_pfn).
+    expect(decodeEntry(0x8100000000000000n)).toEqual({
+      state: PG.PRESENT | PG.EXCLUSIVE | PG.PFN_HIDDEN,
+      pfn: null,
+    });
+    expect(decodeEntry(0x81000000001168fbn)).toEqual({
+      state: PG.PRESENT | PG.EXCLUSIVE,
+      pfn: 0x1168fbn,
+    });
+    expect(decodeEntry(0xa100000000001234n).state).toBe(PG.PRESENT | PG.FILE | PG.EXCLUSIVE);
+    expect(stateNames(0xff)).toEqual([
+      'present',
+      'swapped',
+      'file',
+      'exclusive',
+      'soft-dirty',
+      'uffd-wp',
+      'guard',
+      'pfn-hidden',
+    ]);
+  });
+});
+
+describe('guard regions (MADV_GUARD_INSTALL, 6.15)', () => {
+  it('pagemap bit 58 and PAGE_IS_GUARD mark exactly the guarded page', () => {
+    const a = map(4n * PAGE_SIZE);
+    const g = sys.madvise(page(a, 1), PAGE_SIZE, MADV.GUARD_INSTALL);
+    expect(g.ok).toBe(true);
+    const pm = readPagemap(me, a, page(a, 4));
+    if (!pm.ok) throw new Error('pagemap');
+    // A guard marker is a non-present swap-type PTE: SWAPPED | GUARD.
+    expect([...pm.value.state]).toEqual([0, PG.SWAPPED | PG.GUARD, 0, 0]);
+    const sc = scanPagemap(me, a, page(a, 4), { mask: PAGE_IS.GUARD });
+    expect(sc.ok && sc.value.map((r) => [r.start, r.end])).toEqual([[page(a, 1), page(a, 2)]]);
+    const s = snapshot(me, a, page(a, 4));
+    expect(presentSet(s.pages)).toEqual([]);
+  });
+});
