@@ -826,7 +826,7 @@ export class ModelSpace implements AddressSpace {
       return e;
     if (this.profile.mseal === 'range' && this.rangeSealed(start, end))
       return tr.fail('can_modify_mm', Errno.EPERM);
-    let tmp = start;
+    let tmp = vma!.start;
     const want =
       (prot & PROT.READ ? VM.READ : 0) |
       (prot & PROT.WRITE ? VM.WRITE : 0) |
@@ -859,7 +859,7 @@ export class ModelSpace implements AddressSpace {
       ) {
         newFlags &= ~VM.ACCOUNT;
       }
-      const r = this.vmaModify(vma, Math.max(vma.start, tmp), tmpEnd, newFlags, vma.uffd);
+      const r = this.vmaModify(vma, Math.max(vma.start, start), tmpEnd, newFlags, vma.uffd);
       if (!r.ok) return r;
       tmp = tmpEnd;
       vma = r.value.next;
@@ -1133,14 +1133,14 @@ export class ModelSpace implements AddressSpace {
     let vma = this.tree.lookup(start);
     if ((e = tr.check('apply_vma_lock_flags: no VMA at start', vma === null, Errno.ENOMEM)))
       return e;
-    let tmp = start;
+    let tmp = vma!.start;
     while (vma !== null && vma.start < end) {
       if (vma.start !== tmp) return tr.fail('apply_vma_lock_flags: hole', Errno.ENOMEM);
       const tmpEnd = Math.min(vma.end, end);
       const newFlags = (vma.flags & ~VM_LOCKED_MASK) | lockFlags;
       let cur = vma;
       if (newFlags !== vma.flags && (vma.flags & VM_SPECIAL) === 0) {
-        const s = Math.max(vma.start, tmp);
+        const s = Math.max(vma.start, start);
         const was = (vma.flags & VM.LOCKED) !== 0;
         const r = this.vmaModify(vma, s, tmpEnd, newFlags, vma.uffd);
         if (!r.ok) return r;
