@@ -4,7 +4,10 @@
  * with 2 after the usage text; failures found by a command exit with 1.
  */
 import { Command, CommanderError } from 'commander';
+import { registerMaps } from './maps.js';
+import { registerPagemap } from './pagemap.js';
 import { registerProbe } from './probe.js';
+import { registerValidate } from './validate.js';
 
 const USAGE_CODES = new Set([
   'commander.unknownCommand',
@@ -28,13 +31,16 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerProbe(program);
+  registerValidate(program);
+  registerMaps(program);
+  registerPagemap(program);
   return program;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const program = buildProgram();
   try {
-    program.parse(process.argv);
+    await program.parseAsync(process.argv);
   } catch (e) {
     if (e instanceof CommanderError) {
       process.exitCode = USAGE_CODES.has(e.code) ? 2 : e.exitCode;
@@ -46,4 +52,4 @@ function main(): void {
   }
 }
 
-main();
+void main();

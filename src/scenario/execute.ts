@@ -1,0 +1,246 @@
+/**
+ * One scenario, start to finish: gate it on what the kernel has (SKIP with the reason),
+ * reserve a fresh arena, build the kernel side and the model side with the same guards,
+ * run, and turn the outcome into a result record. This is what a worker process runs.
+ */
+import { Arena } from '../kernel/arena.js';
+import { KernelSpace } from '../kernel/kernel-space.js';
+import type { ProbeResult } from '../kernel/probe.js';
+import { ModelSpace } from '../model/address-space.js';
+import type { Profile } from '../model/profiles.js';
+import { formatTrace } from '../model/trace.js';
+import { summarizePlan } from '../model/page-tables.js';
+import type { AddressSpace, ChildId } from '../space/address-space.js';
+import { MAP, MREMAP, PAGE_SIZE, PROT } from '../space/constants.js';
+import { parseAlign, ScenarioInputError } from './address.js';
+import { ScenarioRunner, type Divergence, type ExpectationFailure, type Side } from './runner.js';
+import type { Scenario } from './types.js';
+export { KNOWN_FEATURES } from './types.js';
+
+export type Status = 'pass' | 'fail' | 'skip' | 'crash' | 'timeout' | 'error';
+
+export interface ScenarioResult {
+  id: string;
+  title: string;
+  source: string;
+  status: Status;
+  /** Why it was skipped, or what went wrong (error/crash/timeout). */
+  reason?: string;
+  profile: string;
+  steps: number;
+  durationMs: number;
+  divergence?: Divergence;
+  expectationFailures?: ExpectationFailure[];
+  kernelLayout?: string;
+  modelLayout?: string;
+}
+
+export interface ExecContext {
+  probe: ProbeResult;
+  profile: Profile;
+  only?: 'kernel' | 'model';
+}
+
+const GUARD = PAGE_SIZE;
+
+function versionAtLeast(release: string, want: string): boolean {
+  const a = /^(\d+)\.(\d+)/.exec(release);
+  const b = /^(\d+)\.(\d+)/.exec(want);
+  if (!a || !b) return true;
+  const [am, an] = [Number(a[1]), Number(a[2])];
+  const [bm, bn] = [Number(b[1]), Number(b[2])];
+  return am > bm || (am === bm && an >= bn);
+}
+
+function hasFeature(p: ProbeResult, f: string): boolean | undefined {
+  switch (f) {
+    case 'multiVmaMove':
+      return p.multiVmaMove;
+    case 'mseal':
+      return p.mseal;
+    case 'userfaultfd':
+      return p.userfaultfd;
+    case 'thp':
+      return p.thp.enabled !== null && p.thp.enabled !== 'never';
+    case 'relocateAnon':
+      return p.relocateAnon.relocate && p.relocateAnon.mustRelocate;
+    case 'pfns':
+      return p.pagemapPfns;
+    case 'procmapQuery':
+      return p.procmapQuery;
+    case 'pagemapScan':
+      return p.pagemapScan;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The SKIP reason, or null when the scenario can run. A scenario that needs RELOCATE_ANON
+ * on a kernel that refuses it is only skipped after checking that the kernel and the
+ * model both refuse bit 8 the same way (EINVAL on a stock kernel).
+ */
+export function skipReason(sc: Scenario, ctx: ExecContext): string | null {
+  const r = sc.requires;
+  if (!r) return null;
+  if (r.minKernel && !versionAtLeast(ctx.probe.release, r.minKernel)) {
+    return `needs Linux ${r.minKernel}+, running ${ctx.probe.release}`;
+  }
+  for (const f of r.features ?? []) {
+    if (hasFeature(ctx.probe, f) === false) {
+      if (f === 'relocateAnon') return relocateAnonRefusal(ctx);
+      return `kernel lacks ${f} (probe)`;
+    }
+  }
+  if (r.profiles && !r.profiles.includes(ctx.profile.name)) {
+    return `runs only under profile ${r.profiles.join(' or ')} (chosen: ${ctx.profile.name})`;
+  }
+  return null;
+}
+
+function relocateAnonRefusal(ctx: ExecContext): string {
+  const arena = Arena.reserve({ size: 4n * PAGE_SIZE, interior: 'empty' });
+  const k = new KernelSpace(arena);
+  const m = new ModelSpace({
+    profile: ctx.profile,
+    window: { start: arena.start, end: arena.end },
+  });
+  try {
+    const map = {
+      addr: arena.start,
+      length: PAGE_SIZE,
+      prot: PROT.READ | PROT.WRITE,
+      flags: MAP.PRIVATE | MAP.ANONYMOUS | MAP.FIXED,
+    };
+    k.map(map);
+    m.map(map);
+    const call = {
+      addr: arena.start,
+      oldLen: PAGE_SIZE,
+      newLen: PAGE_SIZE,
+      flags: MREMAP.MAYMOVE | MREMAP.RELOCATE_ANON,
+      newAddr: 0n,
+    };
+    const kr = k.remap(call);
+    const mr = m.remap(call);
+    const show = (x: typeof kr) => (x.ok ? 'ok' : x.code);
+    if (show(kr) !== show(mr)) {
+      return `kernel lacks RELOCATE_ANON, but refused bit 8 with ${show(kr)} where profile ${ctx.profile.name} predicts ${show(mr)}`;
+    }
+    return `kernel refuses MREMAP_RELOCATE_ANON (bit 8 → ${show(kr)}, as profile ${ctx.profile.name} predicts); needs a kernel with the RFC series`;
+  } finally {
+    k.dispose();
+    arena.release();
+  }
+}
+
+function kernelSide(space: KernelSpace): Side {
+  return {
+    name: 'kernel',
+    space,
+    childSpace: (parent: AddressSpace, child: ChildId) => (parent as KernelSpace).forkSpace(child),
+  };
+}
+
+function modelSide(space: ModelSpace, hint: { next: bigint | null }): Side {
+  return {
+    name: 'model',
+    space,
+    childSpace: (parent: AddressSpace, child: ChildId) => {
+      const c = (parent as ModelSpace).child(child);
+      if (!c) throw new Error(`model: no child ${child}`);
+      return c;
+    },
+    explain: (s: AddressSpace) => {
+      const t = (s as ModelSpace).lastTrace;
+      const plans = t.plans.map((p) => summarizePlan(p)).join('\n');
+      return [formatTrace(t), plans].filter(Boolean).join('\n');
+    },
+    placeNext: (addr) => {
+      hint.next = addr;
+    },
+  };
+}
+
+/** Maps the arena's guard pages into the model exactly as Arena.reserve leaves them. */
+function addGuards(m: ModelSpace, start: bigint, end: bigint): void {
+  const flags = MAP.PRIVATE | MAP.ANONYMOUS | MAP.NORESERVE | MAP.FIXED;
+  m.map({ addr: start - GUARD, length: GUARD, prot: PROT.NONE, flags });
+  m.map({ addr: end, length: GUARD, prot: PROT.NONE, flags });
+}
+
+export function newModel(
+  ctx: ExecContext,
+  start: bigint,
+  end: bigint,
+  hint: { next: bigint | null },
+): ModelSpace {
+  const p = ctx.probe;
+  const m = new ModelSpace({
+    profile: ctx.profile,
+    window: { start, end },
+    placeUnfixed: () => {
+      // Where an unfixed mapping lands is the kernel's choice (ASLR, the gap search);
+      // the model takes the kernel's answer and checks everything else.
+      const h = hint.next;
+      hint.next = null;
+      return h;
+    },
+    maxMapCount: p.maxMapCount ?? 65530,
+    thp: (p.thp.enabled as 'always' | 'madvise' | 'never' | null) ?? 'madvise',
+    haveMovePmd: p.config.haveMovePmd ?? true,
+    haveMovePud: p.config.haveMovePud ?? true,
+    mmapMinAddr: BigInt(p.mmapMinAddr ?? 65536),
+    overcommit: (p.overcommitMemory ?? 0) as 0 | 1 | 2,
+  });
+  addGuards(m, start, end);
+  return m;
+}
+
+export function executeScenario(sc: Scenario, ctx: ExecContext): ScenarioResult {
+  const t0 = performance.now();
+  const base = { id: sc.id, title: sc.title, source: sc.source, profile: ctx.profile.name };
+  const skip = skipReason(sc, ctx);
+  if (skip !== null)
+    return { ...base, status: 'skip', reason: skip, steps: 0, durationMs: performance.now() - t0 };
+  const size = BigInt(sc.arena.pages) * PAGE_SIZE;
+  const arena = Arena.reserve({
+    size,
+    align: parseAlign(sc.arena.align, '$.arena.align'),
+    interior: 'empty',
+  });
+  const kernel = new KernelSpace(arena);
+  const hint = { next: null as bigint | null };
+  try {
+    const model = newModel(ctx, arena.start, arena.end, hint);
+    const runner = new ScenarioRunner(sc, kernelSide(kernel), modelSide(model, hint), {
+      arenaStart: arena.start,
+      arenaEnd: arena.end,
+      ...(ctx.only ? { only: ctx.only } : {}),
+    });
+    const out = runner.run();
+    const failed = out.divergence !== undefined || out.expectationFailures.length > 0;
+    const res: ScenarioResult = {
+      ...base,
+      status: failed ? 'fail' : 'pass',
+      steps: out.steps,
+      durationMs: performance.now() - t0,
+    };
+    if (out.divergence) res.divergence = out.divergence;
+    if (out.expectationFailures.length) res.expectationFailures = out.expectationFailures;
+    if (out.kernelLayout) res.kernelLayout = out.kernelLayout;
+    if (out.modelLayout) res.modelLayout = out.modelLayout;
+    return res;
+  } catch (e) {
+    const reason =
+      e instanceof ScenarioInputError
+        ? `${e.path}: ${e.message}`
+        : e instanceof Error
+          ? e.message
+          : String(e);
+    return { ...base, status: 'error', reason, steps: 0, durationMs: performance.now() - t0 };
+  } finally {
+    kernel.dispose();
+    arena.release();
+  }
+}

@@ -1,0 +1,31 @@
+/** The body of a failure, shared by every reporter: both layouts, the step, the explain. */
+import type { ScenarioResult } from '../execute.js';
+
+export function failureDetail(r: ScenarioResult): string[] {
+  const out: string[] = [];
+  if (r.reason) out.push(r.reason);
+  const d = r.divergence;
+  if (d) {
+    out.push(`divergence at step ${d.step + 1}: ${d.call}`);
+    out.push(`  kernel returned ${d.kernel}; model returned ${d.model}`);
+    for (const x of d.differences) out.push(`  ${x}`);
+    out.push(
+      'kernel layout:',
+      ...indent(d.kernelLayout),
+      'model layout:',
+      ...indent(d.modelLayout),
+    );
+    if (d.explain) out.push('model decision path:', ...indent(d.explain));
+  }
+  for (const f of r.expectationFailures ?? [])
+    out.push(`step ${f.step + 1} (${f.side}): ${f.message}`);
+  if (!d && (r.expectationFailures?.length ?? 0) > 0) {
+    if (r.kernelLayout) out.push('kernel layout:', ...indent(r.kernelLayout));
+    if (r.modelLayout) out.push('model layout:', ...indent(r.modelLayout));
+  }
+  return out;
+}
+
+function indent(s: string): string[] {
+  return s.split('\n').map((l) => `  ${l}`);
+}

@@ -1,0 +1,20 @@
+import type { ScenarioResult } from '../execute.js';
+import type { LoadError } from '../suite.js';
+
+export interface RunReport {
+  tool: string;
+  kernel: string;
+  profile: string;
+  profileReason: string;
+  results: ScenarioResult[];
+  loadErrors: LoadError[];
+  durationMs: number;
+}
+
+export function counts(
+  r: RunReport,
+): Record<'pass' | 'fail' | 'skip' | 'crash' | 'timeout' | 'error', number> {
+  const c = { pass: 0, fail: 0, skip: 0, crash: 0, timeout: 0, error: 0 };
+  for (const x of r.results) c[x.status]++;
+  return c;
+}

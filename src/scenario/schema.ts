@@ -1,0 +1,414 @@
+/**
+ * Scenario validation with messages that name the JSON path and what is expected. The same
+ * rules are published as a JSON Schema (scenarioJsonSchema(), written to
+ * docs/scenario.schema.json by `mremap-lab validate --print-schema`).
+ */
+import { checkAddrExpr, checkLenExpr, parseAlign, ScenarioInputError } from './address.js';
+import { parseAdvice, parseFlags, parseProt } from './runner.js';
+import { KNOWN_FEATURES, type Scenario } from './types.js';
+
+type Obj = Record<string, unknown>;
+
+const STEP_FIELDS: Record<string, { required: string[]; optional: string[] }> = {
+  map: {
+    required: ['at', 'len'],
+    optional: [
+      'name',
+      'prot',
+      'kind',
+      'placement',
+      'noreserve',
+      'populate',
+      'locked',
+      'file',
+      'offset',
+    ],
+  },
+  memfd: { required: ['name', 'pages'], optional: [] },
+  munmap: { required: ['at', 'len'], optional: [] },
+  mseal: { required: ['at', 'len'], optional: [] },
+  uffd: { required: ['at', 'len'], optional: [] },
+  munlock: { required: ['at', 'len'], optional: [] },
+  mlock: { required: ['at', 'len'], optional: ['onfault'] },
+  mprotect: { required: ['at', 'len', 'prot'], optional: [] },
+  madvise: { required: ['at', 'len', 'advice'], optional: [] },
+  mremap: { required: ['at', 'oldLen', 'newLen'], optional: ['flags', 'to', 'name'] },
+  touch: { required: ['at'], optional: ['pages', 'tag'] },
+  read: { required: ['at'], optional: ['pages'] },
+  fork: { required: [], optional: ['name'] },
+  'fork-continue': { required: [], optional: ['name'] },
+  release: { required: ['child'], optional: [] },
+  check: { required: [], optional: [] },
+};
+const COMMON = ['op', 'note', 'expect'];
+const EXPECT_FIELDS = [
+  'errno',
+  'ok',
+  'ret',
+  'vmas',
+  'vmaCount',
+  'merged',
+  'separate',
+  'tags',
+  'present',
+  'vmFlags',
+  'thp',
+];
+
+function fail(path: string, msg: string): never {
+  throw new ScenarioInputError(msg, path);
+}
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function str(o: Obj, k: string, path: string, required = true): void {
+  if (o[k] === undefined && !required) return;
+  if (typeof o[k] !== 'string' || (o[k] as string).length === 0)
+    fail(`${path}.${k}`, 'expected a non-empty string');
+}
+
+function int(o: Obj, k: string, path: string, min = 0): void {
+  const v = o[k];
+  if (v === undefined) return;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
+    fail(`${path}.${k}`, `expected a whole number ≥ ${min}`);
+}
+
+function bool(o: Obj, k: string, path: string): void {
+  if (o[k] !== undefined && typeof o[k] !== 'boolean')
+    fail(`${path}.${k}`, 'expected true or false');
+}
+
+function onlyKeys(o: Obj, allowed: string[], path: string): void {
+  for (const k of Object.keys(o)) {
+    if (!allowed.includes(k))
+      fail(`${path}.${k}`, `unknown field "${k}" (allowed: ${allowed.join(', ')})`);
+  }
+}
+
+function addrMap(v: unknown, path: string, check: (x: unknown, p: string) => void): void {
+  if (!isObj(v)) fail(path, 'expected an object mapping addresses to values');
+  for (const [k, x] of Object.entries(v)) {
+    checkAddrExpr(k, `${path}["${k}"]`);
+    check(x, `${path}["${k}"]`);
+  }
+}
+
+function checkExpect(e: unknown, path: string): void {
+  if (!isObj(e)) fail(path, 'expected an object');
+  onlyKeys(e, EXPECT_FIELDS, path);
+  if (
+    e['errno'] !== undefined &&
+    (typeof e['errno'] !== 'string' || !/^E[A-Z0-9]+$/.test(e['errno']))
+  ) {
+    fail(`${path}.errno`, 'expected an errno name such as "EINVAL"');
+  }
+  bool(e, 'ok', path);
+  if (e['ret'] !== undefined) checkAddrExpr(e['ret'], `${path}.ret`);
+  int(e, 'vmaCount', path);
+  if (e['vmas'] !== undefined) {
+    if (!Array.isArray(e['vmas'])) fail(`${path}.vmas`, 'expected an array of {start, end, prot?}');
+    e['vmas'].forEach((v: unknown, i: number) => {
+      const p = `${path}.vmas[${i}]`;
+      if (!isObj(v)) fail(p, 'expected {start, end, prot?}');
+      onlyKeys(v, ['start', 'end', 'prot'], p);
+      checkAddrExpr(v['start'], `${p}.start`);
+      checkAddrExpr(v['end'], `${p}.end`);
+      if (
+        v['prot'] !== undefined &&
+        (typeof v['prot'] !== 'string' || !/^[r-][w-][x-][ps]?$/.test(v['prot']))
+      ) {
+        fail(`${p}.prot`, 'expected a maps-style protection such as "rw-" or "r--p"');
+      }
+    });
+  }
+  for (const k of ['merged', 'separate']) {
+    const v = e[k];
+    if (v === undefined) continue;
+    if (!Array.isArray(v) || v.length < 2)
+      fail(`${path}.${k}`, 'expected an array of at least two addresses');
+    v.forEach((x: unknown, i: number) => checkAddrExpr(x, `${path}.${k}[${i}]`));
+  }
+  if (e['tags'] !== undefined) {
+    addrMap(e['tags'], `${path}.tags`, (x, p) => {
+      if (!(typeof x === 'number' || x === 'zero' || x === 'fault'))
+        fail(p, 'expected a tag number, "zero" or "fault"');
+    });
+  }
+  for (const k of ['present', 'thp']) {
+    if (e[k] !== undefined)
+      addrMap(
+        e[k],
+        `${path}.${k}`,
+        (x, p) => typeof x !== 'boolean' && fail(p, 'expected true or false'),
+      );
+  }
+  if (e['vmFlags'] !== undefined) {
+    addrMap(e['vmFlags'], `${path}.vmFlags`, (x, p) => {
+      if (!Array.isArray(x) || !x.every((f) => typeof f === 'string' && /^!?[a-z]{2}$/.test(f))) {
+        fail(p, 'expected an array of two-letter VmFlags such as ["ac", "!lo"]');
+      }
+    });
+  }
+}
+
+function checkStep(s: unknown, path: string, sawContinue: boolean): boolean {
+  if (!isObj(s)) fail(path, 'expected a step object with an "op"');
+  const op = s['op'];
+  if (typeof op !== 'string' || !(op in STEP_FIELDS)) {
+    fail(`${path}.op`, `expected one of ${Object.keys(STEP_FIELDS).join(', ')}`);
+  }
+  const spec = STEP_FIELDS[op]!;
+  onlyKeys(s, [...COMMON, ...spec.required, ...spec.optional], path);
+  for (const k of spec.required)
+    if (s[k] === undefined) fail(`${path}.${k}`, `"${op}" needs "${k}"`);
+  for (const k of ['at', 'to']) if (s[k] !== undefined) checkAddrExpr(s[k], `${path}.${k}`);
+  for (const k of ['len', 'oldLen', 'newLen'])
+    if (s[k] !== undefined) checkLenExpr(s[k], `${path}.${k}`);
+  for (const k of ['name', 'child', 'file', 'note']) if (s[k] !== undefined) str(s, k, path);
+  for (const k of ['pages', 'offset']) int(s, k, path);
+  int(s, 'tag', path);
+  for (const k of ['noreserve', 'populate', 'locked', 'onfault']) bool(s, k, path);
+  if (s['prot'] !== undefined) {
+    if (typeof s['prot'] !== 'string') fail(`${path}.prot`, 'expected letters r, w, x or "none"');
+    parseProt(s['prot'], `${path}.prot`);
+  }
+  if (
+    s['kind'] !== undefined &&
+    !['anon', 'shared', 'memfd', 'memfd-private'].includes(s['kind'] as string)
+  ) {
+    fail(`${path}.kind`, 'expected "anon", "shared", "memfd" or "memfd-private"');
+  }
+  if ((s['kind'] === 'memfd' || s['kind'] === 'memfd-private') && s['file'] === undefined) {
+    fail(`${path}.file`, 'a memfd mapping needs "file": the name of an earlier memfd step');
+  }
+  if (
+    s['placement'] !== undefined &&
+    !['fixed', 'noreplace', 'hint'].includes(s['placement'] as string)
+  ) {
+    fail(`${path}.placement`, 'expected "fixed", "noreplace" or "hint"');
+  }
+  if (s['flags'] !== undefined) {
+    if (!Array.isArray(s['flags']))
+      fail(`${path}.flags`, 'expected an array of flag names or numbers');
+    parseFlags(s['flags'] as (string | number)[], `${path}.flags`);
+  }
+  if (s['advice'] !== undefined) parseAdvice(s['advice'] as string | number, `${path}.advice`);
+  if (s['expect'] !== undefined) checkExpect(s['expect'], `${path}.expect`);
+  // The child made by fork-continue runs raw syscalls only: no memfd or userfaultfd there,
+  // and it cannot fork again.
+  if (sawContinue && ['memfd', 'uffd', 'fork', 'fork-continue'].includes(op)) {
+    fail(
+      `${path}.op`,
+      `"${op}" cannot run inside the child after fork-continue; move it before the fork`,
+    );
+  }
+  return sawContinue || op === 'fork-continue';
+}
+
+/** Validates parsed JSON as a Scenario; throws ScenarioInputError naming the path. */
+export function validateScenario(v: unknown): Scenario {
+  const path = '$';
+  if (!isObj(v)) fail(path, 'expected a scenario object');
+  onlyKeys(
+    v,
+    [
+      '$schema',
+      'id',
+      'title',
+      'source',
+      'tags',
+      'requires',
+      'arena',
+      'window',
+      'compareVmFlags',
+      'steps',
+    ],
+    path,
+  );
+  str(v, 'id', path);
+  if (!/^[a-z0-9][a-z0-9._-]*$/.test(v['id'] as string))
+    fail('$.id', 'expected lower-case letters, digits, ".", "_" or "-"');
+  str(v, 'title', path);
+  str(v, 'source', path);
+  if (
+    v['tags'] !== undefined &&
+    (!Array.isArray(v['tags']) || !v['tags'].every((t) => typeof t === 'string'))
+  ) {
+    fail('$.tags', 'expected an array of strings');
+  }
+  const r = v['requires'];
+  if (r !== undefined) {
+    if (!isObj(r)) fail('$.requires', 'expected an object');
+    onlyKeys(r, ['minKernel', 'features', 'profiles'], '$.requires');
+    if (
+      r['minKernel'] !== undefined &&
+      (typeof r['minKernel'] !== 'string' || !/^\d+\.\d+$/.test(r['minKernel']))
+    ) {
+      fail('$.requires.minKernel', 'expected a version like "6.17"');
+    }
+    if (r['features'] !== undefined) {
+      if (!Array.isArray(r['features'])) fail('$.requires.features', 'expected an array');
+      r['features'].forEach((f: unknown, i: number) => {
+        if (typeof f !== 'string' || !KNOWN_FEATURES.includes(f)) {
+          fail(`$.requires.features[${i}]`, `expected one of ${KNOWN_FEATURES.join(', ')}`);
+        }
+      });
+    }
+    if (
+      r['profiles'] !== undefined &&
+      (!Array.isArray(r['profiles']) || !r['profiles'].every((p) => typeof p === 'string'))
+    ) {
+      fail('$.requires.profiles', 'expected an array of profile names');
+    }
+  }
+  const a = v['arena'];
+  if (!isObj(a)) fail('$.arena', 'expected {"pages": N, "align"?: "2M"}');
+  onlyKeys(a, ['pages', 'align'], '$.arena');
+  if (
+    typeof a['pages'] !== 'number' ||
+    !Number.isSafeInteger(a['pages']) ||
+    a['pages'] < 1 ||
+    a['pages'] > 1 << 20
+  ) {
+    fail('$.arena.pages', 'expected a whole number of pages from 1 to 1048576 (4 GiB)');
+  }
+  if (a['align'] !== undefined) {
+    if (typeof a['align'] !== 'string') fail('$.arena.align', 'expected "4K", "2M" or "1G"');
+    parseAlign(a['align'], '$.arena.align');
+  }
+  const w = v['window'];
+  if (w !== undefined) {
+    if (!isObj(w)) fail('$.window', 'expected {"from": addr, "to": addr}');
+    onlyKeys(w, ['from', 'to'], '$.window');
+    checkAddrExpr(w['from'], '$.window.from');
+    checkAddrExpr(w['to'], '$.window.to');
+  }
+  bool(v, 'compareVmFlags', path);
+  if (!Array.isArray(v['steps']) || v['steps'].length === 0)
+    fail('$.steps', 'expected a non-empty array of steps');
+  let cont = false;
+  v['steps'].forEach((s: unknown, i: number) => {
+    cont = checkStep(s, `$.steps[${i}]`, cont);
+  });
+  return v as unknown as Scenario;
+}
+
+/** The JSON Schema published for editors and other tools (docs/scenario.schema.json). */
+export function scenarioJsonSchema(): object {
+  const addr = {
+    type: 'string',
+    description: '"@N", "name", "name+K", "…+Nb" (decimal bytes) or "=0x…"',
+  };
+  const len = {
+    oneOf: [
+      { type: 'integer', minimum: 0, description: 'pages' },
+      { type: 'string', pattern: '^-?\\d+b$', description: 'decimal bytes' },
+    ],
+  };
+  const addrMapOf = (value: object) => ({ type: 'object', additionalProperties: value });
+  const expect = {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      errno: { type: 'string', pattern: '^E[A-Z0-9]+$' },
+      ok: { type: 'boolean' },
+      ret: addr,
+      vmas: {
+        type: 'array',
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['start', 'end'],
+          properties: { start: addr, end: addr, prot: { type: 'string' } },
+        },
+      },
+      vmaCount: { type: 'integer', minimum: 0 },
+      merged: { type: 'array', items: addr, minItems: 2 },
+      separate: { type: 'array', items: addr, minItems: 2 },
+      tags: addrMapOf({ oneOf: [{ type: 'integer' }, { enum: ['zero', 'fault'] }] }),
+      present: addrMapOf({ type: 'boolean' }),
+      thp: addrMapOf({ type: 'boolean' }),
+      vmFlags: addrMapOf({ type: 'array', items: { type: 'string', pattern: '^!?[a-z]{2}$' } }),
+    },
+  };
+  const fieldSchema: Record<string, object> = {
+    at: addr,
+    to: addr,
+    len,
+    oldLen: len,
+    newLen: len,
+    name: { type: 'string' },
+    child: { type: 'string' },
+    file: { type: 'string' },
+    prot: { type: 'string' },
+    kind: { enum: ['anon', 'shared', 'memfd', 'memfd-private'] },
+    placement: { enum: ['fixed', 'noreplace', 'hint'] },
+    noreserve: { type: 'boolean' },
+    populate: { type: 'boolean' },
+    locked: { type: 'boolean' },
+    onfault: { type: 'boolean' },
+    offset: { type: 'integer', minimum: 0 },
+    pages: { type: 'integer', minimum: 0 },
+    tag: { type: 'integer', minimum: 0 },
+    flags: {
+      type: 'array',
+      items: { oneOf: [{ type: 'string' }, { type: 'integer', minimum: 0 }] },
+    },
+    advice: { oneOf: [{ type: 'string' }, { type: 'integer' }] },
+  };
+  const steps = Object.entries(STEP_FIELDS).map(([op, f]) => ({
+    type: 'object',
+    additionalProperties: false,
+    required: ['op', ...f.required],
+    properties: Object.fromEntries([
+      ['op', { const: op }],
+      ['note', { type: 'string' }],
+      ['expect', expect],
+      ...[...f.required, ...f.optional].map((k) => [k, fieldSchema[k] ?? {}]),
+    ]),
+  }));
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: 'https://mremap-lab.invalid/scenario.schema.json',
+    title: 'mremap-lab scenario',
+    type: 'object',
+    additionalProperties: false,
+    required: ['id', 'title', 'source', 'arena', 'steps'],
+    properties: {
+      $schema: { type: 'string' },
+      id: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]*$' },
+      title: { type: 'string' },
+      source: { type: 'string' },
+      tags: { type: 'array', items: { type: 'string' } },
+      requires: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          minKernel: { type: 'string', pattern: '^\\d+\\.\\d+$' },
+          features: { type: 'array', items: { enum: KNOWN_FEATURES } },
+          profiles: { type: 'array', items: { type: 'string' } },
+        },
+      },
+      arena: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['pages'],
+        properties: {
+          pages: { type: 'integer', minimum: 1, maximum: 1048576 },
+          align: { type: 'string', pattern: '^\\d+[KMGkmg]$' },
+        },
+      },
+      window: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['from', 'to'],
+        properties: { from: addr, to: addr },
+      },
+      compareVmFlags: { type: 'boolean' },
+      steps: { type: 'array', minItems: 1, items: { oneOf: steps } },
+    },
+  };
+}

@@ -1,0 +1,206 @@
+/**
+ * A scenario is data: JSON in scenarios/ (schema in docs/scenario.schema.json, prose in
+ * docs/scenarios.md) or the same objects from the TS builder (builder.ts). Addresses are
+ * arena-relative expressions (address.ts), so one scenario runs in any arena whose
+ * alignment it asks for, on the kernel and on the model alike.
+ */
+
+/** `@N` page N of the arena, `name`, `name+K` / `name-K` pages, each optionally `+Nb` bytes; `=0x…` absolute. */
+export type AddrExpr = string;
+
+/** Pages (a number), or a raw byte count as a string: "4095b", "0x1000b", "-1b" (= 2^64-1). */
+export type LenExpr = number | string;
+
+export type Prot = string; // "rw", "r", "rwx", "none"
+
+export type MappingKind = 'anon' | 'shared' | 'memfd' | 'memfd-private';
+
+export interface Expect {
+  /** The call fails with this errno name. */
+  errno?: string;
+  /** The call succeeds (with any value unless `ret` is given). */
+  ok?: boolean;
+  /** The returned address, as an expression. */
+  ret?: AddrExpr;
+  /** Exact VMA list in the window after the step: [start, end, prot] (+ optional vmFlags). */
+  vmas?: ExpectVma[];
+  /** Number of VMAs in the window after the step. */
+  vmaCount?: number;
+  /** These named mappings (or addresses) lie in one VMA after the step. */
+  merged?: AddrExpr[];
+  /** These addresses lie in different VMAs after the step. */
+  separate?: AddrExpr[];
+  /** Data tags: address → tag value, "zero" (reads 0) or "fault" (EFAULT). */
+  tags?: Record<AddrExpr, number | string>;
+  /** Page presence: address → true/false. */
+  present?: Record<AddrExpr, boolean>;
+  /** VmFlags that must (or with "!xx" must not) be set on the VMA at each address. */
+  vmFlags?: Record<AddrExpr, string[]>;
+  /** THP-mapped (true) or not (false) at each address. */
+  thp?: Record<AddrExpr, boolean>;
+}
+
+export interface ExpectVma {
+  start: AddrExpr;
+  end: AddrExpr;
+  prot?: string;
+}
+
+interface StepBase {
+  /** Free text shown in reports. */
+  note?: string;
+  expect?: Expect;
+}
+
+export interface MapStep extends StepBase {
+  op: 'map';
+  /** Binds this name to the mapping's start. */
+  name?: string;
+  at: AddrExpr;
+  len: LenExpr;
+  prot?: Prot;
+  kind?: MappingKind;
+  /** 'fixed' (default), 'noreplace', 'hint'. */
+  placement?: 'fixed' | 'noreplace' | 'hint';
+  noreserve?: boolean;
+  populate?: boolean;
+  locked?: boolean;
+  /** For memfd kinds: the file (a name bound by a memfd step) and page offset. */
+  file?: string;
+  offset?: number;
+}
+
+export interface MemfdStep extends StepBase {
+  op: 'memfd';
+  name: string;
+  /** Size in pages. */
+  pages: number;
+}
+
+export interface RangeStep extends StepBase {
+  op: 'munmap' | 'mseal' | 'uffd' | 'munlock';
+  at: AddrExpr;
+  len: LenExpr;
+}
+
+export interface MprotectStep extends StepBase {
+  op: 'mprotect';
+  at: AddrExpr;
+  len: LenExpr;
+  prot: Prot;
+}
+
+export interface MadviseStep extends StepBase {
+  op: 'madvise';
+  at: AddrExpr;
+  len: LenExpr;
+  /** MADV_ name without the prefix (DONTNEED, HUGEPAGE, POPULATE_WRITE …) or a number. */
+  advice: string | number;
+}
+
+export interface MlockStep extends StepBase {
+  op: 'mlock';
+  at: AddrExpr;
+  len: LenExpr;
+  onfault?: boolean;
+}
+
+export interface MremapStep extends StepBase {
+  op: 'mremap';
+  at: AddrExpr;
+  oldLen: LenExpr;
+  newLen: LenExpr;
+  /** Named flags ("MAYMOVE", "FIXED", "DONTUNMAP", "RELOCATE_ANON", "MUST_RELOCATE_ANON") and/or raw bits. */
+  flags?: (string | number)[];
+  to?: AddrExpr;
+  /** Rebinds this name to the result (default: the name `at` refers to, when `at` is a name). */
+  name?: string;
+}
+
+export interface TouchStep extends StepBase {
+  op: 'touch';
+  at: AddrExpr;
+  /** Pages from `at` (default 1). Each page gets the tag `tag + i`. */
+  pages?: number;
+  /** Tag of the first page (default: derived from the step index, unique in the scenario). */
+  tag?: number;
+}
+
+export interface ReadStep extends StepBase {
+  op: 'read';
+  at: AddrExpr;
+  pages?: number;
+}
+
+export interface ForkStep extends StepBase {
+  /** fork: the child idles, holding the anon_vmas. fork-continue: later steps run in the child. */
+  op: 'fork' | 'fork-continue';
+  /** Binds the child for a later release step. */
+  name?: string;
+}
+
+export interface ReleaseStep extends StepBase {
+  op: 'release';
+  child: string;
+}
+
+/** A step that only checks expectations. */
+export interface CheckStep extends StepBase {
+  op: 'check';
+}
+
+export type Step =
+  | MapStep
+  | MemfdStep
+  | RangeStep
+  | MprotectStep
+  | MadviseStep
+  | MlockStep
+  | MremapStep
+  | TouchStep
+  | ReadStep
+  | ForkStep
+  | ReleaseStep
+  | CheckStep;
+
+/** What the running kernel must have for the scenario to run; otherwise SKIP with the reason. */
+export interface Requires {
+  /** e.g. "6.17". */
+  minKernel?: string;
+  /** Probe features: multiVmaMove, mseal, userfaultfd, thp, relocateAnon, pfns, procmapQuery, pagemapScan. */
+  features?: string[];
+  /** Run only when the chosen profile is one of these. */
+  profiles?: string[];
+}
+
+export interface Scenario {
+  id: string;
+  title: string;
+  /** Where the case comes from: a seed post, a selftest, LTP, gVisor, a bug. */
+  source: string;
+  tags?: string[];
+  requires?: Requires;
+  arena: {
+    /** Pages. */
+    pages: number;
+    /** Alignment of the arena start: "4K", "2M", "1G" (default 2M). */
+    align?: string;
+  };
+  /** Comparison window (default: the whole arena). */
+  window?: { from: AddrExpr; to: AddrExpr };
+  /** Compare VmFlags after every step (slower: smaps). Default false. */
+  compareVmFlags?: boolean;
+  steps: Step[];
+}
+
+/** Probe features a scenario may require (see Requires.features). */
+export const KNOWN_FEATURES = [
+  'multiVmaMove',
+  'mseal',
+  'userfaultfd',
+  'thp',
+  'relocateAnon',
+  'pfns',
+  'procmapQuery',
+  'pagemapScan',
+];

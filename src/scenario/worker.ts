@@ -1,0 +1,40 @@
+/**
+ * A worker process: receives scenarios over IPC and runs them one at a time. A crash or a
+ * hang here costs the parent one scenario (reported as crash/timeout) and a new worker.
+ */
+import { executeScenario, type ExecContext } from './execute.js';
+import { getProfile, withOverrides, type Profile } from '../model/profiles.js';
+import type { ProbeResult } from '../kernel/probe.js';
+import type { Scenario } from './types.js';
+
+export interface WorkerInit {
+  kind: 'init';
+  probe: ProbeResult;
+  profile: Profile;
+  only?: 'kernel' | 'model';
+}
+
+export interface WorkerJob {
+  kind: 'run';
+  index: number;
+  scenario: Scenario;
+}
+
+let ctx: ExecContext | undefined;
+
+process.on('message', (msg: WorkerInit | WorkerJob) => {
+  if (msg.kind === 'init') {
+    // Profiles travel as plain data; re-derive from the registry when the name is known.
+    let profile: Profile;
+    try {
+      profile = withOverrides(getProfile(msg.profile.name), msg.profile, msg.profile.name);
+    } catch {
+      profile = msg.profile;
+    }
+    ctx = { probe: msg.probe, profile, ...(msg.only ? { only: msg.only } : {}) };
+    return;
+  }
+  if (!ctx) throw new Error('worker: job before init');
+  const result = executeScenario(msg.scenario, ctx);
+  process.send?.({ index: msg.index, result });
+});
