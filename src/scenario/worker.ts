@@ -35,6 +35,9 @@ process.on('message', (msg: WorkerInit | WorkerJob) => {
     return;
   }
   if (!ctx) throw new Error('worker: job before init');
+  // Fault injection for the isolation tests (docs/scenarios.md): the worker dies by SIGABRT
+  // on the named scenario, as if the kernel or the addon had crashed it.
+  if (process.env['MREMAP_LAB_CRASH_SCENARIO'] === msg.scenario.id) process.abort();
   const result = executeScenario(msg.scenario, ctx);
   process.send?.({ index: msg.index, result });
 });

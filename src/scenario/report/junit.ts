@@ -7,7 +7,8 @@ function esc(s: string): string {
   for (const ch of s) {
     const c = ch.charCodeAt(0);
     if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) continue;
-    out += ch === '&' ? '&amp;' : ch === '<' ? '&lt;' : ch === '>' ? '&gt;' : ch === '"' ? '&quot;' : ch;
+    out +=
+      ch === '&' ? '&amp;' : ch === '<' ? '&lt;' : ch === '>' ? '&gt;' : ch === '"' ? '&quot;' : ch;
   }
   return out;
 }

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { validateScenario } from '../../src/scenario/schema.js';
+import { ScenarioInputError } from '../../src/scenario/address.js';
+
+const good = {
+  id: 'x',
+  title: 't',
+  source: 's',
+  arena: { pages: 8 },
+  steps: [{ op: 'map', at: '@0', len: 1 }],
+};
+
+function pathOf(v: unknown): [string, string] {
+  try {
+    validateScenario(v);
+  } catch (e) {
+    if (e instanceof ScenarioInputError) return [e.path, e.message];
+    throw e;
+  }
+  throw new Error('expected a validation error');
+}
+
+describe('scenario validation', () => {
+  it('accepts a minimal scenario', () => {
+    expect(validateScenario(good).id).toBe('x');
+  });
+
+  it('names the JSON path and what is expected', () => {
+    expect(pathOf({ ...good, arena: { pages: 0 } })).toEqual([
+      '$.arena.pages',
+      expect.stringContaining('from 1 to 1048576'),
+    ]);
+    expect(pathOf({ ...good, steps: [{ op: 'teleport' }] })[0]).toBe('$.steps[0].op');
+    expect(pathOf({ ...good, steps: [{ op: 'map', at: '@0' }] })).toEqual([
+      '$.steps[0].len',
+      '"map" needs "len"',
+    ]);
+    expect(
+      pathOf({
+        ...good,
+        steps: [{ op: 'mremap', at: '@0', oldLen: 1, newLen: 1, flags: ['MAYMOVE', 'TELEPORT'] }],
+      }),
+    ).toEqual(['$.steps[0].flags[1]', expect.stringContaining('unknown mremap flag "TELEPORT"')]);
+    expect(pathOf({ ...good, steps: [{ op: 'map', at: 'x y', len: 1 }] })[0]).toBe('$.steps[0].at');
+    expect(pathOf({ ...good, extra: 1 })).toEqual([
+      '$.extra',
+      expect.stringContaining('unknown field "extra"'),
+    ]);
+    expect(pathOf({ ...good, requires: { features: ['warp'] } })[0]).toBe('$.requires.features[0]');
+    expect(
+      pathOf({ ...good, steps: [{ op: 'map', at: '@0', len: 1, expect: { errno: 'einval' } }] })[0],
+    ).toBe('$.steps[0].expect.errno');
+  });
+
+  it('refuses steps the child cannot do after fork-continue', () => {
+    const v = { ...good, steps: [{ op: 'fork-continue' }, { op: 'memfd', name: 'f', pages: 1 }] };
+    expect(pathOf(v)).toEqual([
+      '$.steps[1].op',
+      expect.stringContaining('cannot run inside the child'),
+    ]);
+  });
+});
