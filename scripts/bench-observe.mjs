@@ -99,9 +99,11 @@ const region = must(
 for (let i = 1n; i < N; i += 2n) must(native.mprotect(region + i * PS, PS, PROT_READ), 'mprotect');
 const vmaCount = must(native.mapsRead(process.pid), 'mapsRead').count;
 
-const mapsRounds = { c: [], addon: [], entries: [] };
+const mapsRounds = { c: [], addon: [], cMin: Infinity, addonMin: Infinity, entries: [] };
 for (let r = 0; r < ROUNDS; r++) {
-  mapsRounds.c.push(runC(mapsC, [process.pid, 5]).medianMs);
+  const c = runC(mapsC, [process.pid, 5]);
+  mapsRounds.c.push(c.medianMs);
+  mapsRounds.cMin = Math.min(mapsRounds.cMin, c.minMs);
   const one = [];
   for (let k = 0; k < 5; k++) {
     const t0 = process.hrtime.bigint();
@@ -109,6 +111,7 @@ for (let r = 0; r < ROUNDS; r++) {
     one.push(ms(t0));
   }
   mapsRounds.addon.push(median(one));
+  mapsRounds.addonMin = Math.min(mapsRounds.addonMin, ...one);
 }
 // For information: the same plus an entry object per VMA.
 for (let r = 0; r < 5; r++) {
@@ -157,9 +160,11 @@ const fd = must(native.procOpen(process.pid, 'pagemap'), 'open pagemap');
 const state = new Uint8Array(COUNT);
 const pfn = new Float64Array(COUNT);
 const raw = new BigUint64Array(COUNT);
-const pm = { c: [], decode: [], raw: [] };
+const pm = { c: [], decode: [], raw: [], cMin: Infinity, decodeMin: Infinity };
 for (let r = 0; r < ROUNDS; r++) {
-  pm.c.push(runC(pagemapC, [process.pid, big.toString(16), COUNT, 5]).medianMs);
+  const c = runC(pagemapC, [process.pid, big.toString(16), COUNT, 5]);
+  pm.c.push(c.medianMs);
+  pm.cMin = Math.min(pm.cMin, c.minMs);
   const d = [];
   const w = [];
   for (let k = 0; k < 5; k++) {
@@ -171,6 +176,7 @@ for (let r = 0; r < ROUNDS; r++) {
     w.push(ms(t0));
   }
   pm.decode.push(median(d));
+  pm.decodeMin = Math.min(pm.decodeMin, ...d);
   pm.raw.push(median(w));
 }
 const presentC = runC(pagemapC, [process.pid, big.toString(16), COUNT, 1]).present;
@@ -192,6 +198,7 @@ const result = {
     cReadParseMs: mC,
     addonReadParseMs: mA,
     ratio: mA / mC,
+    minRatio: mapsRounds.addonMin / mapsRounds.cMin,
     target: '<= 1.2',
     withEntryObjectsMs: median(mapsRounds.entries),
   },
@@ -209,6 +216,7 @@ const result = {
     addonReadDecodeMs: pD,
     addonRawPreadMs: median(pm.raw),
     ratio: pD / pC,
+    minRatio: pm.decodeMin / pm.cMin,
     target: '<= 1.25',
   },
 };
@@ -218,9 +226,9 @@ if (process.argv.includes('--json')) {
   process.stdout.write(
     [
       `kernel ${result.kernel}, ${ROUNDS} rounds (medians)`,
-      `maps read+parse, ${vmaCount} VMAs: C ${f(mC)} ms, addon ${f(mA)} ms, ratio ${f(mA / mC)} (target <= 1.2); with entry objects ${f(result.maps.withEntryObjectsMs)} ms`,
+      `maps read+parse, ${vmaCount} VMAs: C ${f(mC)} ms, addon ${f(mA)} ms, ratio ${f(mA / mC)} (best-of ${f(result.maps.minRatio)}; target <= 1.2); with entry objects ${f(result.maps.withEntryObjectsMs)} ms`,
       `snapshot of a 64-VMA window (${snap.vmaSource}, ${snap.pageInfo}): ${f(result.snapshot64.withPagesMs)} ms with pages, ${f(result.snapshot64.vmasOnlyMs)} ms VMAs only (target < 0.5 ms)`,
-      `pagemap 1 GiB (${COUNT} entries, ${presentAddon} present): C pread ${f(pC)} ms, addon pread+decode ${f(pD)} ms, ratio ${f(pD / pC)} (target <= 1.25); addon raw pread ${f(result.pagemap1GiB.addonRawPreadMs)} ms`,
+      `pagemap 1 GiB (${COUNT} entries, ${presentAddon} present): C pread ${f(pC)} ms, addon pread+decode ${f(pD)} ms, ratio ${f(pD / pC)} (best-of ${f(result.pagemap1GiB.minRatio)}; target <= 1.25); addon raw pread ${f(result.pagemap1GiB.addonRawPreadMs)} ms`,
     ].join('\n') + '\n',
   );
 }
