@@ -821,8 +821,9 @@ function remapMove(mm: ModelSpace, vrm: VmaRemapStruct): Result<bigint> {
   let target = vrm.newAddr;
   let lastEnd = start;
   let seen = false;
-  while (vma !== null && vma.start < end) {
-    const s = Math.max(vma.start, start);
+  let cur = start;
+  while (vma !== null && vma.start < end && cur < end) {
+    const s = Math.max(vma.start, cur);
     const en = Math.min(vma.end, end);
     if (seen) target += s - lastEnd;
     if (!vmaMultiAllowed(vma) && (seen || end > vma.end)) {
@@ -850,6 +851,7 @@ function remapMove(mm: ModelSpace, vrm: VmaRemapStruct): Result<bigint> {
     target += en - s;
     lastEnd = en;
     seen = true;
+    cur = en;
     vma = mm.tree.findVma(en);
   }
   return ok(BigInt(vrm.newAddr));
