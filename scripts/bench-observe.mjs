@@ -10,7 +10,7 @@
 // into a temporary directory, so the script does not depend on dist/ being built.
 // Env: ROUNDS (default 21).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -183,6 +183,8 @@ const presentC = runC(pagemapC, [process.pid, big.toString(16), COUNT, 1]).prese
 const presentAddon = state.reduce((a, s) => a + (s & 1), 0);
 native.procClose(fd);
 native.munmap(big, GIB);
+
+rmSync(tmp, { recursive: true, force: true });
 
 // ── report ─────────────────────────────────────────────────────────────────────────
 const f = (x) => x.toFixed(3);
