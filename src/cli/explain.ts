@@ -1,0 +1,106 @@
+/**
+ * `mremap-lab explain`: show the model's decision path and page-table move plan for one
+ * mremap() call. Registered by src/cli/main.ts via registerExplain(program).
+ */
+import type { Command } from 'commander';
+import { MREMAP } from '../space/constants.js';
+import {
+  LayoutSyntaxError,
+  explainRemap,
+  explainToJson,
+  formatExplain,
+  parseLayout,
+  type LayoutEntry,
+} from '../model/explain.js';
+import { DEFAULT_PROFILE, PROFILES } from '../model/profiles.js';
+
+interface ExplainOpts {
+  old?: string;
+  new?: string;
+  len?: string;
+  newLen?: string;
+  flags: string;
+  profile: string;
+  layout?: string;
+  json?: boolean;
+}
+
+function parseAddr(program: Command, what: string, text: string | undefined): bigint {
+  if (text === undefined) {
+    program.error(`explain: --${what} is required (e.g. --${what} 0x1fff000)`, { exitCode: 2 });
+  }
+  if (!/^(0x[0-9a-f]+|\d+)$/i.test(text)) {
+    program.error(`explain: --${what} '${text}' is not a number; give hex (0x1fff000) or decimal`, {
+      exitCode: 2,
+    });
+  }
+  return BigInt(text);
+}
+
+function parseFlags(program: Command, text: string): number {
+  let flags = 0;
+  for (const part of text.split('|')) {
+    const p = part
+      .trim()
+      .toUpperCase()
+      .replace(/^MREMAP_/, '');
+    if (p === '' || p === '0') continue;
+    if (/^(0X[0-9A-F]+|\d+)$/.test(p)) flags |= Number(p);
+    else if (p in MREMAP) flags |= MREMAP[p as keyof typeof MREMAP];
+    else {
+      program.error(
+        `explain: --flags: unknown flag '${part}'; use ${Object.keys(MREMAP).join('|')} or a number`,
+        { exitCode: 2 },
+      );
+    }
+  }
+  return flags;
+}
+
+export function registerExplain(program: Command): void {
+  program
+    .command('explain')
+    .description("show the model's mremap() decision path and move_page_tables() plan")
+    .option('--old <addr>', 'source address (old_address)')
+    .option('--new <addr>', 'destination address (new_address)')
+    .option('--len <bytes>', 'old_len (and new_len unless --new-len)')
+    .option('--new-len <bytes>', 'new_len (default: --len)')
+    .option('--flags <flags>', 'MREMAP flags, e.g. MAYMOVE|FIXED or 3', 'MAYMOVE|FIXED')
+    .option(
+      '--profile <name>',
+      `model profile (${Object.keys(PROFILES).join(', ')})`,
+      DEFAULT_PROFILE,
+    )
+    .option(
+      '--layout <spec>',
+      'VMAs before the call: START-END[:rwx][:faulted|:unfaulted][:thp][:shared],… (default: [old, old+len) rw faulted)',
+    )
+    .option('--json', 'print JSON')
+    .action((opts: ExplainOpts) => {
+      const old = parseAddr(program, 'old', opts.old);
+      const nw = parseAddr(program, 'new', opts.new);
+      const len = parseAddr(program, 'len', opts.len);
+      const newLen = opts.newLen === undefined ? len : parseAddr(program, 'new-len', opts.newLen);
+      const flags = parseFlags(program, opts.flags);
+      if (PROFILES[opts.profile] === undefined) {
+        program.error(
+          `explain: unknown --profile '${opts.profile}'; choose one of ${Object.keys(PROFILES).join(', ')}`,
+          { exitCode: 2 },
+        );
+      }
+      let layout: LayoutEntry[] | undefined;
+      try {
+        layout = opts.layout === undefined ? undefined : parseLayout(opts.layout);
+        const x = explainRemap({ profile: opts.profile, old, new: nw, len, newLen, flags, layout });
+        process.stdout.write(
+          opts.json === true
+            ? `${JSON.stringify(explainToJson(x), null, 2)}\n`
+            : `${formatExplain(x)}\n`,
+        );
+      } catch (e) {
+        if (e instanceof LayoutSyntaxError)
+          program.error(`explain: --layout: ${e.message}`, { exitCode: 2 });
+        throw e;
+      }
+    });
+}

@@ -1,0 +1,118 @@
+import { Command } from 'commander';
+import { describe, expect, test, vi } from 'vitest';
+import { registerExplain } from '../../src/cli/explain.js';
+import { explainRemap, formatExplain, parseLayout } from '../../src/model/explain.js';
+
+describe('explain (model)', () => {
+  test('Linus example 1 on linux-6.6: PTE move of 1 page then a PMD move', () => {
+    const x = explainRemap({
+      profile: 'linux-6.6',
+      old: 0x1fff000n,
+      new: 0x0fff000n,
+      len: 0x201000n,
+    });
+    expect(x.result).toEqual({ ok: true, value: 0x0fff000n });
+    expect(x.plans[0]!.extents.map((e) => e.level)).toEqual(['pte', 'pmd']);
+    const text = formatExplain(x);
+    expect(text).toContain('realignment: no — profile predates try_realign_addr (6.7)');
+    expect(text).toMatch(/pte\s+0x1fff000\s+0xfff000\s+4 KiB\s+1/);
+  });
+
+  test('Linus example 1 on linux-6.7: realigned, two PMD moves', () => {
+    const text = formatExplain(
+      explainRemap({ profile: 'linux-6.7', old: 0x1fff000n, new: 0x0fff000n, len: 0x201000n }),
+    );
+    expect(text).toContain('realignment: yes, walk starts 0x1e00000 → 0xe00000');
+    expect(text).toContain(
+      'totals: 0 PUD, 0 huge-PMD, 2 PMD, 0 PTE-level moves (0 PTEs), 0 skipped',
+    );
+    expect(text).toContain('mremap_to: ranges overlap → pass');
+  });
+
+  test('layout syntax', () => {
+    expect(parseLayout('0x1000-0x3000:r:unfaulted, 0x10000-0x20000:rw:thp:shared')).toEqual([
+      { start: 0x1000n, end: 0x3000n, prot: 1, shared: false, faulted: false, thp: false },
+      { start: 0x10000n, end: 0x20000n, prot: 3, shared: true, faulted: true, thp: true },
+    ]);
+    expect(() => parseLayout('0x1000')).toThrow(/expected START-END/);
+    expect(() => parseLayout('0x1000-0x2000:bogus')).toThrow(/unknown attribute 'bogus'/);
+    expect(() => parseLayout('0x1001-0x2000')).toThrow(/page aligned/);
+  });
+
+  test("Joel's layout: source range starting mid-VMA is not realigned", () => {
+    const x = explainRemap({
+      profile: 'linux-6.18',
+      old: 0x40300000n,
+      new: 0x40100000n,
+      len: 0x100000n,
+      layout: parseLayout('0x40000000-0x40100000,0x40200000-0x40400000'),
+    });
+    expect(x.plans[0]!.realigned).toBe(false);
+    expect(x.plans[0]!.realignReason).toContain('can_align_down(old)');
+  });
+});
+
+describe('explain (CLI)', () => {
+  function run(args: string[]): { out: string; err: string; code: number | undefined } {
+    const program = new Command();
+    let err = '';
+    let code: number | undefined;
+    program.exitOverride((e) => {
+      code = e.exitCode;
+      throw e;
+    });
+    program.configureOutput({ writeErr: (s) => (err += s), writeOut: () => undefined });
+    registerExplain(program);
+    let out = '';
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+      out += String(s);
+      return true;
+    });
+    try {
+      program.parse(['node', 'mremap-lab', 'explain', ...args]);
+    } catch {
+      // commander exit
+    } finally {
+      spy.mockRestore();
+    }
+    return { out, err, code };
+  }
+
+  test('prints the plan', () => {
+    const r = run([
+      '--old',
+      '0x1fff000',
+      '--new',
+      '0x0fff000',
+      '--len',
+      '0x201000',
+      '--profile',
+      'linux-6.7',
+    ]);
+    expect(r.out).toContain('pmd        0x1e00000');
+    expect(r.code).toBeUndefined();
+  });
+
+  test('--json', () => {
+    const r = run(['--old', '0x1fff000', '--new', '0x0fff000', '--len', '0x201000', '--json']);
+    const j = JSON.parse(r.out) as { result: { value: string }; profile: string };
+    expect(j.profile).toBe('linux-6.18');
+    expect(j.result.value).toBe('0xfff000');
+  });
+
+  test('bad input → exit code 2 with a message that says what and how to fix', () => {
+    expect(run(['--old', 'zz', '--new', '0x0', '--len', '0x1000'])).toMatchObject({ code: 2 });
+    expect(run(['--old', 'zz', '--new', '0x0', '--len', '0x1000']).err).toContain(
+      "--old 'zz' is not a number",
+    );
+    expect(
+      run(['--old', '0x1000', '--new', '0x0', '--len', '0x1000', '--profile', 'linux-9']).err,
+    ).toContain("unknown --profile 'linux-9'");
+    expect(
+      run(['--old', '0x1000', '--new', '0x0', '--len', '0x1000', '--flags', 'MAYMOOVE']).err,
+    ).toContain("unknown flag 'MAYMOOVE'");
+    expect(
+      run(['--old', '0x1000', '--new', '0x0', '--len', '0x1000', '--layout', 'x']).err,
+    ).toContain('layout entry 1');
+  });
+});
