@@ -92,11 +92,12 @@ export function permString(perms: number): string {
 }
 
 /**
- * anon / shmem / file. shmem: a shared mapping of the shmem pseudo-device (dev 00:01),
- * shown as '/dev/zero (deleted)' (MAP_SHARED|MAP_ANONYMOUS) or '[anon_shmem:NAME]'. A
- * shared memfd mapping is dev 00:01 too and therefore counts as shmem; a private memfd
- * mapping is 'file'. Everything without an inode and not shmem is anon (incl. [heap],
- * [stack], and the special vdso/vvar mappings).
+ * anon / shmem / file, by the object behind the mapping, not by how it is shared.
+ * shmem: shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS: shmem_zero_setup names it
+ * '/dev/zero (deleted)', or '[anon_shmem:NAME]' when named). A memfd is a file (its name is
+ * '/memfd:NAME (deleted)'), shared or private, even though it lives on the shmem device 00:01:
+ * separate memfds are separate files for merging, just like regular files. Everything
+ * without an inode is anon (incl. [heap], [stack], and the vdso/vvar mappings).
  */
 export function mappingKind(e: {
   shared: boolean;
@@ -105,11 +106,7 @@ export function mappingKind(e: {
   inode: bigint;
   name: string;
 }): MappingKind {
-  const shmemDev = e.devMajor === 0 && e.devMinor === 1;
-  if (
-    e.shared &&
-    (shmemDev || e.name === '/dev/zero (deleted)' || e.name.startsWith('[anon_shmem:'))
-  ) {
+  if (e.shared && (e.name === '/dev/zero (deleted)' || e.name.startsWith('[anon_shmem:'))) {
     return 'shmem';
   }
   if (e.inode !== 0n || e.name.startsWith('/')) return 'file';

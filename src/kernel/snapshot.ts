@@ -106,7 +106,8 @@ export function trySnapshot(
   if (start % PAGE !== 0n || end % PAGE !== 0n || end < start) {
     throw new RangeError(`snapshot window must be page aligned and ordered: ${start}-${end}`);
   }
-  const w = queryWindow(pid, start, end, { names: false });
+  // Names tell shared anonymous memory from a memfd (both live on the shmem device).
+  const w = queryWindow(pid, start, end, { names: true });
   if (!w.ok) return w;
   let smaps: Map<bigint, SmapsEntry> | null = null;
   let smapsList: SmapsEntry[] | null = null;

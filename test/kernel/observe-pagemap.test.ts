@@ -162,6 +162,31 @@ describe('pagemap', () => {
     expect([...pm.value.state]).toEqual([PG.PRESENT | PG.FILE | PG.EXCLUSIVE, 0]);
   });
 
+  it('a memfd is a file, shared or private, though it lives on the shmem device', () => {
+    const fd = sys.memfdCreate('kind');
+    if (!fd.ok) throw new Error(`memfd: ${fd.code}`);
+    sys.ftruncate(fd.value, 2n * PAGE_SIZE);
+    const g = map(4n * PAGE_SIZE, PROT.NONE);
+    const shared = sys.mmap(g, PAGE_SIZE, RW, MAP.SHARED | MAP.FIXED, fd.value, 0n);
+    const priv = sys.mmap(
+      g + 2n * PAGE_SIZE,
+      PAGE_SIZE,
+      RW,
+      MAP.PRIVATE | MAP.FIXED,
+      fd.value,
+      PAGE_SIZE,
+    );
+    sys.close(fd.value);
+    if (!shared.ok || !priv.ok) throw new Error('mmap memfd');
+    const s = snapshot(me, g, page(g, 4), { pages: false });
+    expect(s.vmas.map((v) => [v.start - g, v.kind, v.shared, v.offset])).toEqual([
+      [0n, 'file', true, 0n],
+      [PAGE_SIZE, 'anon', false, 0n],
+      [2n * PAGE_SIZE, 'file', false, PAGE_SIZE],
+      [3n * PAGE_SIZE, 'anon', false, 0n],
+    ]);
+  });
+
   it('a forked child: same frames as the parent, not exclusive; tags read from the child', () => {
     const a = map(4n * PAGE_SIZE);
     touch(page(a, 1), 0x77n);
