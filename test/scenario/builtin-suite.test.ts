@@ -6,16 +6,9 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { RunReport } from '../../src/scenario/report/types.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
-
-interface Res {
-  id: string;
-  status: string;
-  reason?: string;
-  divergence?: { differences: string[] };
-  expectationFailures?: { message: string }[];
-}
 
 describe('built-in suite', () => {
   it('passes on this kernel (or skips with a reason)', () => {
@@ -29,7 +22,7 @@ describe('built-in suite', () => {
       },
     );
     expect(r.stderr).toBe('');
-    const results = (JSON.parse(r.stdout) as { results: Res[] }).results;
+    const results = (JSON.parse(r.stdout) as RunReport).results;
     expect(results.length).toBeGreaterThanOrEqual(2);
     const bad = results
       .filter((x) => x.status !== 'pass' && x.status !== 'skip')

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { RunReport } from '../../src/scenario/report/types.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const bin = path.join(root, 'dist/cli/main.js');
@@ -20,24 +21,7 @@ function validate(args: string[], env: Record<string, string> = {}) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-interface JsonReport {
-  profile: string;
-  results: {
-    id: string;
-    status: string;
-    reason?: string;
-    divergence?: {
-      step: number;
-      call: string;
-      kernel: string;
-      model: string;
-      differences: string[];
-      kernelLayout: string;
-      modelLayout: string;
-      explain: string;
-    };
-  }[];
-}
+type JsonReport = Pick<RunReport, 'profile' | 'results'>;
 
 describe('validate', () => {
   it('passes the multi-VMA fixture under the auto profile on this kernel', () => {
@@ -72,6 +56,7 @@ describe('validate', () => {
     expect(r.code).toBe(1);
     expect(res.status).toBe('fail');
     const d = res.divergence!;
+    expect(d).toBeDefined();
     expect(d.step).toBe(3);
     expect(d.call).toBe('mremap(@0, 5 pages, 5 pages, MAYMOVE|FIXED, @32)');
     expect(d.kernel).toBe('@32');
