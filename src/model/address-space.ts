@@ -15,7 +15,7 @@ import type {
 } from '../space/address-space.js';
 import { MADV, MAP, MLOCK, PROT, TASK_SIZE_4LEVEL, protString } from '../space/constants.js';
 import { Errno } from '../space/errno.js';
-import { err, ok, type Result } from '../space/result.js';
+import { ok, type Result } from '../space/result.js';
 import { vmaMergeExistingRange, vmaMergeNewRange, type VmaMergeState } from './merge.js';
 import { doMremap } from './mremap.js';
 import { PMD, PUD, type PageTableState } from './page-tables.js';
@@ -280,7 +280,7 @@ export class ModelSpace implements AddressSpace {
   vmaModify(vma: Vma, start: number, end: number, flags: number, uffd: number | null): Result<Vma> {
     const prev = vma.prev;
     const vmg: VmaMergeState = {
-      prev: prev !== null && prev.end === vma.start ? prev : prev,
+      prev, // adjacency is checked by can_vma_merge_left
       next: null,
       middle: vma,
       start,
@@ -716,7 +716,7 @@ export class ModelSpace implements AddressSpace {
       if (!r.ok) return r;
     }
     if (!this.mayExpandVm(len / PAGE)) return tr.fail('mmap_region: may_expand_vm', Errno.ENOMEM);
-    const vma = this.insertNewRange(start, end, vmFlags, file, pgoff, 'mmap_region');
+    this.insertNewRange(start, end, vmFlags, file, pgoff, 'mmap_region');
     if ((vmFlags & VM.LOCKED) !== 0) this.lockedVm += len / PAGE;
     if (
       ((flags & (MAP.POPULATE | MAP.LOCKED)) !== 0 && (flags & MAP.NONBLOCK) === 0) ||
@@ -724,7 +724,6 @@ export class ModelSpace implements AddressSpace {
     ) {
       this.populate(start, end);
     }
-    void vma;
     return ok(BigInt(start));
   }
 
@@ -1455,5 +1454,3 @@ export function anonVmaCompatible(a: Vma, b: Vma): boolean {
     b.pgoff === a.pgoff + a.pages
   );
 }
-
-export { err };
