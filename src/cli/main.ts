@@ -4,6 +4,7 @@
  * with 2 after the usage text; failures found by a command exit with 1.
  */
 import { Command, CommanderError } from 'commander';
+import { registerExplain } from './explain.js';
 import { registerMaps } from './maps.js';
 import { registerPagemap } from './pagemap.js';
 import { registerProbe } from './probe.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerProbe(program);
   registerValidate(program);
+  registerExplain(program);
   registerMaps(program);
   registerPagemap(program);
   return program;

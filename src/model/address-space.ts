@@ -860,7 +860,9 @@ export class ModelSpace implements AddressSpace {
       }
       const r = this.vmaModify(vma, Math.max(vma.start, start), tmpEnd, newFlags, vma.uffd);
       if (!r.ok) return r;
-      tmp = tmpEnd;
+      // do_mprotect_pkey continues from vma_iter_end(): when the piece merged with the next
+      // VMA, that is the merged VMA's end, so the absorbed neighbour is not a "hole".
+      tmp = Math.max(tmpEnd, r.value.end);
       vma = r.value.next;
     }
     if (tmp < end) return tr.fail('do_mprotect_pkey: range ends in a hole', Errno.ENOMEM);
@@ -893,7 +895,9 @@ export class ModelSpace implements AddressSpace {
         if (!r.ok) return r;
         cur = r.value;
       }
-      tmp = e;
+      // madvise_walk_vmas() resumes at prev->vm_end and apply_vma_lock_flags() at
+      // vma_iter_end(): past a neighbour the piece merged with, never inside it.
+      tmp = Math.max(e, cur.end);
       vma = cur.next;
     }
     if (hole || tmp < end) return this.tracer.fail(`${step}: unmapped range`, holeErrno);

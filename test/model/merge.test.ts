@@ -274,3 +274,36 @@ describe('merge predicates', () => {
     expect(s.unmap(B, P)).toMatchObject({ ok: false, code: 'EPERM' });
   });
 });
+
+/** Walks over a range that merge as they go must resume past the merged VMA. */
+describe('range walks resume after a merged neighbour', () => {
+  const NR = 0x4000; // MAP_NORESERVE: no VM_ACCOUNT, so R and RW pieces differ only in prot
+  test('do_mprotect_pkey: R | faulted RW | R → RW over all is one VMA (vma_iter_end after mprotect_fixup)', () => {
+    const s = space();
+    anon(s, B, 15, RW, NR);
+    value(s.protect(B, 5n * P, PROT.READ));
+    value(s.protect(B + 10n * P, 5n * P, PROT.READ));
+    fill(s, B + 5n * P, 5);
+    expect(s.protect(B, 15n * P, RW)).toEqual({ ok: true, value: 0 });
+    expect(layout(s)).toEqual(['10000000-1000f000']);
+  });
+
+  test('apply_vma_lock_flags: mlock over pieces that merge while locking returns 0 and locks all', () => {
+    const s = space();
+    anon(s, B, 6);
+    value(s.lock(B + 2n * P, 2n * P, 0));
+    value(s.unlock(B + 2n * P, 2n * P));
+    expect(s.lock(B, 6n * P, 0)).toEqual({ ok: true, value: 0 });
+    expect(layout(s)).toEqual(['10000000-10006000']);
+    expect(flagsAt(s, B + 5n * P)).toContain('lo');
+  });
+
+  test('madvise_walk_vmas: MADV_HUGEPAGE across pieces that merge on the way returns 0', () => {
+    const s = space();
+    anon(s, B, 6);
+    value(s.advise(B + 2n * P, 2n * P, MADV.HUGEPAGE));
+    value(s.advise(B, 2n * P, MADV.HUGEPAGE));
+    expect(s.advise(B, 6n * P, MADV.HUGEPAGE)).toEqual({ ok: true, value: 0 });
+    expect(layout(s)).toEqual(['10000000-10006000']);
+  });
+});
