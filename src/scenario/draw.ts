@@ -11,6 +11,8 @@ const MAX_COLUMNS = 96;
 
 function rel(v: bigint, base: bigint): string {
   const d = v - base;
+  // Outside the arena (a kernel-chosen destination): absolute.
+  if (d < 0n || d >= 1n << 32n) return `0x${v.toString(16)}`;
   const pages = d / PAGE_SIZE;
   const bytes = d % PAGE_SIZE;
   return bytes === 0n ? `@${pages}` : `@${pages}+${bytes}b`;

@@ -83,6 +83,12 @@ function hasFeature(p: ProbeResult, f: string): boolean | undefined {
 export function skipReason(sc: Scenario, ctx: ExecContext): string | null {
   const r = sc.requires;
   if (!r) return null;
+  // --model-only never calls the kernel: only the profile gate applies.
+  if (ctx.only === 'model') {
+    return r.profiles && !r.profiles.includes(ctx.profile.name)
+      ? `runs only under profile ${r.profiles.join(' or ')} (chosen: ${ctx.profile.name})`
+      : null;
+  }
   if (r.minKernel && !versionAtLeast(ctx.probe.release, r.minKernel)) {
     return `needs Linux ${r.minKernel}+, running ${ctx.probe.release}`;
   }

@@ -7,7 +7,14 @@
  * The runner holds both sides but knows neither: it drives the AddressSpace interface.
  * `Side` adapts how a side forks and explains itself.
  */
-import type { AddressSpace, ChildId, FileId, MapArgs, Snapshot } from '../space/address-space.js';
+import type {
+  AddressSpace,
+  ChildId,
+  FileId,
+  MapArgs,
+  Snapshot,
+  VmaView,
+} from '../space/address-space.js';
 import { MADV, MAP, MLOCK, MREMAP, PAGE_SIZE, PROT } from '../space/constants.js';
 import { formatResult, ok, type Result } from '../space/result.js';
 import { exprName, resolveAddr, resolveLen, ScenarioInputError, type Bindings } from './address.js';
@@ -113,6 +120,10 @@ interface SideRun {
   children: Map<string, { parent: AddressSpace; id: ChildId }>;
   frames: FrameLabeler;
   last?: Snapshot;
+  /** Ranges outside the arena that this side's calls placed memory in. */
+  outside: [bigint, bigint][];
+  /** The VMAs of the window alone (expectations speak of the window). */
+  windowVmas?: VmaView[];
 }
 
 interface StepResult {
@@ -146,6 +157,7 @@ export class ScenarioRunner {
       files: new Map(),
       children: new Map(),
       frames: new FrameLabeler(),
+      outside: [],
     });
     this.k = mk(kernel);
     this.m = mk(model);
@@ -164,11 +176,24 @@ export class ScenarioRunner {
 
   private snap(r: SideRun): Snapshot {
     const [s, e] = this.window(r);
-    r.last = r.space.snapshot(s, e, {
-      pages: true,
-      vmFlags: this.sc.compareVmFlags === true || this.needsFlags(),
-    });
-    return r.last;
+    const opts = { pages: true, vmFlags: this.sc.compareVmFlags === true || this.needsFlags() };
+    const main = r.space.snapshot(s, e, opts);
+    r.windowVmas = [...main.vmas];
+    // Memory the kernel placed outside the arena (a move or mmap without a fixed address)
+    // is compared too: the model was told the kernel's choice, so both sides hold it there.
+    for (const [xs, xe] of r.outside) {
+      const x = r.space.snapshot(xs, xe, opts);
+      main.vmas.push(...x.vmas.filter((v) => !main.vmas.some((m) => m.start === v.start)));
+      main.pages.push(...x.pages);
+    }
+    r.last = main;
+    return main;
+  }
+
+  private noteOutside(r: SideRun, addr: bigint, len: bigint): void {
+    if (addr >= this.o.arenaStart && addr < this.o.arenaEnd) return;
+    const end = addr + ((len + PAGE_SIZE - 1n) & ~(PAGE_SIZE - 1n));
+    if (!r.outside.some(([x, y]) => x === addr && y === end)) r.outside.push([addr, end]);
   }
 
   private needsFlagsCache: boolean | undefined;
@@ -277,6 +302,7 @@ export class ScenarioRunner {
         }
         const res = sp.map(args);
         if (res.ok && step.name) r.names.set(step.name, res.value);
+        if (res.ok) this.noteOutside(r, res.value, args.length);
         return { result: res, ...(res.ok ? { moved: res.value } : {}) };
       }
       case 'memfd': {
@@ -317,14 +343,16 @@ export class ScenarioRunner {
           ),
         };
       case 'mremap': {
+        const newLen = resolveLen(step.newLen, `${path}.newLen`);
         const res = sp.remap({
           addr: at(step.at),
           oldLen: resolveLen(step.oldLen, `${path}.oldLen`),
-          newLen: resolveLen(step.newLen, `${path}.newLen`),
+          newLen,
           flags: parseFlags(step.flags, `${path}.flags`),
           newAddr: step.to === undefined ? 0n : at(step.to, 'to'),
         });
         if (res.ok) {
+          this.noteOutside(r, res.value, newLen);
           const name = step.name ?? exprName(step.at);
           if (name !== undefined) r.names.set(name, res.value);
         }
@@ -382,7 +410,7 @@ export class ScenarioRunner {
       const want = resolveAddr(e.ret, b, `${path}.expect.ret`);
       if (!res.ok || res.value !== want) out.push(`expected return ${e.ret}, got ${shown}`);
     }
-    const s = r.last!;
+    const s = { ...r.last!, vmas: r.windowVmas ?? r.last!.vmas };
     const vmaAt = (a: bigint) => s.vmas.findIndex((v) => v.start <= a && a < v.end);
     if (e.vmaCount !== undefined && s.vmas.length !== e.vmaCount) {
       out.push(`expected ${e.vmaCount} VMAs in the window, got ${s.vmas.length}`);

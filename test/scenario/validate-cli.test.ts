@@ -130,6 +130,32 @@ describe('validate', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('--model-only runs the RELOCATE_ANON scenarios against the RFC profile without asking the kernel', () => {
+    const r = validate([
+      '--model-only',
+      '--profile',
+      'relocate-anon-rfc',
+      '--filter',
+      'relocate-*',
+      '--format',
+      'json',
+    ]);
+    const rep = JSON.parse(r.stdout) as JsonReport;
+    expect(rep.results.length).toBeGreaterThanOrEqual(10);
+    expect(rep.results.filter((x) => x.status !== 'pass').map((x) => x.id)).toEqual([]);
+    expect(r.code).toBe(0);
+  });
+
+  it('compares memory the kernel placed outside the arena (MAYMOVE without FIXED)', () => {
+    const r = validate(['--filter', 'expand-blocked-maymove-no-hint', '--format', 'json']);
+    const rep = JSON.parse(r.stdout) as JsonReport;
+    expect(rep.results.map((x) => x.status)).toEqual(['pass']);
+    // The moved 8 pages sit outside the arena; both compared layouts list them.
+    const res = rep.results[0]!;
+    expect(res.kernelLayout).toMatch(/B \[0x[0-9a-f]+, 0x[0-9a-f]+\) rw-p anon/);
+    expect(res.modelLayout).toBe(res.kernelLayout);
+  });
+
   it('an unknown profile or format is a usage error', () => {
     expect(validate(['--profile', 'linux-9.9']).code).toBe(2);
     expect(validate(['--format', 'yaml']).code).toBe(2);
