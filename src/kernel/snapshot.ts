@@ -8,13 +8,15 @@
  * present frames (root). Rich path (opts.vmFlags): /proc/PID/smaps, which walks every VMA of
  * the process.
  *
- * thp and zero, in order of preference:
- *   1. PFNs visible (CAP_SYS_ADMIN): kpageflags THP (any large anon folio, PMD- or
- *      PTE-mapped) and ZERO_PAGE (the base zero page; the huge zero page is THP|ZERO_PAGE).
- *   2. PFNs hidden: PAGEMAP_SCAN (6.7+) HUGE (PMD-mapped only) and PFNZERO.
- *   3. Neither: thp from smaps AnonHugePages covering the whole VMA, zero = present, not
- *      exclusive, not file, in a private anonymous VMA (a read-faulted page; CoW-shared
- *      pages after fork would look the same, which is why 1 and 2 come first).
+ * thp means "mapped by a huge PMD" — what an mremap keeps (move_huge_pmd) or splits
+ * (split_huge_pmd on a misaligned extent), and what smaps AnonHugePages counts. A split PMD
+ * leaves a large folio mapped by PTEs for a while; that is folio state (kpageflags THP, see
+ * inspectFrames), not page-table state, and is not what `thp` reports.
+ *   thp:  PAGEMAP_SCAN (6.7+) PAGE_IS_HUGE (set for PMD-mapped pages only, root or not);
+ *         without the ioctl, smaps AnonHugePages covering the whole VMA.
+ *   zero: kpageflags ZERO_PAGE when PFNs are visible (CAP_SYS_ADMIN); else PAGEMAP_SCAN
+ *         PFNZERO; else present, not exclusive, not file, in a private anonymous VMA (a
+ *         read-faulted page; CoW-shared pages after fork would look the same).
  */
 import { native } from '../native.js';
 import type { PageView, Snapshot, SnapshotOptions, VmaView } from '../space/address-space.js';
@@ -89,7 +91,6 @@ function readTags(pid: number, pm: PagemapRange, present: number[]): (bigint | n
   return tags;
 }
 
-const THP_BIT = 1n << BigInt(KPF.THP);
 const ZERO_BIT = 1n << BigInt(KPF.ZERO_PAGE);
 
 /**
@@ -146,29 +147,28 @@ export function trySnapshot(
     const thp = new Uint8Array(pm.count);
     const zero = new Uint8Array(pm.count);
     let pageInfo: PageInfoSource = 'none';
+    let zeroKnown = false;
     if (present.length > 0 && !hidden) {
       const pfns = Float64Array.from(present, (i) => pm.pfn[i]!);
       const kf = readKpageflags(pfns);
       if (kf.ok) {
-        pageInfo = 'kpageflags';
+        zeroKnown = true;
         present.forEach((i, k) => {
-          const f = kf.value[k]!;
-          if (f & THP_BIT) thp[i] = 1;
-          if (f & ZERO_BIT) zero[i] = 1;
+          if (kf.value[k]! & ZERO_BIT) zero[i] = 1;
         });
       }
     }
-    if (present.length > 0 && pageInfo === 'none') {
+    if (present.length > 0) {
       const sc = scanFd(fd, start, end, {
         anyof: PAGE_IS.HUGE | PAGE_IS.PFNZERO,
         returnMask: PAGE_IS.HUGE | PAGE_IS.PFNZERO,
       });
       if (sc.ok) {
-        pageInfo = 'pagemap_scan';
+        pageInfo = zeroKnown ? 'kpageflags' : 'pagemap_scan';
         const cats = categoriesPerPage(sc.value, start, end);
         for (const i of present) {
           if (cats[i]! & PAGE_IS.HUGE) thp[i] = 1;
-          if (cats[i]! & PAGE_IS.PFNZERO) zero[i] = 1;
+          if (!zeroKnown && cats[i]! & PAGE_IS.PFNZERO) zero[i] = 1;
         }
       } else {
         pageInfo = 'heuristic';

@@ -1439,7 +1439,8 @@ export class ModelSpace implements AddressSpace {
             present: true,
             frame: BigInt(pte.frame),
             tag: pte.fpage !== null ? pte.fpage.tag : pte.tag,
-            thp: pte.thp,
+            // PageView.thp is page-table state: the slot is a huge PMD (not folio size).
+            thp: this.pt.hugePmds.has(floorPmd(a)),
             zero: pte.zero,
           });
         }

@@ -103,7 +103,10 @@ export interface PageView {
   frame: bigint | null;
   /** The 8-byte tag at the start of the page, read only when present. */
   tag: bigint | null;
-  /** Mapped by a transparent huge page (PMD-mapped or part of a large anon folio). */
+  /**
+   * Mapped by a huge PMD (a PMD-mapped THP): what an aligned move keeps and a misaligned one
+   * splits (smaps AnonHugePages counts these). A PTE-mapped large folio is not `thp`.
+   */
   thp: boolean;
   /** The zero page (a read fault on private anonymous memory). */
   zero: boolean;
