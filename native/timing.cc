@@ -4,11 +4,15 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <cstring>
+
 #include "common.h"
+#include "uapi_compat.h"
 
 namespace mrl {
 namespace {
@@ -92,12 +96,295 @@ Napi::Value BenchMremapPingPongIsolated(const Napi::CallbackInfo& info) {
   return OkNum(info.Env(), static_cast<double>(out));
 }
 
+// ── Per-case sampling for `mremap-lab bench` (src/bench/) ─────────────────────────────────
+// Each sample sets its layout up from scratch outside the clock (map, madvise, populate, write
+// the pattern, place the neighbour, fork the anon_vma holder), brackets exactly one mremap
+// with CLOCK_MONOTONIC, verifies, and tears down. The parameters come as one Float64Array
+// (addresses < 2^53 are exact); the layout is computed in TypeScript (src/bench/layout.ts).
+enum Param {
+  kRegionLo, kRegionHi, kSrc, kDst, kOldLen, kNewLen, kOp, kFlags, kKind, kPopPermille,
+  kThp, kNbKind, kNbAddr, kNbLen, kForkHolder, kVerify, kWarmup, kSamples, kCpu, kMode,
+  kSeed, kParamCount
+};
+enum Op { kOpMove = 0, kOpResize = 1, kOpEmpty = 2 };
+enum Kind { kPrivateAnon = 0, kSharedAnon = 1, kMemfd = 2 };
+enum Neighbour { kNbNone = 0, kNbMergePartner = 1, kNbPreamble = 2 };
+enum Mode { kInProcess = 0, kIsolated = 1, kObserve = 2 };
+enum Stage { kStageNone = 0, kStageSetup = 1, kStageMremap = 2, kStageVerify = 3, kStageCrash = 4 };
+
+// Lives in a MAP_SHARED page so a forked sampler and its parent see the same words.
+struct Control {
+  volatile sig_atomic_t stop;
+  int32_t stage;
+  int32_t err;
+  int32_t pad;
+  int64_t done;
+  int64_t badOffset;
+  uint64_t result;
+  double samples[];
+};
+
+Control* g_control = nullptr;
+
+// Installed only for the duration of one benchCase call (then Node's own handler is put
+// back), so SIGINT ends the case after the current sample instead of killing the sampler.
+// The forked sampler inherits it and writes the same shared word.
+void OnSigint(int) {
+  if (g_control != nullptr) g_control->stop = 1;
+}
+
+inline uint64_t BenchPattern(uint64_t seed, uint64_t page) {
+  uint64_t x = seed ^ ((page + 1) * 0x9E3779B97F4A7C15ull);
+  x ^= x >> 31;
+  return x;
+}
+
+// Pages chosen for a fraction of permille/1000, spread evenly over the range.
+inline bool Selected(uint64_t i, uint64_t permille) {
+  return ((i + 1) * permille) / 1000 > (i * permille) / 1000;
+}
+
+struct Sampler {
+  const double* p;
+  Control* c;
+  uint64_t P(Param k) const { return static_cast<uint64_t>(p[k]); }
+  int64_t S(Param k) const { return static_cast<int64_t>(p[k]); }
+
+  int Fail(int stage, int err) {
+    c->stage = stage;
+    c->err = err;
+    return -1;
+  }
+
+  // Returns the fd of a memfd (or -1) through *fd; -1 on failure with the stage recorded.
+  int Setup(int* fd, pid_t* holder) {
+    const uint64_t src = P(kSrc), oldLen = P(kOldLen), newLen = P(kNewLen);
+    const uint64_t span = oldLen > newLen ? oldLen : newLen;
+    const int kind = static_cast<int>(S(kKind));
+    const int nb = static_cast<int>(S(kNbKind));
+    // A merge partner must be mergeable with the moved VMA: same anon_vma or file and a
+    // vm_pgoff that continues it (mm/vma.c:can_vma_merge_after). So it is cut from the
+    // source mapping itself: one page mapped just below src, moved to just below dst first.
+    const uint64_t lead = nb == kNbMergePartner ? 4096 : 0;
+    int flags = MAP_FIXED | (kind == kPrivateAnon ? MAP_PRIVATE : MAP_SHARED);
+    *fd = -1;
+    if (kind == kMemfd) {
+      long f = syscall(SYS_memfd_create, "mrl-bench", MFD_CLOEXEC);
+      if (f == -1) return Fail(kStageSetup, errno);
+      *fd = static_cast<int>(f);
+      if (ftruncate(*fd, static_cast<off_t>(span + lead)) == -1) return Fail(kStageSetup, errno);
+    } else {
+      flags |= MAP_ANONYMOUS;
+    }
+    if (syscall(SYS_mmap, src - lead, oldLen + lead, PROT_READ | PROT_WRITE, flags, *fd, 0) == -1)
+      return Fail(kStageSetup, errno);
+    // THP outcome depends on /sys/kernel/mm/transparent_hugepage/enabled=madvise; the
+    // observed layout (JS side) records whether it happened.
+    if (P(kThp) != 0 && syscall(SYS_madvise, src, oldLen, MADV_HUGEPAGE) == -1)
+      return Fail(kStageSetup, errno);
+    const uint64_t permille = P(kPopPermille), seed = P(kSeed), pages = oldLen / 4096;
+    if (permille >= 1000) {
+      // One call instead of a fault per page: matters for the 1 GiB cases.
+      (void)syscall(SYS_madvise, src, oldLen, MADV_POPULATE_WRITE);
+    }
+    if (permille > 0) {
+      for (uint64_t i = 0; i < pages; i++) {
+        if (Selected(i, permille))
+          *reinterpret_cast<volatile uint64_t*>(src + i * 4096) = BenchPattern(seed, i);
+      }
+    }
+    if (nb == kNbMergePartner) {
+      *reinterpret_cast<volatile uint64_t*>(src - lead) = seed;
+      if (syscall(SYS_mremap, src - lead, lead, lead, MREMAP_MAYMOVE | MREMAP_FIXED, P(kNbAddr)) ==
+          -1)
+        return Fail(kStageSetup, errno);
+    } else if (nb == kNbPreamble) {
+      // Not mergeable (other protection), and it makes can_align_down() refuse realignment.
+      if (syscall(SYS_mmap, P(kNbAddr), P(kNbLen), PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+                  -1, 0) == -1)
+        return Fail(kStageSetup, errno);
+    }
+    *holder = 0;
+    if (P(kForkHolder) != 0) {
+      // A child that shares the anon_vma (and, for private memory, the CoW pages): the
+      // source then has a forked anon_vma, which RELOCATE_ANON refuses to relocate.
+      pid_t pid = fork();
+      if (pid == -1) return Fail(kStageSetup, errno);
+      if (pid == 0) {
+        for (;;) pause();
+      }
+      *holder = pid;
+    }
+    return 0;
+  }
+
+  void Teardown(int fd, pid_t holder) {
+    if (holder > 0) {
+      kill(holder, SIGKILL);
+      while (waitpid(holder, nullptr, 0) == -1 && errno == EINTR) {
+      }
+    }
+    if (fd >= 0) close(fd);
+  }
+
+  int Verify(uint64_t base, uint64_t len) {
+    const uint64_t permille = P(kPopPermille), seed = P(kSeed);
+    for (uint64_t i = 0; i < len / 4096; i++) {
+      if (!Selected(i, permille)) continue;
+      if (*reinterpret_cast<volatile uint64_t*>(base + i * 4096) != BenchPattern(seed, i)) {
+        c->badOffset = static_cast<int64_t>(i * 4096);
+        return Fail(kStageVerify, EIO);
+      }
+    }
+    return 0;
+  }
+
+  void ClearRegion() { syscall(SYS_munmap, P(kRegionLo), P(kRegionHi) - P(kRegionLo)); }
+
+  // The whole sample loop; runs in the forked sampler or in this process.
+  void Run() {
+    const int64_t warmup = S(kWarmup), samples = S(kSamples);
+    const int mode = static_cast<int>(S(kMode));
+    const int op = static_cast<int>(S(kOp));
+    const uint64_t src = P(kSrc), dst = P(kDst), oldLen = P(kOldLen), newLen = P(kNewLen);
+    const long flags = static_cast<long>(P(kFlags));
+    const int64_t total = mode == kObserve ? 1 : warmup + samples;
+    for (int64_t i = 0; i < total; i++) {
+      if (c->stop) return;
+      uint64_t t0 = 0, t1 = 0;
+      if (op == kOpEmpty) {
+        t0 = NowNs();
+        asm volatile("" ::: "memory");
+        t1 = NowNs();
+      } else {
+        ClearRegion();
+        int fd = -1;
+        pid_t holder = 0;
+        if (Setup(&fd, &holder) != 0) {
+          Teardown(fd, holder);
+          return;
+        }
+        const uint64_t target = op == kOpMove ? dst : 0;
+        t0 = NowNs();
+        long r = syscall(SYS_mremap, src, oldLen, newLen, flags, target);
+        t1 = NowNs();
+        int err = errno;
+        if (r == -1) {
+          Teardown(fd, holder);
+          Fail(kStageMremap, err);
+          return;
+        }
+        c->result = static_cast<uint64_t>(r);
+        if (P(kVerify) != 0 &&
+            Verify(static_cast<uint64_t>(r), oldLen < newLen ? oldLen : newLen) != 0) {
+          Teardown(fd, holder);
+          return;
+        }
+        Teardown(fd, holder);
+        if (mode != kObserve) ClearRegion();
+      }
+      if (i >= warmup || mode == kObserve) {
+        c->samples[mode == kObserve ? 0 : i - warmup] = static_cast<double>(t1 - t0);
+        c->done++;
+      }
+    }
+  }
+};
+
+void PinTo(int cpu) {
+  if (cpu < 0) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  sched_setaffinity(0, sizeof set, &set);
+}
+
+// benchCase(params: Float64Array, out: Float64Array) → { done, interrupted, stage, errno,
+// badOffset, result }. Samples (ns) are copied into out[0..done).
+Napi::Value BenchCase(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsTypedArray() || !info[1].IsTypedArray())
+    throw Napi::TypeError::New(env, "benchCase(params: Float64Array, out: Float64Array)");
+  auto params = info[0].As<Napi::Float64Array>();
+  auto out = info[1].As<Napi::Float64Array>();
+  if (params.ElementLength() < kParamCount)
+    throw Napi::TypeError::New(env, "benchCase: params too short");
+  double p[kParamCount];
+  for (size_t i = 0; i < kParamCount; i++) p[i] = params[i];
+  const int64_t samples = static_cast<int64_t>(p[kSamples]);
+  const int mode = static_cast<int>(p[kMode]);
+  const int64_t slots = mode == kObserve ? 1 : samples;
+  if (samples < 0 || static_cast<int64_t>(out.ElementLength()) < slots)
+    throw Napi::TypeError::New(env, "benchCase: out is shorter than the sample count");
+
+  const size_t ctlSize = sizeof(Control) + sizeof(double) * static_cast<size_t>(slots);
+  void* mem = mmap(nullptr, ctlSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) return Errno(env, errno);
+  Control* c = static_cast<Control*>(mem);
+  std::memset(c, 0, ctlSize);
+  Sampler s{p, c};
+
+  struct sigaction act {}, old {};
+  act.sa_handler = OnSigint;
+  act.sa_flags = SA_RESTART;
+  sigemptyset(&act.sa_mask);
+  g_control = c;
+  sigaction(SIGINT, &act, &old);
+
+  const int cpu = static_cast<int>(p[kCpu]);
+  if (mode == kIsolated) {
+    pid_t pid = fork();
+    if (pid == -1) {
+      c->stage = kStageSetup;
+      c->err = errno;
+    } else if (pid == 0) {
+      PinTo(cpu);
+      s.Run();
+      _exit(0);
+    } else {
+      int status = 0;
+      while (waitpid(pid, &status, 0) == -1 && errno == EINTR) {
+      }
+      if (WIFSIGNALED(status) && c->stage == kStageNone) {
+        c->stage = kStageCrash;
+        c->err = WTERMSIG(status);
+      }
+    }
+  } else {
+    cpu_set_t saved;
+    bool restore = cpu >= 0 && sched_getaffinity(0, sizeof saved, &saved) == 0;
+    PinTo(cpu);
+    s.Run();
+    if (restore) sched_setaffinity(0, sizeof saved, &saved);
+  }
+  sigaction(SIGINT, &old, nullptr);
+  g_control = nullptr;
+
+  Napi::Object r = Napi::Object::New(env);
+  const int64_t done = c->done;
+  for (int64_t i = 0; i < done; i++) out[static_cast<size_t>(i)] = c->samples[i];
+  const bool interrupted = c->stop != 0 && done < slots && c->stage == kStageNone;
+  r.Set("done", Napi::Number::New(env, static_cast<double>(done)));
+  r.Set("interrupted", Napi::Boolean::New(env, interrupted));
+  static const char* const kStages[] = {"none", "setup", "mremap", "verify", "crash"};
+  r.Set("stage", Napi::String::New(env, kStages[c->stage]));
+  r.Set("errno", Napi::Number::New(env, c->err));
+  r.Set("badOffset", Napi::Number::New(env, static_cast<double>(c->badOffset)));
+  r.Set("result", Napi::BigInt::New(env, c->result));
+  munmap(mem, ctlSize);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("ok", true);
+  o.Set("value", r);
+  return o;
+}
+
 }  // namespace
 
 void InitTiming(Napi::Env env, Napi::Object exports) {
   exports.Set("benchMremapPingPong", Napi::Function::New(env, BenchMremapPingPong));
   exports.Set("benchMremapPingPongIsolated", Napi::Function::New(env, BenchMremapPingPongIsolated));
   exports.Set("benchMremapNoop", Napi::Function::New(env, BenchMremapNoop));
+  exports.Set("benchCase", Napi::Function::New(env, BenchCase));
 }
 
 }  // namespace mrl

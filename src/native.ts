@@ -89,6 +89,14 @@ export interface NativeBinding {
   ): RawResult<number>;
   /** `iterations` same-size no-op mremaps of [a, a+len); total nanoseconds. */
   benchMremapNoop(a: bigint, length: bigint, iterations: number): RawResult<number>;
+  /**
+   * One benchmark case (src/bench/layout.ts builds `params`, see BENCH_PARAM there): every
+   * sample sets its layout up outside the clock, brackets one mremap with CLOCK_MONOTONIC,
+   * verifies and tears down; mode 1 runs all samples in a forked single-threaded child.
+   * SIGINT during the call stops after the current sample (`interrupted`). Samples in ns
+   * are written to out[0..done).
+   */
+  benchCase(params: Float64Array, out: Float64Array): RawResult<NativeBenchCaseResult>;
 
   // ── procfs.cc (observation; see src/kernel/) ─────────────────────────────────
   /** Columns of VMAs as returned by mapsRead/mapsParse/procmapQueryWindow (see kernel/maps.ts). */
@@ -157,6 +165,21 @@ export interface NativeVmaColumns {
   badLine: number;
   /** PROCMAP_QUERY only: vma_kernel_pagesize. */
   pageSize?: BigUint64Array;
+}
+
+/** timing.cc: how one benchCase call ended. */
+export interface NativeBenchCaseResult {
+  /** Samples written to `out` (warm-up samples excluded). */
+  done: number;
+  /** SIGINT arrived before all samples were taken. */
+  interrupted: boolean;
+  /** Where a sample failed: 'none' when none did; 'crash': the sampler died (errno = signal). */
+  stage: 'none' | 'setup' | 'mremap' | 'verify' | 'crash';
+  errno: number;
+  /** For stage 'verify': byte offset of the first page whose pattern word differed. */
+  badOffset: number;
+  /** The address the last mremap returned. */
+  result: bigint;
 }
 
 /** procfs.cc: one PROCMAP_QUERY answer. */

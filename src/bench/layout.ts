@@ -1,0 +1,140 @@
+/**
+ * Where a case's source, destination and neighbour go inside an arena, and the parameter
+ * vector native/timing.cc:BenchCase reads. Source and destination sit in different 1 GiB
+ * slots, so a populated source never leaves a PMD table in the destination's PUD (that
+ * would turn a PUD move into a WARN and a fallback: move_normal_pud needs pud_none).
+ */
+import { Arena } from '../kernel/arena.js';
+import {
+  ALIGN_BYTES,
+  PAGE,
+  PMD_SIZE,
+  PUD_SIZE,
+  caseFlags,
+  type AlignSpec,
+  type BenchCase,
+} from './types.js';
+
+export interface CaseLayout {
+  regionLo: number;
+  regionHi: number;
+  src: number;
+  dst: number;
+  oldLen: number;
+  newLen: number;
+  /** The neighbour below the destination, if any. */
+  nbAddr: number;
+  nbLen: number;
+}
+
+/** Index of each entry of the native parameter vector (must match timing.cc `Param`). */
+export const BENCH_PARAM = {
+  regionLo: 0,
+  regionHi: 1,
+  src: 2,
+  dst: 3,
+  oldLen: 4,
+  newLen: 5,
+  op: 6,
+  flags: 7,
+  kind: 8,
+  populatePermille: 9,
+  thp: 10,
+  neighbourKind: 11,
+  neighbourAddr: 12,
+  neighbourLen: 13,
+  forkHolder: 14,
+  verify: 15,
+  warmup: 16,
+  samples: 17,
+  cpu: 18,
+  mode: 19,
+  seed: 20,
+  count: 21,
+} as const;
+
+export const MODE = { inProcess: 0, isolated: 1, observe: 2 } as const;
+
+const roundUp = (x: number, a: number): number => Math.ceil(x / a) * a;
+
+/** The lowest address ≥ x with exactly the alignment asked for (see AlignSpec). */
+export function placeExact(x: number, spec: AlignSpec): number {
+  if (typeof spec === 'number') return roundUp(x, PMD_SIZE) + spec;
+  const a = ALIGN_BYTES[spec];
+  return roundUp(x, 2 * a) + a;
+}
+
+/** Arena bytes a case needs: both ranges, the 2A rounding of each, and a PUD between. */
+export function arenaSizeFor(c: BenchCase): number {
+  const span = Math.max(c.size, c.newSize);
+  return roundUp(2 * span, PUD_SIZE) + 8 * PUD_SIZE;
+}
+
+export function layoutCase(c: BenchCase, arena: Arena): CaseLayout {
+  const lo = Number(arena.start);
+  const span = Math.max(c.size, c.newSize);
+  const src = placeExact(lo + PUD_SIZE, c.src);
+  // One free PUD after the source, and one PMD of room for the neighbour below dst.
+  const dstBase = roundUp(src + span, PUD_SIZE) + PUD_SIZE + PMD_SIZE;
+  const dst = c.op === 'move' ? placeExact(dstBase, c.dst) : dstBase;
+  const nbLen = c.neighbour === 'none' ? 0 : PAGE;
+  const hi = Math.min(roundUp(dst + span, PUD_SIZE) + PUD_SIZE, Number(arena.end));
+  if (dst + span > hi) throw new Error(`layout: case does not fit its arena`);
+  return {
+    regionLo: lo,
+    regionHi: hi,
+    src,
+    dst,
+    oldLen: c.size,
+    newLen: c.op === 'move' ? c.size : c.newSize,
+    nbAddr: dst - nbLen,
+    nbLen,
+  };
+}
+
+export interface SamplingOptions {
+  samples: number;
+  warmup: number;
+  /** CPU to pin the sampling process to, or -1. */
+  cpu: number;
+  mode: (typeof MODE)[keyof typeof MODE];
+  seed: number;
+}
+
+export function nativeParams(c: BenchCase, l: CaseLayout, o: SamplingOptions): Float64Array {
+  const p = new Float64Array(BENCH_PARAM.count);
+  const P = BENCH_PARAM;
+  p[P.regionLo] = l.regionLo;
+  p[P.regionHi] = l.regionHi;
+  p[P.src] = l.src;
+  p[P.dst] = l.dst;
+  p[P.oldLen] = l.oldLen;
+  p[P.newLen] = l.newLen;
+  p[P.op] = c.op === 'move' ? 0 : 1;
+  p[P.flags] = caseFlags(c);
+  p[P.kind] = c.kind === 'private-anon' ? 0 : c.kind === 'shared-anon' ? 1 : 2;
+  p[P.populatePermille] = Math.round(c.populate * 1000);
+  p[P.thp] = c.thp ? 1 : 0;
+  p[P.neighbourKind] = c.neighbour === 'none' ? 0 : c.neighbour === 'merge-partner' ? 1 : 2;
+  p[P.neighbourAddr] = l.nbAddr;
+  p[P.neighbourLen] = l.nbLen;
+  p[P.forkHolder] = c.forkChild ? 1 : 0;
+  p[P.verify] = c.verify ? 1 : 0;
+  p[P.warmup] = o.warmup;
+  p[P.samples] = o.samples;
+  p[P.cpu] = o.cpu;
+  p[P.mode] = o.mode;
+  p[P.seed] = o.seed;
+  return p;
+}
+
+/** Empty brackets (two clock reads, nothing between): the timing overhead per sample. */
+export function emptyBracketParams(samples: number, cpu: number, mode: number): Float64Array {
+  const p = new Float64Array(BENCH_PARAM.count);
+  p[BENCH_PARAM.op] = 2;
+  p[BENCH_PARAM.samples] = samples;
+  p[BENCH_PARAM.warmup] = Math.min(1000, samples);
+  p[BENCH_PARAM.cpu] = cpu;
+  p[BENCH_PARAM.mode] = mode;
+  return p;
+}

@@ -1,0 +1,184 @@
+/**
+ * The results file: JSON lines. Line 1 is the header (environment, matrix, command); every
+ * further line is one finished case, appended (and fsynced) the moment it finishes, so an
+ * interrupted run loses at most the case in progress.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import { createRequire } from 'node:module';
+import type { ProbeResult } from '../kernel/probe.js';
+import { JsonInputError, parseJsonWithLines } from './jsonpos.js';
+import type { ObservedLayout } from './observe.js';
+import type { PredictedPlan } from './plan.js';
+import type { SampleStats } from './stats.js';
+import type { BenchCase } from './types.js';
+
+export const RESULTS_FORMAT = 'mremap-lab-bench';
+export const RESULTS_VERSION = 1;
+
+export function toolVersion(): string {
+  const require = createRequire(import.meta.url);
+  // src/bench and dist/bench are both two levels below the package root.
+  return (require('../../package.json') as { version: string }).version;
+}
+
+export interface ResultsHeader {
+  type: 'header';
+  format: typeof RESULTS_FORMAT;
+  formatVersion: number;
+  toolVersion: string;
+  createdAt: string;
+  /** process.argv of the run that created the file. */
+  command: string[];
+  kernel: string;
+  cpu: { model: string; count: number };
+  thp: { enabled: string | null; defrag: string | null };
+  probe: ProbeResult;
+  matrix: { source: string; samples: number; warmup: number; caseIds: string[] };
+  options: { pin: number | null; isolated: boolean; verify: boolean };
+}
+
+export type CaseStatus = 'ok' | 'unsupported' | 'failed';
+
+export interface CaseRecord {
+  type: 'case';
+  index: number;
+  id: string;
+  params: BenchCase;
+  status: CaseStatus;
+  /** Why a case is unsupported or failed (errno name and stage). */
+  reason?: string;
+  layout: {
+    src: string;
+    dst: string;
+    regionLo: string;
+    regionHi: string;
+    neighbour: string | null;
+  };
+  plan: PredictedPlan;
+  observed: ObservedLayout | null;
+  /** Nanoseconds per sample, in run order (warm-up excluded). */
+  samples: number[];
+  stats: SampleStats | null;
+  durationMs: number;
+  finishedAt: string;
+}
+
+export interface ResultsFile {
+  file: string;
+  header: ResultsHeader;
+  cases: CaseRecord[];
+}
+
+export function cpuModel(): string {
+  try {
+    const m = /^model name\s*:\s*(.+)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'));
+    return m ? m[1]!.trim() : (os.cpus()[0]?.model ?? 'unknown');
+  } catch {
+    return os.cpus()[0]?.model ?? 'unknown';
+  }
+}
+
+function requireFields(
+  o: Record<string, unknown>,
+  spec: Record<string, string>,
+  bad: (field: string, reason: string) => never,
+): void {
+  for (const [k, type] of Object.entries(spec)) {
+    const v = o[k];
+    const ok = type === 'array' ? Array.isArray(v) : typeof v === type && v !== null;
+    if (!ok) bad(k, v === undefined ? 'missing' : `expected ${type}`);
+  }
+}
+
+/** Reads a results file; malformed input throws JsonInputError (file, line, field). */
+export function readResults(file: string): ResultsFile {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new JsonInputError(file, 0, '', (e as Error).message);
+  }
+  const lines = text.split('\n');
+  let header: ResultsHeader | null = null;
+  const cases: CaseRecord[] = [];
+  lines.forEach((raw, i) => {
+    const lineNo = i + 1;
+    if (raw.trim() === '') return;
+    const { value } = parseJsonWithLines(raw, file, lineNo);
+    const bad = (field: string, reason: string): never => {
+      throw new JsonInputError(file, lineNo, field, reason);
+    };
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      bad('', 'each line is a JSON object');
+    const o = value as Record<string, unknown>;
+    if (header === null) {
+      if (o.type !== 'header') bad('type', 'the first record must be the header');
+      if (o.format !== RESULTS_FORMAT) bad('format', `not a ${RESULTS_FORMAT} results file`);
+      if (o.formatVersion !== RESULTS_VERSION)
+        bad(
+          'formatVersion',
+          `format version ${String(o.formatVersion)}; this tool reads ${RESULTS_VERSION}`,
+        );
+      requireFields(
+        o,
+        {
+          toolVersion: 'string',
+          kernel: 'string',
+          matrix: 'object',
+          probe: 'object',
+          command: 'array',
+        },
+        bad,
+      );
+      header = o as unknown as ResultsHeader;
+      return;
+    }
+    if (o.type !== 'case') bad('type', `expected "case" (got ${JSON.stringify(o.type)})`);
+    requireFields(
+      o,
+      {
+        id: 'string',
+        index: 'number',
+        params: 'object',
+        status: 'string',
+        samples: 'array',
+        plan: 'object',
+      },
+      bad,
+    );
+    if (!['ok', 'unsupported', 'failed'].includes(o.status as string))
+      bad('status', 'expected ok, unsupported or failed');
+    if (!(o.samples as unknown[]).every((x) => typeof x === 'number' && Number.isFinite(x)))
+      bad('samples', 'expected a list of numbers (ns)');
+    if (o.status === 'ok' && (o.samples as unknown[]).length === 0)
+      bad('samples', 'an ok case needs at least one sample');
+    cases.push(o as unknown as CaseRecord);
+  });
+  if (header === null) throw new JsonInputError(file, 1, '', 'empty results file (no header)');
+  return { file, header, cases };
+}
+
+/** Why two results files cannot be compared or merged; null when they can. */
+export function incompatibility(a: ResultsHeader, b: ResultsHeader): string | null {
+  if (a.toolVersion !== b.toolVersion)
+    return `written by different tool versions (${a.toolVersion} vs ${b.toolVersion}); re-run both with one version`;
+  return null;
+}
+
+export class ResultsWriter {
+  private readonly fd: number;
+  constructor(
+    readonly file: string,
+    append: boolean,
+  ) {
+    this.fd = fs.openSync(file, append ? 'a' : 'wx');
+  }
+  write(record: ResultsHeader | CaseRecord): void {
+    fs.writeSync(this.fd, `${JSON.stringify(record)}\n`);
+    fs.fsyncSync(this.fd);
+  }
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+}
