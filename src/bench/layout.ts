@@ -76,7 +76,15 @@ export function layoutCase(c: BenchCase, arena: Arena): CaseLayout {
   const src = placeExact(lo + PUD_SIZE, c.src);
   // One free PUD after the source, and one PMD of room for the neighbour below dst.
   const dstBase = roundUp(src + span, PUD_SIZE) + PUD_SIZE + PMD_SIZE;
-  const dst = c.op === 'move' ? placeExact(dstBase, c.dst) : dstBase;
+  let dst = c.op === 'move' ? placeExact(dstBase, c.dst) : dstBase;
+  // Like mremap_test.c (destination one alignment unit past the source's end), equal named
+  // alignments are not mutually PMD aligned where the level allows it ('1m' always is, the
+  // PMD and PUD levels trivially): otherwise try_realign_addr would turn a "PTE-aligned"
+  // move into PMD moves. Mutual alignment is asked for with "pmd+OFFSET".
+  if (c.op === 'move' && typeof c.dst === 'string' && c.dst !== 'pmd' && c.dst !== 'pud') {
+    const a = ALIGN_BYTES[c.dst];
+    if (dst % PMD_SIZE === src % PMD_SIZE && 4 * a < PMD_SIZE) dst += 2 * a;
+  }
   const nbLen = c.neighbour === 'none' ? 0 : PAGE;
   const hi = Math.min(roundUp(dst + span, PUD_SIZE) + PUD_SIZE, Number(arena.end));
   if (dst + span > hi) throw new Error(`layout: case does not fit its arena`);

@@ -219,8 +219,8 @@ export const PRESETS: Record<
 > = {
   quick: {
     about: 'one of each case kind at small sizes (< 1 minute)',
-    samples: 40,
-    warmup: 5,
+    samples: 200,
+    warmup: 20,
     entries: [
       { size: ['4K', '64K', '2M'], src: ['pte', 'pmd'], dst: 'same' },
       { size: '4M', src: 'pmd+4K', dst: 'same' },

@@ -23,6 +23,8 @@ export interface PlanFeatures {
   puds: number;
   /** Folios whose anon rmap RELOCATE_ANON rewrites. */
   folios: number;
+  /** PTE-level extents (move_ptes calls, each into a freshly allocated destination table). */
+  pteRuns: number;
 }
 
 export interface PredictedPlan extends PlanFeatures {
@@ -112,6 +114,7 @@ export function predictPlan(c: BenchCase, l: CaseLayout, env: PlanEnv): Predicte
       pmds: 0,
       puds: 0,
       folios: 0,
+      pteRuns: 0,
       expect: { present, thpPages, mergedBelow: false },
       warnings: [],
     };
@@ -161,6 +164,7 @@ export function predictPlan(c: BenchCase, l: CaseLayout, env: PlanEnv): Predicte
     pmds: plan.counts.pmd + plan.counts['huge-pmd'],
     puds: plan.counts.pud + plan.counts['huge-pud'],
     folios,
+    pteRuns: plan.counts.pte,
     expect: { present, thpPages, mergedBelow },
     warnings: plan.warnings,
   };

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerExplain } from './explain.js';
+import { registerBench, registerCompare, registerReport } from './bench.js';
 import { registerMaps } from './maps.js';
 import { registerPagemap } from './pagemap.js';
 import { registerProbe } from './probe.js';
@@ -36,6 +37,9 @@ export function buildProgram(): Command {
   registerExplain(program);
   registerMaps(program);
   registerPagemap(program);
+  registerBench(program);
+  registerCompare(program);
+  registerReport(program);
   return program;
 }
 
