@@ -476,7 +476,10 @@ export function realize(ops: readonly AOp[], ctx: RealizeContext): Step[] {
         break;
       case 'release': {
         if (sh.inChild || sh.children.length === 0) break;
-        const name = sh.children.splice(op.i % sh.children.length, 1)[0]!;
+        // Newest first: a later idle child inherits the command pipe of an earlier one
+        // (native/process.cc forks without closing it), so releasing the earlier child first
+        // waits for an EOF that never comes.
+        const name = sh.children.pop()!;
         emit({ op: 'release', child: name });
         break;
       }

@@ -204,6 +204,23 @@ function escaped(st: KernelState, s: Snapshot): string[] {
     );
 }
 
+/**
+ * Outside the arena, the kernel's placement may put moved memory next to the process's own
+ * VMAs (V8 heap, libraries), and a merge with them is none of the model's business: there
+ * only the range the call placed memory in is compared, clipped on both sides alike.
+ */
+function clipOutside(s: Snapshot): Snapshot {
+  return {
+    ...s,
+    vmas: s.vmas.map((v) => ({
+      ...v,
+      start: v.start < s.start ? s.start : v.start,
+      end: v.end > s.end ? s.end : v.end,
+      offset: v.start < s.start && v.kind === 'file' ? v.offset + (s.start - v.start) : v.offset,
+    })),
+  };
+}
+
 function kernelSpaceWrapped(space: KernelSpace, st: KernelState): AddressSpace {
   return bind(space, {
     remap: (a: RemapArgs) => {
@@ -213,6 +230,9 @@ function kernelSpaceWrapped(space: KernelSpace, st: KernelState): AddressSpace {
     },
     snapshot: (s: bigint, e: bigint, o?: Parameters<AddressSpace['snapshot']>[2]) => {
       const snap = space.snapshot(s, e, o);
+      // The runner also snapshots ranges outside the arena that calls placed memory in;
+      // the step's own snapshot is the window's.
+      if (s !== st.arenaStart || e !== st.arenaEnd) return clipOutside(snap);
       st.snaps++;
       const bad = [...escaped(st, snap), ...checkRemap(st, snap, space)];
       // On a violation st.remap stays, for the report.
@@ -230,24 +250,31 @@ interface ModelRec {
   step: number;
 }
 
-function modelSpaceWrapped(space: ModelSpace, rec: ModelRec | null, steps: Step[]): AddressSpace {
-  if (!rec) return space;
+function modelSpaceWrapped(
+  space: ModelSpace,
+  rec: ModelRec | null,
+  steps: Step[],
+  window: [bigint, bigint],
+): AddressSpace {
   const over: Record<string, unknown> = {
     snapshot: (s: bigint, e: bigint, o?: Parameters<AddressSpace['snapshot']>[2]) => {
       const snap = space.snapshot(s, e, o);
-      const step = steps[rec.step];
-      if (step && rec.records.length === rec.step)
+      if (s !== window[0] || e !== window[1]) return clipOutside(snap);
+      const step = rec ? steps[rec.step] : undefined;
+      if (rec && step && rec.records.length === rec.step)
         rec.records.push({ result: stepResult(step, rec.calls), snapshot: snap });
       return snap;
     },
   };
-  for (const k of CALLS) {
-    over[k] = (...args: unknown[]) => {
-      const f = (space as unknown as Record<string, (...a: unknown[]) => Result<unknown>>)[k]!;
-      const r = f.apply(space, args);
-      rec.calls.push(r);
-      return r;
-    };
+  if (rec) {
+    for (const k of CALLS) {
+      over[k] = (...args: unknown[]) => {
+        const f = (space as unknown as Record<string, (...a: unknown[]) => Result<unknown>>)[k]!;
+        const r = f.apply(space, args);
+        rec.calls.push(r);
+        return r;
+      };
+    }
   }
   return bind(space, over);
 }
@@ -314,11 +341,11 @@ export class Harness {
     };
     const mSide: Side = {
       name: 'model',
-      space: modelSpaceWrapped(model, rec, sc.steps),
+      space: modelSpaceWrapped(model, rec, sc.steps, [arena.start, arena.end]),
       childSpace: (p: AddressSpace, child: ChildId) => {
         const c = (p as ModelSpace).child(child);
         if (!c) throw new Error(`model: no child ${child}`);
-        return modelSpaceWrapped(c, rec, sc.steps);
+        return modelSpaceWrapped(c, rec, sc.steps, [arena.start, arena.end]);
       },
       explain: explainModel,
       placeNext: (addr) => {

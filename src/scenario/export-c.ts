@@ -1,0 +1,468 @@
+/**
+ * Standalone C reproducers: a scenario (through its divergent step) as a C program that
+ * makes the same raw syscalls (`syscall(SYS_mremap, …)`, SYS_mmap …) in an arena of the
+ * same relative layout, and checks the kernel against the model's expectations embedded as
+ * constants: each step's result (value or errno), then the window's VMAs and pages after
+ * the last step. It prints /proc/self/maps for the window and exits 1 when the kernel does
+ * something the model did not expect, 0 when it behaves as modelled, 2 when the arena cannot
+ * be set up. `cc repro.c && ./a.out` is all a kernel developer needs.
+ *
+ * Names become C variables bound at run time from the return values, so a mapping the
+ * kernel moved to an address of its own choosing (MAYMOVE without FIXED) is followed there;
+ * such placements are expected only to succeed.
+ */
+import type { ModelStepRecord } from './fuzz/harness.js';
+import { parseAlign } from './address.js';
+import { parseAdvice, parseFlags, parseProt } from './runner.js';
+import type { Scenario, Step } from './types.js';
+import { MAP, MLOCK, PAGE_SIZE } from '../space/constants.js';
+
+export interface CExportInput {
+  scenario: Scenario;
+  /** The model's result and window snapshot per step, for steps[0..model.length). */
+  model: ModelStepRecord[];
+  /** The arena start the model ran with (its addresses are made relative to it). */
+  arenaStart: bigint;
+  /** What the tool saw, for the header comment. */
+  headline?: string;
+}
+
+const GUARD = PAGE_SIZE;
+
+function cstr(s: string): string {
+  return JSON.stringify(s).replace(/\?/g, '\\?');
+}
+
+function ident(name: string): string {
+  return `n_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
+}
+
+const TERM_RE = /([+-])(\d+b|0x[0-9a-f]+|\d+)/gi;
+const HEAD_RE = /^(@(?:0x[0-9a-f]+|\d+)|[A-Za-z_][\w.]*)((?:[+-](?:\d+b|0x[0-9a-f]+|\d+))*)$/i;
+
+/** An address expression as a C expression of type unsigned long. */
+export function cAddr(expr: string): string {
+  if (expr.startsWith('=')) return `0x${BigInt(expr.slice(1)).toString(16)}UL`;
+  const m = HEAD_RE.exec(expr);
+  if (!m) throw new Error(`export-c: unsupported address "${expr}"`);
+  const head = m[1]!;
+  let pages = 0n;
+  let bytes = 0n;
+  for (const t of m[2]!.matchAll(TERM_RE)) {
+    const sign = t[1] === '-' ? -1n : 1n;
+    const v = t[2]!;
+    if (v.endsWith('b') && !v.startsWith('0x')) bytes += sign * BigInt(v.slice(0, -1));
+    else pages += sign * BigInt(v);
+  }
+  let base: string;
+  if (head.startsWith('@')) {
+    pages += BigInt(head.slice(1));
+    base = 'A';
+  } else {
+    base = ident(head);
+  }
+  const off = pages * PAGE_SIZE + bytes;
+  if (off === 0n) return base;
+  return off > 0n
+    ? `(${base} + 0x${off.toString(16)}UL)`
+    : `(${base} - 0x${(-off).toString(16)}UL)`;
+}
+
+/** A length expression as a C unsigned long. */
+export function cLen(len: number | string): string {
+  if (typeof len === 'number') return `0x${(BigInt(len) * PAGE_SIZE).toString(16)}UL`;
+  const v = BigInt(len.slice(0, -1));
+  return `0x${BigInt.asUintN(64, v).toString(16)}UL`;
+}
+
+function expectC(
+  rec: ModelStepRecord | undefined,
+  step: Step,
+  base: bigint,
+  arenaEnd: bigint,
+): string {
+  if (!rec) return 'X_ANY, 0, 0';
+  const r = rec.result;
+  if (!r.ok) return `X_ERR, 0, ${r.errno} /* ${r.code} */`;
+  const v = typeof r.value === 'bigint' ? r.value : BigInt(Number(r.value));
+  if (step.op === 'map' || step.op === 'mremap') {
+    // Inside the arena: the exact place. Outside: the kernel's choice, only success counts.
+    if (v >= base - GUARD && v <= arenaEnd + GUARD) {
+      const off = v - base;
+      return off >= 0n
+        ? `X_REL, 0x${off.toString(16)}L, 0`
+        : `X_REL, -0x${(-off).toString(16)}L, 0`;
+    }
+    return 'X_OK, 0, 0';
+  }
+  return `X_VAL, 0x${BigInt.asUintN(64, v).toString(16)}UL, 0`;
+}
+
+function mapFlags(step: Extract<Step, { op: 'map' }>): number {
+  const kind = step.kind ?? 'anon';
+  let flags = kind === 'anon' || kind === 'memfd-private' ? MAP.PRIVATE : MAP.SHARED;
+  if (kind === 'anon' || kind === 'shared') flags |= MAP.ANONYMOUS;
+  const placement = step.placement ?? 'fixed';
+  if (placement === 'fixed') flags |= MAP.FIXED;
+  if (placement === 'noreplace') flags |= MAP.FIXED_NOREPLACE;
+  if (step.noreserve) flags |= MAP.NORESERVE;
+  if (step.populate) flags |= MAP.POPULATE;
+  if (step.locked) flags |= MAP.LOCKED;
+  return flags;
+}
+
+/** Which names the scenario binds (C variables to declare). */
+function names(steps: Step[]): { addrs: Set<string>; files: Set<string>; kids: Set<string> } {
+  const addrs = new Set<string>();
+  const files = new Set<string>();
+  const kids = new Set<string>();
+  for (const s of steps) {
+    if (s.op === 'map' && s.name) addrs.add(s.name);
+    if (s.op === 'mremap' && s.name) addrs.add(s.name);
+    if (s.op === 'memfd') files.add(s.name);
+    if ((s.op === 'fork' || s.op === 'fork-continue') && s.name) kids.add(s.name);
+  }
+  return { addrs, files, kids };
+}
+
+function stepC(s: Step, i: number, exp: string): string[] {
+  const desc = cstr(describeForC(s));
+  const done = (ret: string) => [`  check(${i}, ${desc}, ${ret}, ${exp});`];
+  const at = 'at' in s ? cAddr(s.at) : '';
+  switch (s.op) {
+    case 'map': {
+      const fd = s.file !== undefined ? ident(s.file) : '-1';
+      const off = `0x${(BigInt(s.offset ?? 0) * PAGE_SIZE).toString(16)}UL`;
+      const out = [
+        `  r = syscall(SYS_mmap, ${at}, ${cLen(s.len)}, ${parseProt(s.prot, '')}, 0x${mapFlags(s).toString(16)}, ${fd}, ${off});`,
+      ];
+      if (s.name) out.push(`  if (r != -1) ${ident(s.name)} = (unsigned long)r;`);
+      return [...out, ...done('r')];
+    }
+    case 'memfd':
+      return [
+        `  r = syscall(SYS_memfd_create, "mremap-lab", 0);`,
+        `  if (r != -1) { ${ident(s.name)} = (int)r; if (ftruncate((int)r, 0x${(BigInt(s.pages) * PAGE_SIZE).toString(16)}L) != 0) r = -1; else r = 0; }`,
+        ...done('r'),
+      ];
+    case 'munmap':
+      return [`  r = syscall(SYS_munmap, ${at}, ${cLen(s.len)});`, ...done('r')];
+    case 'mseal':
+      return [`  r = syscall(462, ${at}, ${cLen(s.len)}, 0UL);`, ...done('r')];
+    case 'munlock':
+      return [`  r = syscall(SYS_munlock, ${at}, ${cLen(s.len)});`, ...done('r')];
+    case 'mlock':
+      return [
+        `  r = syscall(325, ${at}, ${cLen(s.len)}, ${s.onfault ? MLOCK.ONFAULT : 0});`,
+        ...done('r'),
+      ];
+    case 'uffd':
+      return [`  r = uffd_register(${at}, ${cLen(s.len)});`, ...done('r')];
+    case 'mprotect':
+      return [
+        `  r = syscall(SYS_mprotect, ${at}, ${cLen(s.len)}, ${parseProt(s.prot, '')});`,
+        ...done('r'),
+      ];
+    case 'madvise':
+      return [
+        `  r = syscall(SYS_madvise, ${at}, ${cLen(s.len)}, ${parseAdvice(s.advice, '')});`,
+        ...done('r'),
+      ];
+    case 'mremap': {
+      const flags = parseFlags(s.flags, '');
+      const to = s.to === undefined ? '0UL' : cAddr(s.to);
+      const bind = s.name ?? (/^[A-Za-z_][\w.]*$/.test(s.at) ? s.at : undefined);
+      const out = [
+        `  r = syscall(SYS_mremap, ${at}, ${cLen(s.oldLen)}, ${cLen(s.newLen)}, 0x${flags.toString(16)}UL, ${to});`,
+      ];
+      if (bind) out.push(`  if (r != -1) ${ident(bind)} = (unsigned long)r;`);
+      return [...out, ...done('r')];
+    }
+    case 'touch': {
+      const tag = BigInt(s.tag ?? (i + 1) * 0x1000);
+      return [`  r = touch_pages(${at}, ${s.pages ?? 1}, 0x${tag.toString(16)}UL);`, ...done('r')];
+    }
+    case 'read':
+      return [`  r = read_pages(${at}, ${s.pages ?? 1});`, ...done('r')];
+    case 'fork':
+      return [
+        `  r = fork();`,
+        `  if (r == 0) { for (;;) pause(); }`,
+        `  if (r > 0) { idle[nidle++] = (pid_t)r;${s.name ? ` ${ident(s.name)} = (pid_t)r;` : ''} r = 0; }`,
+        ...done('r'),
+      ];
+    case 'fork-continue':
+      return [
+        `  r = fork();`,
+        `  if (r > 0) { /* the remaining steps run in the child: its verdict is ours */`,
+        `    int st = 0;`,
+        `    waitpid((pid_t)r, &st, 0);`,
+        `    kill_idle();`,
+        `    return WIFEXITED(st) ? WEXITSTATUS(st) : 3;`,
+        `  }`,
+        `  if (r == 0) { nidle = 0; r = 0; }`,
+        ...done('r'),
+      ];
+    case 'release':
+      return [
+        `  r = kill(${ident(s.child)}, SIGKILL) == 0 && waitpid(${ident(s.child)}, NULL, 0) > 0 ? 0 : -1;`,
+        `  forget_idle(${ident(s.child)});`,
+        ...done('r'),
+      ];
+    case 'check':
+      return [`  r = 0;`, ...done('r')];
+  }
+}
+
+function describeForC(s: Step): string {
+  const rest = { ...s } as Record<string, unknown>;
+  delete rest['expect'];
+  delete rest['note'];
+  return JSON.stringify(rest);
+}
+
+/** The C source of the reproducer. */
+export function exportC(input: CExportInput): string {
+  const sc = input.scenario;
+  const steps = sc.steps.slice(0, Math.max(input.model.length, 1));
+  const pages = BigInt(sc.arena.pages);
+  const align = parseAlign(sc.arena.align, '$.arena.align');
+  const base = input.arenaStart;
+  const arenaEnd = base + pages * PAGE_SIZE;
+  const last = input.model[input.model.length - 1];
+  const n = names(steps);
+  const lines: string[] = [];
+  const headline = input.headline ?? '';
+  lines.push(
+    `/*`,
+    ` * mremap-lab reproducer: ${sc.id}`,
+    ` * ${sc.title}`,
+    ` * source: ${sc.source}`,
+    ...(headline ? headline.split('\n').map((l) => ` * ${l}`) : []),
+    ` *`,
+    ` * Build and run:  cc repro.c -o repro && ./repro`,
+    ` * Exit status: 0 the kernel did what the model expected, 1 it did not (differences`,
+    ` * printed), 2 the arena could not be set up.`,
+    ` * The arena: ${pages} pages, start aligned to 0x${align.toString(16)}, a PROT_NONE guard page on`,
+    ` * each side, reserved with MAP_FIXED_NOREPLACE at a high fixed address like the tool's.`,
+    ` */`,
+    `#define _GNU_SOURCE`,
+    `#include <errno.h>`,
+    `#include <fcntl.h>`,
+    `#include <linux/userfaultfd.h>`,
+    `#include <signal.h>`,
+    `#include <stdint.h>`,
+    `#include <stdio.h>`,
+    `#include <stdlib.h>`,
+    `#include <string.h>`,
+    `#include <sys/ioctl.h>`,
+    `#include <sys/mman.h>`,
+    `#include <sys/syscall.h>`,
+    `#include <sys/uio.h>`,
+    `#include <sys/wait.h>`,
+    `#include <unistd.h>`,
+    ``,
+    `#ifndef MAP_FIXED_NOREPLACE`,
+    `#define MAP_FIXED_NOREPLACE 0x100000`,
+    `#endif`,
+    `#define PS 4096UL`,
+    `#define ARENA_PAGES ${pages}UL`,
+    `#define ARENA_ALIGN 0x${align.toString(16)}UL`,
+    `enum { X_ANY, X_OK, X_REL, X_VAL, X_ERR };`,
+    ``,
+    `static unsigned long A; /* arena start */`,
+    `static int mismatches;`,
+    `static pid_t idle[16];`,
+    `static int nidle;`,
+    `static int uffd = -1;`,
+    ...[...n.addrs].map((x) => `static unsigned long ${ident(x)};`),
+    ...[...n.files].map((x) => `static int ${ident(x)} = -1;`),
+    ...[...n.kids].map((x) => `static pid_t ${ident(x)};`),
+    ``,
+    `static void kill_idle(void) {`,
+    `  for (int i = 0; i < nidle; i++) { kill(idle[i], SIGKILL); waitpid(idle[i], NULL, 0); }`,
+    `  nidle = 0;`,
+    `}`,
+    `static void forget_idle(pid_t p) {`,
+    `  for (int i = 0; i < nidle; i++) if (idle[i] == p) idle[i] = idle[--nidle];`,
+    `}`,
+    ``,
+    `/* A CPU-like store of the tag in each page, done as the tool does (process_vm_writev:`,
+    `   a real write fault, EFAULT instead of SIGSEGV). */`,
+    `static long touch_pages(unsigned long addr, int n, unsigned long tag) {`,
+    `  for (int p = 0; p < n; p++) {`,
+    `    unsigned long t = tag + (unsigned long)p;`,
+    `    struct iovec l = { &t, 8 }, rv = { (void *)((addr & ~(PS - 1)) + (unsigned long)p * PS), 8 };`,
+    `    if (process_vm_writev(getpid(), &l, 1, &rv, 1, 0) != 8) { if (errno == 0) errno = EFAULT; return -1; }`,
+    `  }`,
+    `  return 0;`,
+    `}`,
+    ``,
+    `/* A CPU-like load: MADV_POPULATE_READ takes the read fault, /proc/self/mem peeks the bytes. */`,
+    `static long read_pages(unsigned long addr, int n) {`,
+    `  long v = 0;`,
+    `  int fd = open("/proc/self/mem", O_RDONLY);`,
+    `  for (int p = 0; p < n; p++) {`,
+    `    unsigned long a = addr + (unsigned long)p * PS;`,
+    `    if (syscall(SYS_madvise, a & ~(PS - 1), PS, 22) != 0) {`,
+    `      if (errno == ENOMEM) errno = EFAULT;`,
+    `      close(fd);`,
+    `      return -1;`,
+    `    }`,
+    `    if (pread(fd, &v, 8, (off_t)a) != 8) { close(fd); errno = EFAULT; return -1; }`,
+    `  }`,
+    `  close(fd);`,
+    `  return v;`,
+    `}`,
+    ``,
+    `static long uffd_register(unsigned long addr, unsigned long len) {`,
+    `  if (uffd < 0) {`,
+    `    uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);`,
+    `    if (uffd < 0) return -1;`,
+    `    struct uffdio_api api = { .api = UFFD_API };`,
+    `    if (ioctl(uffd, UFFDIO_API, &api) != 0) return -1;`,
+    `  }`,
+    `  struct uffdio_register reg = { .range = { addr, len }, .mode = UFFDIO_REGISTER_MODE_MISSING };`,
+    `  return ioctl(uffd, UFFDIO_REGISTER, &reg) == 0 ? 0 : -1;`,
+    `}`,
+    ``,
+    `static void check(int step, const char *what, long r, int kind, long long want, int werr) {`,
+    `  int e = errno;`,
+    `  char got[64], exp[64];`,
+    `  if (r == -1) snprintf(got, sizeof got, "-1 %s", strerror(e));`,
+    `  else if ((unsigned long)r >= A - PS && (unsigned long)r <= A + ARENA_PAGES * PS + PS)`,
+    `    snprintf(got, sizeof got, "@%ld%+ld", (long)(((unsigned long)r - A) / PS), (long)(((unsigned long)r - A) % PS));`,
+    `  else snprintf(got, sizeof got, "0x%lx", (unsigned long)r);`,
+    `  int bad = 0;`,
+    `  switch (kind) {`,
+    `  case X_ANY: snprintf(exp, sizeof exp, "anything"); break;`,
+    `  case X_OK: snprintf(exp, sizeof exp, "success (placed by the kernel)"); bad = r == -1; break;`,
+    `  case X_REL: snprintf(exp, sizeof exp, "@%lld%+lld", want / (long long)PS, want % (long long)PS);`,
+    `    bad = r == -1 || (unsigned long)r != A + (unsigned long)want; break;`,
+    `  case X_VAL: snprintf(exp, sizeof exp, "0x%llx", (unsigned long long)want); bad = r == -1 || (unsigned long long)r != (unsigned long long)want; break;`,
+    `  default: snprintf(exp, sizeof exp, "-1 %s", strerror(werr)); bad = r != -1 || e != werr; break;`,
+    `  }`,
+    `  printf("step %d: %s = %s%s%s\\n", step, what, got, bad ? "   MISMATCH, model expects " : "", bad ? exp : "");`,
+    `  if (bad) mismatches++;`,
+    `  errno = 0;`,
+    `}`,
+    ``,
+    `struct vma { long long start, end; const char *perms; const char *kind; unsigned long long off; };`,
+    `struct page { long long addr; int present; int tagged; unsigned long long tag; };`,
+    ``,
+  );
+  // The model's window after the last step.
+  const vmas = last?.snapshot.vmas ?? [];
+  const rel = (a: bigint) => {
+    const d = a - base;
+    return d >= 0n ? `0x${d.toString(16)}LL` : `-0x${(-d).toString(16)}LL`;
+  };
+  lines.push(`static const struct vma want_vmas[] = {`);
+  for (const v of vmas)
+    lines.push(
+      `  { ${rel(v.start)}, ${rel(v.end)}, "${v.prot}${v.shared ? 's' : 'p'}", "${v.kind}", 0x${(v.kind === 'file' ? v.offset : 0n).toString(16)}ULL },`,
+    );
+  lines.push(`  { 0, 0, 0, 0, 0 }`, `};`, `static const int n_want_vmas = ${vmas.length};`);
+  const pagesIn = (last?.snapshot.pages ?? []).filter((p) => p.addr >= base && p.addr < arenaEnd);
+  lines.push(`static const struct page want_pages[] = {`);
+  for (const p of pagesIn)
+    lines.push(
+      `  { ${rel(p.addr)}, ${p.present ? 1 : 0}, ${p.present && p.tag !== null ? 1 : 0}, 0x${(p.present && p.tag !== null ? p.tag : 0n).toString(16)}ULL },`,
+    );
+  lines.push(`  { 0, 0, 0, 0 }`, `};`, `static const int n_want_pages = ${pagesIn.length};`, ``);
+  lines.push(
+    `static const char *kind_of(int shared, unsigned long inode, const char *name) {`,
+    `  if (shared && (strcmp(name, "/dev/zero (deleted)") == 0 || strncmp(name, "[anon_shmem:", 12) == 0)) return "shmem";`,
+    `  if (inode != 0 || name[0] == '/') return "file";`,
+    `  return "anon";`,
+    `}`,
+    ``,
+    `/* The window's VMAs from /proc/self/maps (full extents of those that intersect it). */`,
+    `static void compare_window(void) {`,
+    `  FILE *f = fopen("/proc/self/maps", "r");`,
+    `  char line[512];`,
+    `  int i = 0;`,
+    `  unsigned long lo = A, hi = A + ARENA_PAGES * PS;`,
+    `  printf("\\n/proc/self/maps, window [A, A+%lu pages), A = 0x%lx:\\n", ARENA_PAGES, A);`,
+    `  while (f && fgets(line, sizeof line, f)) {`,
+    `    unsigned long s, e, off, inode; char perms[8] = "", name[256] = ""; unsigned maj, min;`,
+    `    if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu %255[^\\n]", &s, &e, perms, &off, &maj, &min, &inode, name) < 7) continue;`,
+    `    if (e <= lo || s >= hi) continue;`,
+    `    char *nm = name; while (*nm == ' ') nm++;`,
+    `    const char *kind = kind_of(perms[3] == 's', inode, nm);`,
+    `    printf("  %s", line);`,
+    `    if (i >= n_want_vmas) { printf("    MISMATCH: the model expects no VMA here\\n"); mismatches++; i++; continue; }`,
+    `    const struct vma *w = &want_vmas[i++];`,
+    `    if ((long long)(s - A) != w->start || (long long)(e - A) != w->end || strcmp(perms, w->perms) != 0 ||`,
+    `        strcmp(kind, w->kind) != 0 || (strcmp(kind, "file") == 0 && off != w->off)) {`,
+    `      printf("    MISMATCH: the model expects [@%lld, @%lld) %s %s", w->start / (long long)PS, w->end / (long long)PS, w->perms, w->kind);`,
+    `      if (strcmp(w->kind, "file") == 0) printf(" +0x%llx", w->off);`,
+    `      printf("\\n");`,
+    `      mismatches++;`,
+    `    }`,
+    `  }`,
+    `  if (f) fclose(f);`,
+    `  for (; i < n_want_vmas; i++) {`,
+    `    const struct vma *w = &want_vmas[i];`,
+    `    printf("  MISMATCH: missing VMA [@%lld, @%lld) %s %s the model expects\\n", w->start / (long long)PS, w->end / (long long)PS, w->perms, w->kind);`,
+    `    mismatches++;`,
+    `  }`,
+    `  int pm = open("/proc/self/pagemap", O_RDONLY), mem = open("/proc/self/mem", O_RDONLY);`,
+    `  for (int p = 0; p < n_want_pages; p++) {`,
+    `    const struct page *w = &want_pages[p];`,
+    `    unsigned long a = A + (unsigned long)w->addr;`,
+    `    uint64_t ent = 0, tag = 0;`,
+    `    if (pread(pm, &ent, 8, (off_t)(a / PS * 8)) != 8) ent = 0;`,
+    `    int present = (ent >> 63) & 1;`,
+    `    if (present != w->present) {`,
+    `      printf("  MISMATCH: page @%lld %s, the model expects it %s\\n", w->addr / (long long)PS, present ? "present" : "not present", w->present ? "present" : "not present");`,
+    `      mismatches++;`,
+    `      continue;`,
+    `    }`,
+    `    if (present && w->tagged && pread(mem, &tag, 8, (off_t)a) == 8 && tag != w->tag) {`,
+    `      printf("  MISMATCH: page @%lld holds 0x%llx, the model expects 0x%llx\\n", w->addr / (long long)PS, (unsigned long long)tag, w->tag);`,
+    `      mismatches++;`,
+    `    }`,
+    `  }`,
+    `  if (pm >= 0) close(pm);`,
+    `  if (mem >= 0) close(mem);`,
+    `}`,
+    ``,
+    `static int reserve_arena(void) {`,
+    `  unsigned long size = ARENA_PAGES * PS;`,
+    `  for (unsigned long slot = 0; slot < 256; slot++) {`,
+    `    unsigned long hint = 0x100000000000UL + slot * (64UL << 30);`,
+    `    unsigned long usable = (hint + PS + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);`,
+    `    void *p = mmap((void *)(usable - PS), size + 2 * PS, PROT_NONE,`,
+    `                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);`,
+    `    if (p == MAP_FAILED) continue;`,
+    `    if ((unsigned long)p != usable - PS) { munmap(p, size + 2 * PS); continue; }`,
+    `    if (munmap((void *)usable, size) != 0) return -1;`,
+    `    A = usable;`,
+    `    return 0;`,
+    `  }`,
+    `  return -1;`,
+    `}`,
+    ``,
+    `int main(void) {`,
+    `  long r;`,
+    `  setvbuf(stdout, NULL, _IONBF, 0);`,
+    `  if (reserve_arena() != 0) { fprintf(stderr, "cannot reserve the arena\\n"); return 2; }`,
+    `  printf("arena: 0x%lx, %lu pages\\n", A, ARENA_PAGES);`,
+    `  errno = 0;`,
+  );
+  steps.forEach((s, i) => {
+    lines.push(`  /* step ${i} */`);
+    lines.push(...stepC(s, i, expectC(input.model[i], s, base, arenaEnd)));
+  });
+  lines.push(
+    `  compare_window();`,
+    `  kill_idle();`,
+    `  if (mismatches) printf("\\n%d difference(s) from the model: the kernel behaves differently\\n", mismatches);`,
+    `  else printf("\\nthe kernel did what the model expects\\n");`,
+    `  return mismatches ? 1 : 0;`,
+    `}`,
+    ``,
+  );
+  return lines.join('\n');
+}
