@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerExplain } from './explain.js';
 import { registerBench, registerCompare, registerReport } from './bench.js';
+import { registerFuzz } from './fuzz.js';
 import { registerMaps } from './maps.js';
 import { registerPagemap } from './pagemap.js';
 import { registerProbe } from './probe.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerProbe(program);
   registerValidate(program);
+  registerFuzz(program);
   registerExplain(program);
   registerMaps(program);
   registerPagemap(program);

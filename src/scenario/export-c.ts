@@ -81,21 +81,21 @@ function expectC(
   base: bigint,
   arenaEnd: bigint,
 ): string {
-  if (!rec) return 'X_ANY, 0, 0';
+  if (!rec) return 'WANT_ANY, 0, 0';
   const r = rec.result;
-  if (!r.ok) return `X_ERR, 0, ${r.errno} /* ${r.code} */`;
+  if (!r.ok) return `WANT_ERR, 0, ${r.errno} /* ${r.code} */`;
   const v = typeof r.value === 'bigint' ? r.value : BigInt(Number(r.value));
   if (step.op === 'map' || step.op === 'mremap') {
     // Inside the arena: the exact place. Outside: the kernel's choice, only success counts.
     if (v >= base - GUARD && v <= arenaEnd + GUARD) {
       const off = v - base;
       return off >= 0n
-        ? `X_REL, 0x${off.toString(16)}L, 0`
-        : `X_REL, -0x${(-off).toString(16)}L, 0`;
+        ? `WANT_REL, 0x${off.toString(16)}L, 0`
+        : `WANT_REL, -0x${(-off).toString(16)}L, 0`;
     }
-    return 'X_OK, 0, 0';
+    return 'WANT_OK, 0, 0';
   }
-  return `X_VAL, 0x${BigInt.asUintN(64, v).toString(16)}UL, 0`;
+  return `WANT_VAL, 0x${BigInt.asUintN(64, v).toString(16)}UL, 0`;
 }
 
 function mapFlags(step: Extract<Step, { op: 'map' }>): number {
@@ -268,7 +268,7 @@ export function exportC(input: CExportInput): string {
     `#define PS 4096UL`,
     `#define ARENA_PAGES ${pages}UL`,
     `#define ARENA_ALIGN 0x${align.toString(16)}UL`,
-    `enum { X_ANY, X_OK, X_REL, X_VAL, X_ERR };`,
+    `enum { WANT_ANY, WANT_OK, WANT_REL, WANT_VAL, WANT_ERR };`,
     ``,
     `static unsigned long A; /* arena start */`,
     `static int mismatches;`,
@@ -279,17 +279,18 @@ export function exportC(input: CExportInput): string {
     ...[...n.files].map((x) => `static int ${ident(x)} = -1;`),
     ...[...n.kids].map((x) => `static pid_t ${ident(x)};`),
     ``,
-    `static void kill_idle(void) {`,
+    `#define UNUSED __attribute__((unused))`,
+    `static UNUSED void kill_idle(void) {`,
     `  for (int i = 0; i < nidle; i++) { kill(idle[i], SIGKILL); waitpid(idle[i], NULL, 0); }`,
     `  nidle = 0;`,
     `}`,
-    `static void forget_idle(pid_t p) {`,
+    `static UNUSED void forget_idle(pid_t p) {`,
     `  for (int i = 0; i < nidle; i++) if (idle[i] == p) idle[i] = idle[--nidle];`,
     `}`,
     ``,
     `/* A CPU-like store of the tag in each page, done as the tool does (process_vm_writev:`,
     `   a real write fault, EFAULT instead of SIGSEGV). */`,
-    `static long touch_pages(unsigned long addr, int n, unsigned long tag) {`,
+    `static UNUSED long touch_pages(unsigned long addr, int n, unsigned long tag) {`,
     `  for (int p = 0; p < n; p++) {`,
     `    unsigned long t = tag + (unsigned long)p;`,
     `    struct iovec l = { &t, 8 }, rv = { (void *)((addr & ~(PS - 1)) + (unsigned long)p * PS), 8 };`,
@@ -299,7 +300,7 @@ export function exportC(input: CExportInput): string {
     `}`,
     ``,
     `/* A CPU-like load: MADV_POPULATE_READ takes the read fault, /proc/self/mem peeks the bytes. */`,
-    `static long read_pages(unsigned long addr, int n) {`,
+    `static UNUSED long read_pages(unsigned long addr, int n) {`,
     `  long v = 0;`,
     `  int fd = open("/proc/self/mem", O_RDONLY);`,
     `  for (int p = 0; p < n; p++) {`,
@@ -315,7 +316,7 @@ export function exportC(input: CExportInput): string {
     `  return v;`,
     `}`,
     ``,
-    `static long uffd_register(unsigned long addr, unsigned long len) {`,
+    `static UNUSED long uffd_register(unsigned long addr, unsigned long len) {`,
     `  if (uffd < 0) {`,
     `    uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);`,
     `    if (uffd < 0) return -1;`,
@@ -335,11 +336,11 @@ export function exportC(input: CExportInput): string {
     `  else snprintf(got, sizeof got, "0x%lx", (unsigned long)r);`,
     `  int bad = 0;`,
     `  switch (kind) {`,
-    `  case X_ANY: snprintf(exp, sizeof exp, "anything"); break;`,
-    `  case X_OK: snprintf(exp, sizeof exp, "success (placed by the kernel)"); bad = r == -1; break;`,
-    `  case X_REL: snprintf(exp, sizeof exp, "@%lld%+lld", want / (long long)PS, want % (long long)PS);`,
+    `  case WANT_ANY: snprintf(exp, sizeof exp, "anything"); break;`,
+    `  case WANT_OK: snprintf(exp, sizeof exp, "success (placed by the kernel)"); bad = r == -1; break;`,
+    `  case WANT_REL: snprintf(exp, sizeof exp, "@%lld%+lld", want / (long long)PS, want % (long long)PS);`,
     `    bad = r == -1 || (unsigned long)r != A + (unsigned long)want; break;`,
-    `  case X_VAL: snprintf(exp, sizeof exp, "0x%llx", (unsigned long long)want); bad = r == -1 || (unsigned long long)r != (unsigned long long)want; break;`,
+    `  case WANT_VAL: snprintf(exp, sizeof exp, "0x%llx", (unsigned long long)want); bad = r == -1 || (unsigned long long)r != (unsigned long long)want; break;`,
     `  default: snprintf(exp, sizeof exp, "-1 %s", strerror(werr)); bad = r != -1 || e != werr; break;`,
     `  }`,
     `  printf("step %d: %s = %s%s%s\\n", step, what, got, bad ? "   MISMATCH, model expects " : "", bad ? exp : "");`,

@@ -1,0 +1,246 @@
+/**
+ * `mremap-lab fuzz`: differential fuzzing of the kernel against the model (docs/fuzzing.md).
+ * Progress goes to stderr, the summary to stdout; exit 1 when a divergence was found, 2 for
+ * bad options.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import { probe } from '../kernel/probe.js';
+import { PROFILES } from '../model/profiles.js';
+import { DEFAULT_WEIGHTS, OP_KINDS, type OpKind } from '../scenario/fuzz/gen.js';
+import { runFuzz, type FuzzResult, type Progress } from '../scenario/fuzz/driver.js';
+import { writeCase, stepsText, failureText, type CaseFiles } from '../scenario/fuzz/output.js';
+import type { Scenario } from '../scenario/types.js';
+import { resolveProfile } from './validate.js';
+
+interface Opts {
+  seed?: number;
+  runs?: number;
+  time?: number;
+  opsPerRun: number;
+  pages: number;
+  profile: string;
+  out?: string;
+  json?: boolean;
+  weights?: Record<OpKind, number>;
+  shrinkTime: number;
+  confirm: number;
+}
+
+function wholeNumber(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+/** "60s", "2m", "500ms", "90" (seconds). */
+export function parseDuration(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
+  if (!m)
+    throw new InvalidArgumentError(`expected a duration such as 60s, 2m or 500ms, got "${v}"`);
+  const n = Number(m[1]);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's']!;
+  const ms = n * unit;
+  if (ms <= 0) throw new InvalidArgumentError('the duration must be positive');
+  return ms;
+}
+
+/** "mremap=20,fork=0": weights over the defaults. */
+export function parseWeights(v: string): Record<OpKind, number> {
+  const w: Record<OpKind, number> = { ...DEFAULT_WEIGHTS };
+  for (const part of v.split(',').filter(Boolean)) {
+    const m = /^([a-z-]+)=(\d+)$/.exec(part.trim());
+    if (!m || !(OP_KINDS as readonly string[]).includes(m[1]!))
+      throw new InvalidArgumentError(
+        `expected op=weight pairs, ops: ${OP_KINDS.join(', ')} (got "${part}")`,
+      );
+    w[m[1] as OpKind] = Number(m[2]);
+  }
+  if (OP_KINDS.every((k) => w[k] === 0)) throw new InvalidArgumentError('every weight is 0');
+  return w;
+}
+
+function progressLine(p: Progress): string {
+  const s = p.elapsedMs / 1000;
+  const rate = s > 0 ? Math.round(p.ops / s) : 0;
+  return `fuzz: ${p.phase}  runs ${p.runs}  ops ${p.ops}  ${rate} ops/s  divergences ${p.divergences}  ${s.toFixed(1)}s`;
+}
+
+function summary(r: FuzzResult, profile: string, files: CaseFiles | undefined): string {
+  const counts = Object.entries(r.opCounts)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+  const lines = [
+    `mremap-lab fuzz: seed ${r.seed}, profile ${profile}`,
+    `  ${r.runs} runs, ${r.ops} differential ops in ${(r.elapsedMs / 1000).toFixed(1)} s (${Math.round(r.opsPerSec)} ops/s)`,
+    `  ops: ${counts || 'none'}`,
+  ];
+  if (r.errors)
+    lines.push(`  ${r.errors} case(s) could not run (generator bug), first: ${r.firstError}`);
+  const f = r.found;
+  if (!f) {
+    lines.push('  no divergence');
+    return lines.join('\n');
+  }
+  lines.push(
+    `  DIVERGENCE (${f.deterministic ? 'deterministic' : `FLAKY: reproduced ${f.reproduced}/${f.confirmRuns}`}), shrunk from ${f.originalSteps} to ${f.steps.length} steps in ${f.shrinks} shrinks`,
+    `  replay: --seed ${r.seed} (fast-check path ${f.path}; shrunk ${f.shrunkPath})`,
+    '',
+    stepsText(f.steps, f.failure.step),
+    '',
+    failureText(f.failure),
+  );
+  if (files) lines.push('Files:', `  ${files.json}`, `  ${files.report}`, `  ${files.c}`);
+  return lines.join('\n');
+}
+
+export function registerFuzz(program: Command): void {
+  program
+    .command('fuzz')
+    .description(
+      'differential fuzzing: random op sequences on the kernel and the model, shrunk to a minimal case with a C reproducer',
+    )
+    .option(
+      '--seed <n>',
+      'random seed (default: time-based, printed)',
+      wholeNumber('--seed', 0, 2 ** 31 - 1),
+    )
+    .option('--runs <n>', 'cases to run (default 100)', wholeNumber('--runs', 1))
+    .option('--time <duration>', 'run for this long instead (60s, 2m, 500ms)', parseDuration)
+    .option('--ops-per-run <n>', 'max ops per case', wholeNumber('--ops-per-run', 1, 10_000), 40)
+    .option(
+      '--pages <n>',
+      'arena (= comparison window) size in pages',
+      wholeNumber('--pages', 8, 1 << 20),
+      64,
+    )
+    .option(
+      '--profile <name>',
+      `model profile: auto or one of ${Object.keys(PROFILES).join(', ')}`,
+      'auto',
+    )
+    .option(
+      '--weights <list>',
+      `op mix over the defaults, e.g. "mremap=20,fork=0" (ops: ${OP_KINDS.join(', ')})`,
+      parseWeights,
+    )
+    .option('--out <dir>', 'write the scenario JSON, report and C reproducer of a finding here')
+    .option('--json', 'print the summary as JSON')
+    .option('--shrink-time <duration>', 'time allowed for shrinking', parseDuration, 60_000)
+    .option(
+      '--confirm <n>',
+      're-runs of the minimal case to tell deterministic from flaky',
+      wholeNumber('--confirm', 1, 100),
+      5,
+    )
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 no divergence, 1 a divergence (or kernel invariant) was found, 2 bad options.\nEvery case is reproducible from --seed (and the fast-check path in the summary). See docs/fuzzing.md.',
+    )
+    .action((opts: Opts) => {
+      if (opts.runs !== undefined && opts.time !== undefined)
+        program.error('fuzz: give --runs or --time, not both', { exitCode: 2 });
+      if (opts.profile !== 'auto' && !(opts.profile in PROFILES))
+        program.error(
+          `fuzz: unknown profile '${opts.profile}'; use auto or one of ${Object.keys(PROFILES).join(', ')}`,
+          { exitCode: 2 },
+        );
+      const seed = opts.seed ?? Date.now() % 2 ** 31;
+      const p = probe();
+      const { profile } = resolveProfile(opts.profile, {
+        release: p.release,
+        acceptedFlagBits: p.mremapFlags.filter((f) => f.accepted).map((f) => f.bit),
+        multiVmaMove: p.multiVmaMove,
+        mseal: p.mseal,
+      });
+      const tty = process.stderr.isTTY;
+      let lastPrinted = 0;
+      const r = runFuzz({
+        probe: p,
+        profile,
+        pages: opts.pages,
+        seed,
+        runs: opts.runs ?? 100,
+        ...(opts.time !== undefined ? { timeMs: opts.time } : {}),
+        opsPerRun: opts.opsPerRun,
+        weights: opts.weights ?? DEFAULT_WEIGHTS,
+        shrinkTimeMs: opts.shrinkTime,
+        confirmRuns: opts.confirm,
+        onProgress: (pr) => {
+          // A TTY gets a live line; a log gets a line every 5 s.
+          if (tty) process.stderr.write(`\r${progressLine(pr)}\x1b[K`);
+          else if (pr.elapsedMs - lastPrinted >= 5000) {
+            lastPrinted = pr.elapsedMs;
+            process.stderr.write(`${progressLine(pr)}\n`);
+          }
+        },
+      });
+      if (tty) process.stderr.write('\r\x1b[K');
+      process.stderr.write(
+        `${progressLine({ runs: r.runs, ops: r.ops, elapsedMs: r.elapsedMs, divergences: r.found ? 1 : 0, phase: 'search' })}\n`,
+      );
+      let files: CaseFiles | undefined;
+      let scenario: Scenario | undefined;
+      if (r.found) {
+        const f = r.found;
+        scenario = {
+          id: `fuzz-${profile.name.replace(/[^\w.-]/g, '_')}-s${seed}`,
+          title: `fuzz: ${f.failure.kind} at ${f.failure.call}`,
+          source: `mremap-lab fuzz --seed ${seed} --profile ${opts.profile} --ops-per-run ${opts.opsPerRun} --pages ${opts.pages} (fast-check path ${f.path}) on ${p.release}`,
+          tags: ['fuzz'],
+          arena: { pages: opts.pages, align: '2M' },
+          steps: f.steps.map((s, i) =>
+            i === f.failure.step
+              ? {
+                  ...s,
+                  note: `fuzz: kernel ${f.failure.kernel}${f.failure.kind === 'divergence' ? `, model ${f.failure.model}` : ''}`,
+                }
+              : s,
+          ),
+        };
+        if (opts.out) {
+          files = writeCase(opts.out, scenario, f.outcome, [
+            `mremap-lab fuzz finding on ${p.release}, profile ${profile.name}`,
+            `seed ${seed}, fast-check path ${f.path} (shrunk: ${f.shrunkPath})`,
+            `${f.deterministic ? 'deterministic' : 'FLAKY'}: reproduced ${f.reproduced} of ${f.confirmRuns} re-runs; shrunk from ${f.originalSteps} to ${f.steps.length} steps`,
+          ]);
+        }
+      }
+      if (opts.json) {
+        const out = {
+          seed,
+          profile: profile.name,
+          kernel: p.release,
+          runs: r.runs,
+          ops: r.ops,
+          elapsedMs: r.elapsedMs,
+          opsPerSec: r.opsPerSec,
+          opCounts: r.opCounts,
+          errors: r.errors,
+          ...(r.firstError ? { firstError: r.firstError } : {}),
+          ...(r.found
+            ? {
+                divergence: {
+                  ...r.found.failure,
+                  deterministic: r.found.deterministic,
+                  reproduced: r.found.reproduced,
+                  confirmRuns: r.found.confirmRuns,
+                  path: r.found.path,
+                  shrunkPath: r.found.shrunkPath,
+                  originalSteps: r.found.originalSteps,
+                  scenario,
+                  ...(files ? { files } : {}),
+                },
+              }
+            : {}),
+        };
+        process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      } else {
+        process.stdout.write(`${summary(r, profile.name, files)}\n`);
+      }
+      process.exitCode = r.found ? 1 : 0;
+    });
+}
