@@ -10,6 +10,7 @@ import { formatPretty } from '../scenario/report/pretty.js';
 import { formatKtap } from '../scenario/report/ktap.js';
 import { formatJunit } from '../scenario/report/junit.js';
 import { counts, type RunReport } from '../scenario/report/types.js';
+import { emitReproducers } from '../scenario/fuzz/output.js';
 
 interface Opts {
   suite: string[];
@@ -23,6 +24,7 @@ interface Opts {
   list?: boolean;
   printSchema?: boolean;
   out?: string;
+  emitC?: string;
 }
 
 function positiveInt(name: string) {
@@ -69,6 +71,7 @@ export function registerValidate(program: Command): void {
     .option('--list', 'list the scenarios that would run, and exit')
     .option('--print-schema', 'print the scenario JSON Schema, and exit')
     .option('-o, --out <file>', 'also write the report to this file')
+    .option('--emit-c <dir>', 'write a standalone C reproducer (<id>.c) of each divergent scenario')
     .addHelpText(
       'after',
       '\nExit codes: 0 all passed or skipped, 1 a divergence or failure, 2 a usage or scenario input error.\nScenario format: docs/scenarios.md',
@@ -159,6 +162,15 @@ export function registerValidate(program: Command): void {
               : formatPretty(report);
       process.stdout.write(`${text}\n`);
       if (opts.out) fs.writeFileSync(opts.out, `${text}\n`);
+      if (opts.emitC) {
+        const failed = new Set(results.filter((r) => r.divergence).map((r) => r.id));
+        for (const f of emitReproducers(
+          opts.emitC,
+          selected.map((s) => s.scenario).filter((s) => failed.has(s.id)),
+          { probe: p, profile },
+        ))
+          process.stderr.write(`mremap-lab validate: wrote ${f}\n`);
+      }
       const c = counts(report);
       process.exitCode = c.fail + c.crash + c.timeout + c.error > 0 ? 1 : 0;
     });

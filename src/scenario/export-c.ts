@@ -23,6 +23,8 @@ export interface CExportInput {
   model: ModelStepRecord[];
   /** The arena start the model ran with (its addresses are made relative to it). */
   arenaStart: bigint;
+  /** The comparison window (default: the arena). */
+  window?: [bigint, bigint];
   /** What the tool saw, for the header comment. */
   headline?: string;
 }
@@ -229,6 +231,7 @@ export function exportC(input: CExportInput): string {
   const align = parseAlign(sc.arena.align, '$.arena.align');
   const base = input.arenaStart;
   const arenaEnd = base + pages * PAGE_SIZE;
+  const [winStart, winEnd] = input.window ?? [base, arenaEnd];
   const last = input.model[input.model.length - 1];
   const n = names(steps);
   const lines: string[] = [];
@@ -268,6 +271,8 @@ export function exportC(input: CExportInput): string {
     `#define PS 4096UL`,
     `#define ARENA_PAGES ${pages}UL`,
     `#define ARENA_ALIGN 0x${align.toString(16)}UL`,
+    `#define WIN_FROM 0x${(winStart - base).toString(16)}UL /* the compared window, from A */`,
+    `#define WIN_TO 0x${(winEnd - base).toString(16)}UL`,
     `enum { WANT_ANY, WANT_OK, WANT_REL, WANT_VAL, WANT_ERR };`,
     ``,
     `static unsigned long A; /* arena start */`,
@@ -353,7 +358,7 @@ export function exportC(input: CExportInput): string {
     ``,
   );
   // The model's window after the last step.
-  const vmas = last?.snapshot.vmas ?? [];
+  const vmas = (last?.snapshot.vmas ?? []).filter((v) => v.end > winStart && v.start < winEnd);
   const rel = (a: bigint) => {
     const d = a - base;
     return d >= 0n ? `0x${d.toString(16)}LL` : `-0x${(-d).toString(16)}LL`;
@@ -383,8 +388,8 @@ export function exportC(input: CExportInput): string {
     `  FILE *f = fopen("/proc/self/maps", "r");`,
     `  char line[512];`,
     `  int i = 0;`,
-    `  unsigned long lo = A, hi = A + ARENA_PAGES * PS;`,
-    `  printf("\\n/proc/self/maps, window [A, A+%lu pages), A = 0x%lx:\\n", ARENA_PAGES, A);`,
+    `  unsigned long lo = A + WIN_FROM, hi = A + WIN_TO;`,
+    `  printf("\\n/proc/self/maps, window [A+%lu, A+%lu pages), A = 0x%lx:\\n", WIN_FROM / PS, WIN_TO / PS, A);`,
     `  while (f && fgets(line, sizeof line, f)) {`,
     `    unsigned long s, e, off, inode; char perms[8] = "", name[256] = ""; unsigned maj, min;`,
     `    if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu %255[^\\n]", &s, &e, perms, &off, &maj, &min, &inode, name) < 7) continue;`,

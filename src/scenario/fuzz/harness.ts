@@ -29,7 +29,7 @@ import type {
 } from '../../space/address-space.js';
 import { MREMAP, PAGE_SIZE } from '../../space/constants.js';
 import { ok, type Result } from '../../space/result.js';
-import { parseAlign } from '../address.js';
+import { parseAlign, resolveAddr } from '../address.js';
 import { showResult } from '../diff.js';
 import { drawLayout } from '../draw.js';
 import { newModel } from '../execute.js';
@@ -64,6 +64,8 @@ export interface CaseOutcome {
   model?: ModelStepRecord[];
   arenaStart: bigint;
   arenaEnd: bigint;
+  /** The comparison window (the arena unless the scenario names one). */
+  window: [bigint, bigint];
 }
 
 const GUARD = PAGE_SIZE;
@@ -120,6 +122,7 @@ interface KernelState {
   remap: { args: RemapArgs; result: Result<bigint> } | null;
   arenaStart: bigint;
   arenaEnd: bigint;
+  window: [bigint, bigint];
   /** Snapshots taken: the runner takes one per step, so this is the step count. */
   snaps: number;
 }
@@ -232,12 +235,12 @@ function kernelSpaceWrapped(space: KernelSpace, st: KernelState): AddressSpace {
       const snap = space.snapshot(s, e, o);
       // The runner also snapshots ranges outside the arena that calls placed memory in;
       // the step's own snapshot is the window's.
-      if (s !== st.arenaStart || e !== st.arenaEnd) return clipOutside(snap);
+      if (s !== st.window[0] || e !== st.window[1]) return clipOutside(snap);
       st.snaps++;
       const bad = [...escaped(st, snap), ...checkRemap(st, snap, space)];
       // On a violation st.remap stays, for the report.
       if (bad.length) throw new InvariantViolation(bad, snap);
-      st.prev = snap;
+      st.prev = { ...snap, vmas: [...snap.vmas], pages: [...snap.pages] };
       st.remap = null;
       return snap;
     },
@@ -262,7 +265,11 @@ function modelSpaceWrapped(
       if (s !== window[0] || e !== window[1]) return clipOutside(snap);
       const step = rec ? steps[rec.step] : undefined;
       if (rec && step && rec.records.length === rec.step)
-        rec.records.push({ result: stepResult(step, rec.calls), snapshot: snap });
+        // A copy: the runner appends the ranges outside the arena to the object it got.
+        rec.records.push({
+          result: stepResult(step, rec.calls),
+          snapshot: { ...snap, vmas: [...snap.vmas], pages: [...snap.pages] },
+        });
       return snap;
     },
   };
@@ -283,6 +290,20 @@ function explainModel(s: AddressSpace): string {
   const t = (s as ModelSpace).lastTrace;
   const plans = t.plans.map((p) => summarizePlan(p)).join('\n');
   return [formatTrace(t), plans].filter(Boolean).join('\n');
+}
+
+/** The runner's comparison window, for arena-relative windows (names: the whole arena). */
+function windowOf(sc: Scenario, start: bigint, end: bigint): [bigint, bigint] {
+  if (!sc.window) return [start, end];
+  try {
+    const b = { arenaStart: start, names: new Map<string, bigint>() };
+    return [
+      resolveAddr(sc.window.from, b, '$.window.from'),
+      resolveAddr(sc.window.to, b, '$.window.to'),
+    ];
+  } catch {
+    return [start, end];
+  }
 }
 
 /** Runs scenarios back to back in one reused arena (a fresh, empty interior each time). */
@@ -318,11 +339,13 @@ export class Harness {
   run(sc: Scenario, opts: { record?: boolean } = {}): CaseOutcome {
     const arena = this.arenaFor();
     const kernel = new KernelSpace(arena);
+    const window = windowOf(sc, arena.start, arena.end);
     const st: KernelState = {
       prev: null,
       remap: null,
       arenaStart: arena.start,
       arenaEnd: arena.end,
+      window,
       snaps: 0,
     };
     const rec: ModelRec | null = opts.record ? { records: [], calls: [], step: -1 } : null;
@@ -341,11 +364,11 @@ export class Harness {
     };
     const mSide: Side = {
       name: 'model',
-      space: modelSpaceWrapped(model, rec, sc.steps, [arena.start, arena.end]),
+      space: modelSpaceWrapped(model, rec, sc.steps, window),
       childSpace: (p: AddressSpace, child: ChildId) => {
         const c = (p as ModelSpace).child(child);
         if (!c) throw new Error(`model: no child ${child}`);
-        return modelSpaceWrapped(c, rec, sc.steps, [arena.start, arena.end]);
+        return modelSpaceWrapped(c, rec, sc.steps, window);
       },
       explain: explainModel,
       placeNext: (addr) => {
@@ -356,7 +379,7 @@ export class Harness {
         }
       },
     };
-    const out: CaseOutcome = { steps: 0, arenaStart: arena.start, arenaEnd: arena.end };
+    const out: CaseOutcome = { steps: 0, arenaStart: arena.start, arenaEnd: arena.end, window };
     try {
       const runner = new ScenarioRunner(sc, kSide, mSide, {
         arenaStart: arena.start,

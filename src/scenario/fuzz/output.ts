@@ -9,7 +9,7 @@ import { exportC } from '../export-c.js';
 import { describeStep } from '../runner.js';
 import { validateScenario } from '../schema.js';
 import type { Scenario, Step } from '../types.js';
-import type { CaseOutcome, Failure } from './harness.js';
+import { Harness, type CaseOutcome, type Failure, type HarnessContext } from './harness.js';
 
 export interface CaseFiles {
   json?: string;
@@ -49,7 +49,13 @@ export function writeC(dir: string, sc: Scenario, outcome: CaseOutcome, headline
   const file = path.join(dir, `${sc.id}.c`);
   fs.writeFileSync(
     file,
-    exportC({ scenario: sc, model: outcome.model ?? [], arenaStart: outcome.arenaStart, headline }),
+    exportC({
+      scenario: sc,
+      model: outcome.model ?? [],
+      arenaStart: outcome.arenaStart,
+      window: outcome.window,
+      headline,
+    }),
   );
   return file;
 }
@@ -86,4 +92,38 @@ export function writeCase(
     ].join('\n'),
   );
   return { json, report, c };
+}
+
+/**
+ * validate --emit-c: re-runs each divergent scenario in process (the worker pool keeps no
+ * model record) and writes its C reproducer. Returns the files written.
+ */
+export function emitReproducers(
+  dir: string,
+  scenarios: Scenario[],
+  ctx: Omit<HarnessContext, 'pages' | 'align'>,
+): string[] {
+  const files: string[] = [];
+  for (const sc of scenarios) {
+    const h = new Harness({
+      ...ctx,
+      pages: sc.arena.pages,
+      ...(sc.arena.align ? { align: sc.arena.align } : {}),
+    });
+    try {
+      const out = h.run(sc, { record: true });
+      const f = out.failure;
+      const headline = f
+        ? `${f.kind} at step ${f.step}: ${f.call}\nkernel: ${f.kernel}\nmodel:  ${f.model}`
+        : 'no divergence on the re-run (flaky?)';
+      files.push(writeC(dir, { ...sc, steps: sc.steps.slice(0, out.steps) }, out, headline));
+    } catch (e) {
+      process.stderr.write(
+        `mremap-lab validate: --emit-c ${sc.id}: ${e instanceof Error ? e.message : String(e)}\n`,
+      );
+    } finally {
+      h.dispose();
+    }
+  }
+  return files;
 }
