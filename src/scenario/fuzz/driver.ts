@@ -128,11 +128,14 @@ export function runFuzz(o: FuzzOptions): FuzzResult {
       return { steps, out: null };
     }
   };
+  // Boxed: TypeScript does not see the assignment inside the property callback.
+  const searchFail: { v: { steps: Step[]; out: CaseOutcome } | null } = { v: null };
   try {
     const search = fc.check(
       fc.property(arb, (ops) => {
-        const { out } = exec(ops, true);
+        const { steps, out } = exec(ops, true);
         tick();
+        if (out?.failure) searchFail.v = { steps, out };
         return !out?.failure;
       }),
       {
@@ -171,9 +174,15 @@ export function runFuzz(o: FuzzOptions): FuzzResult {
       },
     );
     const ops = (shrink.counterexample?.[0] ?? search.counterexample?.[0]) as AOp[] | undefined;
-    if (!ops) return res;
-    let steps = realize(ops, rctx);
-    const first = h.run(h.scenario(steps));
+    let steps = ops ? realize(ops, rctx) : [];
+    let first = h.run(h.scenario(steps));
+    if (!first.failure && searchFail.v) {
+      // The shrunk case does not fail again: a flaky divergence. Keep the case as found;
+      // the confirmation below says how often it comes back.
+      steps = searchFail.v.steps;
+      first = searchFail.v.out;
+      firstLen = steps.length;
+    }
     if (!first.failure) return res;
     const sig = signature(steps, first.failure);
     steps = steps.slice(0, first.failure.step + 1);

@@ -12,8 +12,8 @@ import type { Scenario, Step } from '../types.js';
 import { Harness, type CaseOutcome, type Failure, type HarnessContext } from './harness.js';
 
 export interface CaseFiles {
-  json?: string;
-  report?: string;
+  json: string;
+  report: string;
   c: string;
 }
 

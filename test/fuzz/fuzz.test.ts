@@ -1,0 +1,209 @@
+/**
+ * Differential fuzzing on the real kernel: a fixed-seed run under `auto` finds nothing (a
+ * failure here is a real model or kernel finding, printed in full, never a reason to weaken
+ * the comparison); a deliberately wrong profile is caught, shrunk to a handful of steps, and
+ * the emitted files work (the JSON in validate, the C program with the system compiler).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { probe, type ProbeResult } from '../../src/kernel/probe.js';
+import { getProfile, pickProfile } from '../../src/model/profiles.js';
+import { DEFAULT_WEIGHTS, opsArbitrary, realize } from '../../src/scenario/fuzz/gen.js';
+import { runFuzz } from '../../src/scenario/fuzz/driver.js';
+import { failureText, stepsText, writeCase } from '../../src/scenario/fuzz/output.js';
+import { validateScenario } from '../../src/scenario/schema.js';
+import fc from 'fast-check';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const bin = path.join(root, 'dist/cli/main.js');
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+    timeout: 120_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let p: ProbeResult;
+beforeAll(() => {
+  p = probe();
+});
+
+function release(): [number, number] {
+  const [maj, min] = p.release.split('.').map(Number) as [number, number];
+  return [maj, min];
+}
+
+describe('generator', () => {
+  it('realizes the same ops to the same valid, arena-relative steps', () => {
+    const profile = getProfile('linux-6.18');
+    const samples = fc.sample(opsArbitrary(DEFAULT_WEIGHTS, 30), { seed: 42, numRuns: 50 });
+    for (const ops of samples) {
+      const a = realize(ops, { probe: p, profile, pages: 64 });
+      const b = realize(ops, { probe: p, profile, pages: 64 });
+      expect(b).toEqual(a);
+      const sc = {
+        id: 'gen',
+        title: 't',
+        source: 's',
+        arena: { pages: 64 },
+        steps: a,
+      };
+      expect(() => validateScenario(JSON.parse(JSON.stringify(sc)))).not.toThrow();
+    }
+  });
+});
+
+describe('fuzz on the real kernel', () => {
+  it('a fixed seed under the auto profile finds no divergence', () => {
+    const { profile } = pickProfile({
+      release: p.release,
+      acceptedFlagBits: p.mremapFlags.filter((f) => f.accepted).map((f) => f.bit),
+      multiVmaMove: p.multiVmaMove,
+      mseal: p.mseal,
+    });
+    // Seed 1: the first seed tried; its op counts are checked below for breadth.
+    const r = runFuzz({
+      probe: p,
+      profile,
+      pages: 64,
+      seed: 1,
+      runs: 150,
+      opsPerRun: 40,
+      weights: DEFAULT_WEIGHTS,
+      shrinkTimeMs: 10_000,
+    });
+    expect(r.errors, r.firstError).toBe(0);
+    const found = r.found;
+    // A divergence is a real finding: show it whole.
+    expect(
+      found,
+      found && `${stepsText(found.steps, found.failure.step)}\n${failureText(found.failure)}`,
+    ).toBeUndefined();
+    for (const op of ['map', 'mremap', 'munmap', 'mprotect', 'madvise', 'touch', 'fork'])
+      expect(r.opCounts[op] ?? 0, op).toBeGreaterThan(0);
+  });
+
+  it('catches a wrong profile, shrinks it, and writes a JSON, a report and a C program that reproduce it', () => {
+    const [maj, min] = release();
+    if (maj < 6 || (maj === 6 && min < 17)) return; // linux-6.6 is right on older kernels
+    const r = runFuzz({
+      probe: p,
+      profile: getProfile('linux-6.6'),
+      pages: 64,
+      seed: 7,
+      runs: 300,
+      opsPerRun: 40,
+      weights: DEFAULT_WEIGHTS,
+      shrinkTimeMs: 15_000,
+    });
+    const f = r.found!;
+    expect(f).toBeDefined();
+    expect(f.steps.length).toBeLessThanOrEqual(5);
+    expect(f.deterministic).toBe(true);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mrl-fuzz-'));
+    try {
+      const sc = {
+        id: 'fuzz-test-case',
+        title: 'fuzz test',
+        source: 'test/fuzz',
+        arena: { pages: 64, align: '2M' },
+        steps: f.steps,
+      };
+      const files = writeCase(dir, sc, f.outcome, ['test']);
+      const json = JSON.parse(fs.readFileSync(files.json, 'utf8')) as unknown;
+      expect(() => validateScenario(json)).not.toThrow();
+      expect(fs.readFileSync(files.report, 'utf8')).toContain("Model's decision path");
+      execFileSync('cc', ['-o', path.join(dir, 'repro'), files.c]);
+      const run = spawnSync(path.join(dir, 'repro'), { encoding: 'utf8' });
+      expect(run.status, run.stdout).toBe(1);
+      expect(run.stdout).toContain('MISMATCH');
+      const v = cli([
+        'validate',
+        '--suite',
+        files.json,
+        '--profile',
+        'linux-6.6',
+        '--format',
+        'json',
+      ]);
+      expect(v.code).toBe(1);
+      const rep = JSON.parse(v.stdout) as { results: { status: string; divergence?: unknown }[] };
+      expect(rep.results[0]!.status).toBe('fail');
+      expect(rep.results[0]!.divergence).toBeDefined();
+      // Under the right profile the same case passes: the divergence is the profile's.
+      const ok = cli(['validate', '--suite', files.json, '--format', 'json']);
+      expect((JSON.parse(ok.stdout) as { results: { status: string }[] }).results[0]!.status).toBe(
+        'pass',
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('fuzz command', () => {
+  it('has --help and refuses bad options with exit 2', () => {
+    const h = cli(['fuzz', '--help']);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toContain('--ops-per-run');
+    for (const bad of [
+      ['--runs', '0'],
+      ['--time', 'soon'],
+      ['--profile', 'linux-9.9'],
+      ['--runs', '2', '--time', '1s'],
+      ['--weights', 'bogus=1'],
+      ['--seed', '-3'],
+    ]) {
+      const r = cli(['fuzz', ...bad]);
+      expect(r.code, bad.join(' ')).toBe(2);
+      expect(r.stderr.length, bad.join(' ')).toBeGreaterThan(0);
+    }
+  });
+
+  it('finds, shrinks and writes a finding with exit 1 under a wrong profile (--json)', () => {
+    const [maj, min] = release();
+    if (maj < 6 || (maj === 6 && min < 17)) return;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mrl-fuzz-cli-'));
+    try {
+      const r = cli([
+        'fuzz',
+        '--seed',
+        '7',
+        '--runs',
+        '300',
+        '--profile',
+        'linux-6.6',
+        '--out',
+        dir,
+        '--json',
+        '--shrink-time',
+        '15s',
+      ]);
+      expect(r.code).toBe(1);
+      const out = JSON.parse(r.stdout) as {
+        runs: number;
+        divergence: { files: { json: string; c: string; report: string }; step: number };
+      };
+      expect(out.runs).toBeGreaterThan(0);
+      expect(fs.existsSync(out.divergence.files.json)).toBe(true);
+      expect(fs.existsSync(out.divergence.files.c)).toBe(true);
+      expect(r.stderr).toContain('ops/s');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a --time run stops on time', () => {
+    const t0 = Date.now();
+    const r = cli(['fuzz', '--seed', '3', '--time', '1s', '--profile', 'linux-6.18', '--json']);
+    expect([0, 1]).toContain(r.code);
+    expect(Date.now() - t0).toBeLessThan(60_000);
+    expect((JSON.parse(r.stdout) as { runs: number }).runs).toBeGreaterThan(0);
+  });
+});
