@@ -24,6 +24,7 @@ interface Opts {
   weights?: Record<OpKind, number>;
   shrinkTime: number;
   confirm: number;
+  path?: string;
 }
 
 function wholeNumber(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -129,6 +130,7 @@ export function registerFuzz(program: Command): void {
     )
     .option('--out <dir>', 'write the scenario JSON, report and C reproducer of a finding here')
     .option('--json', 'print the summary as JSON')
+    .option('--path <path>', "replay one case: fast-check's path from a summary (with its --seed)")
     .option('--shrink-time <duration>', 'time allowed for shrinking', parseDuration, 60_000)
     .option(
       '--confirm <n>',
@@ -143,6 +145,13 @@ export function registerFuzz(program: Command): void {
     .action((opts: Opts) => {
       if (opts.runs !== undefined && opts.time !== undefined)
         program.error('fuzz: give --runs or --time, not both', { exitCode: 2 });
+      if (opts.path !== undefined && (opts.seed === undefined || !/^\d+(:\d+)*$/.test(opts.path)))
+        program.error(
+          'fuzz: --path needs the --seed it came from and looks like "12" or "12:3:0"',
+          {
+            exitCode: 2,
+          },
+        );
       if (opts.profile !== 'auto' && !(opts.profile in PROFILES))
         program.error(
           `fuzz: unknown profile '${opts.profile}'; use auto or one of ${Object.keys(PROFILES).join(', ')}`,
@@ -169,6 +178,7 @@ export function registerFuzz(program: Command): void {
         weights: opts.weights ?? DEFAULT_WEIGHTS,
         shrinkTimeMs: opts.shrinkTime,
         confirmRuns: opts.confirm,
+        ...(opts.path !== undefined ? { path: opts.path } : {}),
         onProgress: (pr) => {
           // A TTY gets a live line; a log gets a line every 5 s.
           if (tty) process.stderr.write(`\r${progressLine(pr)}\x1b[K`);

@@ -26,6 +26,8 @@ export interface FuzzOptions extends HarnessContext {
   timeMs?: number;
   opsPerRun: number;
   weights: Readonly<Record<OpKind, number>>;
+  /** fast-check replay path: run exactly that case (from a previous summary). */
+  path?: string;
   /** Time allowed for shrinking (default 60 s). */
   shrinkTimeMs?: number;
   /** Re-runs of the minimal case (default 5). */
@@ -141,6 +143,7 @@ export function runFuzz(o: FuzzOptions): FuzzResult {
       {
         seed: o.seed,
         endOnFailure: true,
+        ...(o.path !== undefined ? { path: o.path } : {}),
         ...(o.timeMs !== undefined
           ? { numRuns: 2 ** 31 - 1, interruptAfterTimeLimit: o.timeMs }
           : { numRuns: o.runs }),
