@@ -39,7 +39,11 @@ function indent(s: string): string {
 
 export function stepsText(steps: Step[], mark?: number): string {
   return steps
-    .map((s, i) => `${i === mark ? '>' : ' '} ${String(i).padStart(2)}  ${describeStep(s)}`)
+    .map((s, i) => {
+      // The call, and the step as JSON: describeStep leaves out populate, noreserve, offset.
+      const { note: _n, expect: _e, ...raw } = s;
+      return `${i === mark ? '>' : ' '} ${String(i).padStart(2)}  ${describeStep(s)}\n       ${JSON.stringify(raw)}`;
+    })
     .join('\n');
 }
 
