@@ -93,6 +93,13 @@ Napi::Value ForkIdle(const Napi::CallbackInfo& info) {
     if (getppid() != parent) _exit(0);
     close(to_child[1]);
     close(to_parent[0]);
+    // The parent's pipes to older children were inherited (O_CLOEXEC acts only on exec):
+    // holding them would keep an older child's command pipe open, so releasing it would
+    // never reach EOF. Walking the map only reads memory, which is safe after fork.
+    for (const auto& [other, c] : children) {
+      close(c.cmd);
+      close(c.ans);
+    }
     ChildLoop(to_child[0], to_parent[1]);
   }
   close(to_child[0]);

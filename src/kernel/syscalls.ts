@@ -23,8 +23,10 @@ function readTag(pid: number, addr: bigint): Result<bigint> {
   const f = pid
     ? wrap(native.childSyscall(pid, 28, page, 4096n, BigInt(MADV_POPULATE_READ)))
     : wrap(native.madvise(page, 4096n, MADV_POPULATE_READ));
-  // ENOMEM: no VMA there; for a load that is a SIGSEGV, which we report as EFAULT.
-  if (!f.ok) return err(f.code === 'ENOMEM' ? 14 : f.errno);
+  // ENOMEM: no VMA there. EINVAL: the VMA does not allow the access (__get_user_pages turns
+  // a check_vma_flags() failure into EINVAL under FOLL_MADV_POPULATE). For a CPU load both
+  // are a SIGSEGV, which we report as EFAULT.
+  if (!f.ok) return err(f.code === 'ENOMEM' || f.code === 'EINVAL' ? 14 : f.errno);
   return wrap(native.peekTag(pid, addr));
 }
 

@@ -15,15 +15,47 @@ export const COMPARED_VMFLAGS = ['ac', 'nr', 'lo', 'lf', 'hg', 'nh', 'sl', 'um']
 
 export class FrameLabeler {
   private readonly labels = new Map<bigint, string>();
+  private next = 1;
   label(frame: bigint | null): string | null {
     if (frame === null) return null;
     let l = this.labels.get(frame);
     if (l === undefined) {
-      l = `f${this.labels.size + 1}`;
+      l = `f${this.next++}`;
       this.labels.set(frame, l);
     }
     return l;
   }
+
+  /**
+   * Forgets frames no longer mapped in the window: the kernel reuses a freed PFN for the next
+   * allocation while the model numbers frames afresh, so a kept label would make a new page
+   * look like an old one. Both sides forget alike, so labels stay comparable.
+   */
+  retain(frames: ReadonlySet<bigint>): void {
+    for (const f of this.labels.keys()) if (!frames.has(f)) this.labels.delete(f);
+  }
+}
+
+/**
+ * The frame whose identity is compared, or null. Only pages holding a written tag take
+ * part: a page the kernel frees and reallocates within one step (MAP_FIXED over populated
+ * memory, say) usually gets the same PFN back, which looks exactly like a kept page, while
+ * the model gives it a new frame. Written data cannot be "reallocated" without a write, so
+ * for tagged pages the PFN is evidence of moved-not-copied. Untagged pages are still
+ * compared for presence, zero page, tag and THP.
+ */
+export function identityFrame(p: PageView): bigint | null {
+  return p.present && !p.zero && p.tag !== null && p.tag !== 0n ? p.frame : null;
+}
+
+/** The frames that take part in identity checks in a snapshot (for FrameLabeler.retain). */
+export function presentFrames(s: Snapshot): Set<bigint> {
+  const out = new Set<bigint>();
+  for (const p of s.pages) {
+    const f = identityFrame(p);
+    if (f !== null) out.add(f);
+  }
+  return out;
 }
 
 function relAddr(v: bigint, base: bigint): string {
@@ -77,8 +109,8 @@ export function diffSnapshots(k: Snapshot, m: Snapshot, o: SnapshotDiffOptions):
   for (const kp of k.pages) {
     const mp = mByAddr.get(kp.addr);
     if (!mp) continue;
-    const kl = o.kFrames.label(kp.present ? kp.frame : null);
-    const ml = o.mFrames.label(mp.present ? mp.frame : null);
+    const kl = o.kFrames.label(identityFrame(kp));
+    const ml = o.mFrames.label(identityFrame(mp));
     const where = relAddr(kp.addr, o.base);
     if (kp.present !== mp.present) {
       pageDiffs.push(`${where}: present kernel ${kp.present}, model ${mp.present}`);
@@ -94,7 +126,7 @@ export function diffSnapshots(k: Snapshot, m: Snapshot, o: SnapshotDiffOptions):
     }
     if (kp.thp !== mp.thp) pageDiffs.push(`${where}: THP kernel ${kp.thp}, model ${mp.thp}`);
     // Frames are compared only where the kernel shows them (PFNs need CAP_SYS_ADMIN).
-    if (kl !== null && ml !== null && kl !== ml && !kp.zero) {
+    if (kl !== null && ml !== null && kl !== ml) {
       pageDiffs.push(`${where}: frame kernel ${kl}, model ${ml} (frame identity differs)`);
     }
   }

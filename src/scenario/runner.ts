@@ -18,7 +18,7 @@ import type {
 import { MADV, MAP, MLOCK, MREMAP, PAGE_SIZE, PROT } from '../space/constants.js';
 import { formatResult, ok, type Result } from '../space/result.js';
 import { exprName, resolveAddr, resolveLen, ScenarioInputError, type Bindings } from './address.js';
-import { FrameLabeler, diffResults, diffSnapshots, showResult } from './diff.js';
+import { FrameLabeler, diffResults, diffSnapshots, presentFrames, showResult } from './diff.js';
 import { drawLayout } from './draw.js';
 import type { Expect, Scenario, Step } from './types.js';
 
@@ -228,6 +228,8 @@ export class ScenarioRunner {
             mFrames: this.m.frames,
           }),
         );
+        this.k.frames.retain(presentFrames(this.k.last!));
+        this.m.frames.retain(presentFrames(this.m.last!));
         if (diffs.length > 0) {
           return {
             steps: i + 1,
