@@ -15,7 +15,7 @@ import type {
 } from '../space/address-space.js';
 import { MADV, MAP, MLOCK, PROT, TASK_SIZE_4LEVEL, protString } from '../space/constants.js';
 import { Errno } from '../space/errno.js';
-import { ok, type Result } from '../space/result.js';
+import { ok, type Err, type Result } from '../space/result.js';
 import { vmaMergeExistingRange, vmaMergeNewRange, type VmaMergeState } from './merge.js';
 import { doMremap } from './mremap.js';
 import { PMD, PUD, type PageTableState } from './page-tables.js';
@@ -108,6 +108,8 @@ export interface ModelSpaceOptions {
   rlimitMemlock?: bigint;
   /** Record decision traces (default true; the bench turns it off). */
   trace?: boolean;
+  /** fault_around_bytes / PAGE_SIZE (debugfs; default 16 = 64 KiB). */
+  faultAroundPages?: number;
 }
 
 interface ResolvedOptions {
@@ -125,6 +127,7 @@ interface ResolvedOptions {
   rlimitAs: bigint | undefined;
   rlimitMemlock: bigint | undefined;
   trace: boolean;
+  faultAroundPages: number;
 }
 
 function resolve(o: ModelSpaceOptions): ResolvedOptions {
@@ -145,6 +148,7 @@ function resolve(o: ModelSpaceOptions): ResolvedOptions {
     rlimitAs: o.rlimitAs,
     rlimitMemlock: o.rlimitMemlock,
     trace: o.trace ?? true,
+    faultAroundPages: o.faultAroundPages ?? 16,
   };
 }
 
@@ -478,6 +482,31 @@ export class ModelSpace implements AddressSpace {
   }
 
   /**
+   * mm/memory.c:do_fault_around (since 3.15; this window arithmetic from 6.4): a read fault
+   * on a file-backed VMA also maps the neighbouring pages already in the page cache, over
+   * fault_around_bytes (64 KiB) aligned down, clamped to the VMA and to the PTE table.
+   */
+  private faultAround(vma: Vma, addr: number): void {
+    const nr = this.o.faultAroundPages;
+    if (nr <= 1 || vma.file === null) return;
+    const pteOff = (addr / PAGE) % 512;
+    const vmaOff = (addr - vma.start) / PAGE;
+    const from = Math.max(pteOff - (pteOff % nr), pteOff - Math.min(pteOff, vmaOff));
+    const to = Math.min(from + nr, 512, pteOff + vma.pages - vmaOff);
+    const eofPages = Math.ceil(vma.file.size / PAGE);
+    for (let i = from; i < to; i++) {
+      const a = addr + (i - pteOff) * PAGE;
+      const pn = a / PAGE;
+      if (this.ptes.has(pn)) continue;
+      const idx = this.fileIndex(vma, a);
+      if (idx >= eofPages) continue;
+      const fp = this.filePage(vma.file, idx, false);
+      if (fp === null) continue; // filemap_map_pages maps only pages already cached
+      this.ptes.set(pn, { frame: fp.frame, tag: 0n, fpage: fp, zero: false, thp: false });
+    }
+  }
+
+  /**
    * @internal handle_mm_fault for one page: write → anon_vma_prepare + private copy
    * (do_anonymous_page / do_wp_page / do_cow_fault) or a page-cache write for shared
    * mappings; read → zero page (anon) or page-cache page. Returns EFAULT for SIGSEGV/SIGBUS.
@@ -499,6 +528,7 @@ export class ModelSpace implements AddressSpace {
       if (vma.file !== null) {
         const fp = this.filePage(vma.file, this.fileIndex(vma, addr), true)!;
         this.ptes.set(pn, { frame: fp.frame, tag: 0n, fpage: fp, zero: false, thp: false });
+        this.faultAround(vma, addr);
       } else if (this.thpEligible(vma, addr)) {
         // do_huge_pmd_anonymous_page read fault: the huge zero page.
         const slot = floorPmd(addr);
@@ -520,7 +550,16 @@ export class ModelSpace implements AddressSpace {
       this.ensureTables(addr);
       return ok(0);
     }
-    const newTag = tag ?? (pte === undefined ? 0n : pte.fpage !== null ? pte.fpage.tag : pte.tag);
+    // mm/memory.c:do_cow_fault — a write fault on a private file mapping first reads the
+    // page through __do_fault (shmem_fault puts it in the page cache), then copies it: the
+    // private page starts with the file's data, and the cache keeps the page.
+    const cached =
+      !shared && vma.file !== null && pte === undefined
+        ? this.filePage(vma.file, this.fileIndex(vma, addr), true)
+        : null;
+    const newTag =
+      tag ??
+      (pte === undefined ? (cached?.tag ?? 0n) : pte.fpage !== null ? pte.fpage.tag : pte.tag);
     if (shared) {
       const fp = this.filePage(vma.file!, this.fileIndex(vma, addr), true)!;
       fp.tag = newTag;
@@ -874,7 +913,7 @@ export class ModelSpace implements AddressSpace {
     start: number,
     end: number,
     step: string,
-    change: (v: Vma) => { flags: number; uffd: number | null } | null,
+    change: (v: Vma) => { flags: number; uffd: number | null } | Err | null,
     holeErrno: number,
     stopAtHole: boolean,
   ): Result<0> {
@@ -889,6 +928,8 @@ export class ModelSpace implements AddressSpace {
       const s = Math.max(vma.start, start);
       const e = Math.min(vma.end, end);
       const c = change(vma);
+      // madvise_walk_vmas() stops at the first VMA whose visit fails; earlier ones stay done.
+      if (c !== null && 'ok' in c) return c;
       let cur = vma;
       if (c !== null && (c.flags !== vma.flags || c.uffd !== vma.uffd)) {
         const r = this.vmaModify(vma, s, e, c.flags, c.uffd);
@@ -957,11 +998,15 @@ export class ModelSpace implements AddressSpace {
       case MADV.DOFORK:
         return this.applyFlags(start, end, 'madvise', setFlag(0, VM.DONTCOPY), Errno.ENOMEM, false);
       case MADV.WIPEONFORK:
+        // mm/madvise.c:madvise_vma_behavior — "only supported on anonymous memory" (4.14).
         return this.applyFlags(
           start,
           end,
           'madvise',
-          setFlag(VM.WIPEONFORK, 0),
+          (v) =>
+            v.file !== null || (v.flags & VM.SHARED) !== 0
+              ? tr.fail('madvise: MADV_WIPEONFORK on vm_file or VM_SHARED', Errno.EINVAL)
+              : setFlag(VM.WIPEONFORK, 0)(v),
           Errno.ENOMEM,
           false,
         );
@@ -1049,10 +1094,28 @@ export class ModelSpace implements AddressSpace {
       (v) => {
         const s = Math.max(v.start, start);
         const e = Math.min(v.end, end);
-        if (advice === MADV.DONTNEED && (v.flags & (VM.LOCKED | VM.PFNMAP | VM.HUGETLB)) !== 0)
-          return null;
+        // mm/madvise.c:madvise_dontneed_free_valid_vma — VM_PFNMAP always, and VM_LOCKED
+        // unless MADV_DONTNEED_LOCKED (5.18), make DONTNEED/FREE fail with EINVAL.
+        if (advice === MADV.DONTNEED || advice === MADV.FREE || advice === MADV.DONTNEED_LOCKED) {
+          const forbidden = VM.PFNMAP | (advice === MADV.DONTNEED_LOCKED ? 0 : VM.LOCKED);
+          if ((v.flags & forbidden) !== 0 && (v.flags & VM.HUGETLB) === 0) {
+            return tr.fail('madvise_dontneed_free_valid_vma', Errno.EINVAL);
+          }
+        }
+        // mm/madvise.c:madvise_free_single_vma — anonymous VMAs only (4.5).
+        if (advice === MADV.FREE && !v.isAnonymous) {
+          return tr.fail('madvise_free_single_vma: !vma_is_anonymous', Errno.EINVAL);
+        }
         if (advice === MADV.FREE) return null; // lazily freed: pages stay until reclaim.
         if (advice === MADV.REMOVE) {
+          // mm/madvise.c:madvise_remove — a locked VMA or one without a file is EINVAL; a
+          // file mapping that is not shared-writable is EACCES (punch hole needs write).
+          if ((v.flags & VM.LOCKED) !== 0 || v.file === null) {
+            return tr.fail('madvise_remove: VM_LOCKED or no vm_file', Errno.EINVAL);
+          }
+          if ((v.flags & VM.SHARED) === 0 || (v.flags & VM.MAYWRITE) === 0) {
+            return tr.fail('madvise_remove: !vma_is_shared_maywrite', Errno.EACCES);
+          }
           if ((v.flags & VM.SHARED) !== 0 && v.file !== null) {
             for (let a = s; a < e; a += PAGE) v.file.pages.delete(this.fileIndex(v, a));
           }
@@ -1070,10 +1133,10 @@ export class ModelSpace implements AddressSpace {
     let tmp = start;
     for (let v = this.tree.findVma(start); v !== null && v.start < end; v = v.next) {
       if (v.start > tmp) return tr.fail('madvise_populate: hole', Errno.ENOMEM);
-      const ok_ = write
-        ? (v.flags & VM.WRITE) !== 0
-        : (v.flags & (VM.READ | VM.WRITE | VM.EXEC)) !== 0;
-      if (!ok_) return tr.fail('madvise_populate: check_vma_flags', Errno.EFAULT);
+      // mm/gup.c:__get_user_pages — under FOLL_MADV_POPULATE a check_vma_flags() failure
+      // (no VM_WRITE for a write, no VM_READ for a read) is EINVAL, not EFAULT (5.14; 6.9 form).
+      const ok_ = write ? (v.flags & VM.WRITE) !== 0 : (v.flags & VM.READ) !== 0;
+      if (!ok_) return tr.fail('madvise_populate: check_vma_flags', Errno.EINVAL);
       const s = Math.max(v.start, start);
       const e = Math.min(v.end, end);
       for (let a = s; a < e; a += PAGE) {
@@ -1346,6 +1409,7 @@ export class ModelSpace implements AddressSpace {
       mmapMinAddr: this.o.mmapMinAddr,
       overcommit: this.o.overcommit,
       trace: this.o.trace,
+      faultAroundPages: this.o.faultAroundPages,
     };
     if (this.o.placeUnfixed !== undefined) o.placeUnfixed = this.o.placeUnfixed;
     if (this.o.rlimitAs !== undefined) o.rlimitAs = this.o.rlimitAs;

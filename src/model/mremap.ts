@@ -564,6 +564,9 @@ export function moveVma(mm: ModelSpace, vrm: VmaRemapStruct): Result<number> {
 
 /** unmap_source_vma: munmap semantics without the syscall checks (already done). */
 function removeRange(mm: ModelSpace, start: number, end: number): void {
+  // mm/vma.c:do_vmi_munmap refuses end == start before splitting anything, so a shared
+  // old_len == 0 "duplicate" move leaves its source whole.
+  if (end <= start) return;
   let v = mm.tree.findVma(start);
   if (v === null || v.start >= end) return;
   if (v.start < start) v = mm.splitVma(v, start)[1];

@@ -307,3 +307,51 @@ describe('range walks resume after a merged neighbour', () => {
     expect(layout(s)).toEqual(['10000000-10006000']);
   });
 });
+
+/** madvise refusals found by differential fuzzing against 6.18 (mm/madvise.c, mm/gup.c). */
+describe('madvise refusals', () => {
+  const SHARED = 0x01 | 0x20 | 0x10; // MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED
+  const shared = (s: ModelSpace) =>
+    value(s.map({ addr: B, length: 2n * P, prot: RW, flags: SHARED }));
+  test('madvise_free_single_vma: MADV_FREE on shared anonymous memory is EINVAL', () => {
+    const s = space();
+    shared(s);
+    expect(s.advise(B, P, MADV.FREE)).toMatchObject({ ok: false, code: 'EINVAL' });
+  });
+  test('madvise_remove: MADV_REMOVE on private anonymous memory (no vm_file) is EINVAL', () => {
+    const s = space();
+    anon(s, B, 2);
+    expect(s.advise(B, P, MADV.REMOVE)).toMatchObject({ ok: false, code: 'EINVAL' });
+  });
+  test('madvise_vma_behavior: MADV_WIPEONFORK on shared memory is EINVAL', () => {
+    const s = space();
+    shared(s);
+    expect(s.advise(B, P, MADV.WIPEONFORK)).toMatchObject({ ok: false, code: 'EINVAL' });
+  });
+  test('__get_user_pages (FOLL_MADV_POPULATE): POPULATE_READ on PROT_NONE is EINVAL', () => {
+    const s = space();
+    anon(s, B, 2, PROT.NONE);
+    expect(s.advise(B, P, MADV.POPULATE_READ)).toMatchObject({ ok: false, code: 'EINVAL' });
+    expect(s.advise(B, P, MADV.POPULATE_WRITE)).toMatchObject({ ok: false, code: 'EINVAL' });
+  });
+  test('madvise_dontneed_free_valid_vma: MADV_DONTNEED on a VM_LOCKED VMA is EINVAL', () => {
+    const s = space();
+    anon(s, B, 2);
+    value(s.lock(B, 2n * P, 0));
+    expect(s.advise(B, P, MADV.DONTNEED)).toMatchObject({ ok: false, code: 'EINVAL' });
+    expect(s.advise(B, P, MADV.DONTNEED_LOCKED)).toEqual({ ok: true, value: 0 });
+  });
+  test('do_vmi_munmap: a shared old_len == 0 move leaves the source VMA whole', () => {
+    const s = space();
+    shared(s);
+    const r = s.remap({
+      addr: B + P,
+      oldLen: 0n,
+      newLen: P,
+      flags: MREMAP.MAYMOVE | MREMAP.FIXED,
+      newAddr: F,
+    });
+    expect(r).toEqual({ ok: true, value: F });
+    expect(layout(s, B, B + 2n * P)).toEqual(['10000000-10002000']);
+  });
+});
