@@ -151,6 +151,13 @@ export class Arena {
             MAP.PRIVATE | MAP.ANONYMOUS | MAP.NORESERVE | MAP.FIXED,
           );
     if (!r.ok) throw new Error(`reset of the arena at ${hex(this.start)} failed: ${r.code}`);
+    // Fresh guards too: a run may have merged a faulted mapping into a guard, which then
+    // carries an anon_vma (and after fork, a fork child's chain) that changes later merges.
+    const guardFlags = MAP.PRIVATE | MAP.ANONYMOUS | MAP.NORESERVE | MAP.FIXED;
+    for (const g of [this.start - GUARD, this.end]) {
+      const m = sys.mmap(g, GUARD, PROT.NONE, guardFlags);
+      if (!m.ok) throw new Error(`reset of the guard at ${hex(g)} failed: ${m.code}`);
+    }
   }
 
   static liveArenas(): readonly Arena[] {
