@@ -92,6 +92,17 @@ describe('fork', () => {
     space.release(c.value);
   });
 
+  it('an older child can be released while a newer one is alive (no inherited pipe keeps it)', () => {
+    const a = space.fork();
+    const b = space.fork();
+    if (!a.ok || !b.ok) throw new Error('fork failed');
+    // Before the fix the newer child held the older child's command pipe, so this hung.
+    expect(space.release(a.value)).toEqual({ ok: true, value: 0 });
+    expect(fs.existsSync(`/proc/${a.value}`)).toBe(false);
+    expect(space.forkSpace(b.value).read(arena.page(0))).toMatchObject({ ok: false, code: 'EFAULT' });
+    expect(space.release(b.value)).toEqual({ ok: true, value: 0 });
+  }, 10_000);
+
   it('releasing an unknown child is ECHILD', () => {
     expect(space.release(999999)).toMatchObject({ ok: false, code: 'ECHILD' });
   });
