@@ -99,7 +99,10 @@ describe('fork', () => {
     // Before the fix the newer child held the older child's command pipe, so this hung.
     expect(space.release(a.value)).toEqual({ ok: true, value: 0 });
     expect(fs.existsSync(`/proc/${a.value}`)).toBe(false);
-    expect(space.forkSpace(b.value).read(arena.page(0))).toMatchObject({ ok: false, code: 'EFAULT' });
+    expect(space.forkSpace(b.value).read(arena.page(0))).toMatchObject({
+      ok: false,
+      code: 'EFAULT',
+    });
     expect(space.release(b.value)).toEqual({ ok: true, value: 0 });
   }, 10_000);
 
