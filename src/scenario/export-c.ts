@@ -13,9 +13,9 @@
  */
 import type { ModelStepRecord } from './fuzz/harness.js';
 import { parseAlign } from './address.js';
-import { parseAdvice, parseFlags, parseProt } from './runner.js';
+import { mapStepFlags, parseAdvice, parseFlags, parseProt } from './runner.js';
 import type { Scenario, Step } from './types.js';
-import { MAP, MLOCK, PAGE_SIZE } from '../space/constants.js';
+import { MLOCK, PAGE_SIZE } from '../space/constants.js';
 
 export interface CExportInput {
   scenario: Scenario;
@@ -100,19 +100,6 @@ function expectC(
   return `WANT_VAL, 0x${BigInt.asUintN(64, v).toString(16)}UL, 0`;
 }
 
-function mapFlags(step: Extract<Step, { op: 'map' }>): number {
-  const kind = step.kind ?? 'anon';
-  let flags = kind === 'anon' || kind === 'memfd-private' ? MAP.PRIVATE : MAP.SHARED;
-  if (kind === 'anon' || kind === 'shared') flags |= MAP.ANONYMOUS;
-  const placement = step.placement ?? 'fixed';
-  if (placement === 'fixed') flags |= MAP.FIXED;
-  if (placement === 'noreplace') flags |= MAP.FIXED_NOREPLACE;
-  if (step.noreserve) flags |= MAP.NORESERVE;
-  if (step.populate) flags |= MAP.POPULATE;
-  if (step.locked) flags |= MAP.LOCKED;
-  return flags;
-}
-
 /** Which names the scenario binds (C variables to declare). */
 function names(steps: Step[]): { addrs: Set<string>; files: Set<string>; kids: Set<string> } {
   const addrs = new Set<string>();
@@ -136,7 +123,7 @@ function stepC(s: Step, i: number, exp: string): string[] {
       const fd = s.file !== undefined ? ident(s.file) : '-1';
       const off = `0x${(BigInt(s.offset ?? 0) * PAGE_SIZE).toString(16)}UL`;
       const out = [
-        `  r = syscall(SYS_mmap, ${at}, ${cLen(s.len)}, ${parseProt(s.prot, '')}, 0x${mapFlags(s).toString(16)}, ${fd}, ${off});`,
+        `  r = syscall(SYS_mmap, ${at}, ${cLen(s.len)}, ${parseProt(s.prot, '')}, 0x${mapStepFlags(s).toString(16)}, ${fd}, ${off});`,
       ];
       if (s.name) out.push(`  if (r != -1) ${ident(s.name)} = (unsigned long)r;`);
       return [...out, ...done('r')];

@@ -20,7 +20,7 @@ import { formatResult, ok, type Result } from '../space/result.js';
 import { exprName, resolveAddr, resolveLen, ScenarioInputError, type Bindings } from './address.js';
 import { FrameLabeler, diffResults, diffSnapshots, presentFrames, showResult } from './diff.js';
 import { drawLayout } from './draw.js';
-import type { Expect, Scenario, Step } from './types.js';
+import type { Expect, MapStep, Scenario, Step } from './types.js';
 
 export interface Side {
   readonly name: 'kernel' | 'model';
@@ -108,6 +108,20 @@ export function parseAdvice(a: string | number, path: string): number {
       path,
     );
   return v;
+}
+
+/** The raw MAP_* bits of a map step (also used by the C exporter). */
+export function mapStepFlags(step: MapStep): number {
+  const kind = step.kind ?? 'anon';
+  let flags = kind === 'anon' || kind === 'memfd-private' ? MAP.PRIVATE : MAP.SHARED;
+  if (kind === 'anon' || kind === 'shared') flags |= MAP.ANONYMOUS;
+  const placement = step.placement ?? 'fixed';
+  if (placement === 'fixed') flags |= MAP.FIXED;
+  if (placement === 'noreplace') flags |= MAP.FIXED_NOREPLACE;
+  if (step.noreserve) flags |= MAP.NORESERVE;
+  if (step.populate) flags |= MAP.POPULATE;
+  if (step.locked) flags |= MAP.LOCKED;
+  return flags;
 }
 
 /** Per-side state: the current space (parent or child), names, files, children. */
@@ -278,14 +292,7 @@ export class ScenarioRunner {
     switch (step.op) {
       case 'map': {
         const kind = step.kind ?? 'anon';
-        let flags = kind === 'anon' || kind === 'memfd-private' ? MAP.PRIVATE : MAP.SHARED;
-        if (kind === 'anon' || kind === 'shared') flags |= MAP.ANONYMOUS;
-        const placement = step.placement ?? 'fixed';
-        if (placement === 'fixed') flags |= MAP.FIXED;
-        if (placement === 'noreplace') flags |= MAP.FIXED_NOREPLACE;
-        if (step.noreserve) flags |= MAP.NORESERVE;
-        if (step.populate) flags |= MAP.POPULATE;
-        if (step.locked) flags |= MAP.LOCKED;
+        const flags = mapStepFlags(step);
         const args: MapArgs = {
           addr: at(step.at),
           length: resolveLen(step.len, `${path}.len`),
