@@ -47,6 +47,8 @@ export interface ProbeResult {
   userfaultfd: boolean;
   /** From /proc/config.gz when present; null when the config is not available. */
   config: { haveMovePmd: boolean | null; haveMovePud: boolean | null; source: string | null };
+  /** The 2 MiB hugetlb pool: total pages and pages free for new reservations (free - resv). */
+  hugetlb: { total: number; available: number };
   maxMapCount: number | null;
   mmapMinAddr: number | null;
   overcommitMemory: number | null;
@@ -217,6 +219,16 @@ function probeUffd(): boolean {
   return r.ok;
 }
 
+const HUGETLB_2M = '/sys/kernel/mm/hugepages/hugepages-2048kB';
+
+/** 2 MiB huge pages a new mapping could reserve now (free_hugepages - resv_hugepages). */
+export function hugetlbAvailable(): number {
+  return Math.max(
+    0,
+    (readInt(`${HUGETLB_2M}/free_hugepages`) ?? 0) - (readInt(`${HUGETLB_2M}/resv_hugepages`) ?? 0),
+  );
+}
+
 export function probe(): ProbeResult {
   const arena = Arena.reserve({ size: 64n * PAGE_SIZE, align: 2n * 1024n * 1024n });
   try {
@@ -247,6 +259,7 @@ export function probe(): ProbeResult {
       mseal: probeMseal(arena),
       userfaultfd: probeUffd(),
       config: kernelConfig(),
+      hugetlb: { total: readInt(`${HUGETLB_2M}/nr_hugepages`) ?? 0, available: hugetlbAvailable() },
       maxMapCount: readInt('/proc/sys/vm/max_map_count'),
       mmapMinAddr: readInt('/proc/sys/vm/mmap_min_addr'),
       overcommitMemory: readInt('/proc/sys/vm/overcommit_memory'),

@@ -28,6 +28,7 @@ import {
   VM_LOCKED_MASK,
   VM_SPECIAL,
   Vma,
+  maySplit,
   vmFlagMnemonics,
   type FilePage,
 } from './vma.js';
@@ -110,6 +111,8 @@ export interface ModelSpaceOptions {
   trace?: boolean;
   /** fault_around_bytes / PAGE_SIZE (debugfs; default 16 = 64 KiB). */
   faultAroundPages?: number;
+  /** Free 2 MiB hugetlb pages in the pool (/sys/kernel/mm/hugepages/…/free_hugepages; default 0). */
+  hugetlbPages?: number;
 }
 
 interface ResolvedOptions {
@@ -167,6 +170,8 @@ export class ModelSpace implements AddressSpace {
   /** @internal memfd table (fd → file) */ files = new Map<number, FileObj>();
   /** mm->locked_vm in pages (with the 6.15+ DONTUNMAP leak). */
   lockedVm = 0;
+  /** Free 2 MiB huge pages not reserved (the pool is system-wide; children share the count). */
+  hugetlbFree: number;
   private uffdCtx: number | null = null;
   private readonly children = new Map<ChildId, ModelSpace>();
   private dead = false;
@@ -179,6 +184,7 @@ export class ModelSpace implements AddressSpace {
     this.label = `model ${this.profile.name}`;
     this.world = world ?? new World();
     this.tracer = new Tracer(this.o.trace);
+    this.hugetlbFree = opts.hugetlbPages ?? 0;
     this.pt = {
       pteTables: new Set(),
       pmdTables: new Set(),
@@ -306,14 +312,14 @@ export class ModelSpace implements AddressSpace {
     if (mid.start < start) {
       if (this.tree.size >= this.o.maxMapCount)
         return this.tracer.fail('split_vma: map_count', Errno.ENOMEM);
-      if (mid.special?.refuseSplit === true)
+      if (!maySplit(mid, start))
         return this.tracer.fail('split_vma: vm_ops->may_split', Errno.EINVAL);
       mid = this.splitVma(mid, start)[1];
     }
     if (mid.end > end) {
       if (this.tree.size >= this.o.maxMapCount)
         return this.tracer.fail('split_vma: map_count', Errno.ENOMEM);
-      if (mid.special?.refuseSplit === true)
+      if (!maySplit(mid, end))
         return this.tracer.fail('split_vma: vm_ops->may_split', Errno.EINVAL);
       mid = this.splitVma(mid, end)[0];
     }
@@ -347,7 +353,7 @@ export class ModelSpace implements AddressSpace {
       }
     }
     for (let v: Vma | null = first; v !== null && v.start < end; v = v.next) {
-      if (v.special?.refuseSplit === true && (v.start < start || v.end > end)) {
+      if ((v.start < start && !maySplit(v, start)) || (v.end > end && !maySplit(v, end))) {
         return this.tracer.fail(`${step}: vm_ops->may_split`, Errno.EINVAL);
       }
     }
@@ -357,6 +363,8 @@ export class ModelSpace implements AddressSpace {
       const nx: Vma | null = v.next;
       if (v.end > end) v = this.splitVma(v, end)[0];
       if ((v.flags & VM.LOCKED) !== 0) this.lockedVm -= v.pages;
+      // hugetlb_vm_op_close → hugetlb_acct_memory: the unmapped part's reservation returns.
+      if ((v.flags & (VM.HUGETLB | VM.NORESERVE)) === VM.HUGETLB) this.hugetlbFree += v.pages / 512;
       this.tree.remove(v);
       v = nx;
     }
@@ -482,6 +490,39 @@ export class ModelSpace implements AddressSpace {
   }
 
   /**
+   * mm/hugetlb.c:hugetlb_fault — a read or write fault maps a whole zeroed huge page (there
+   * is no hugetlb zero page), taken from the reservation; a NORESERVE mapping with an empty
+   * pool gets SIGBUS.
+   */
+  private hugetlbFault(vma: Vma, addr: number, write: boolean, tag: bigint | null): Result<0> {
+    const size = vma.special?.splitAlign ?? PMD;
+    const slot = addr - (addr % size);
+    const pn = addr / PAGE;
+    if (!this.ptes.has(slot / PAGE)) {
+      if ((vma.flags & VM.NORESERVE) !== 0) {
+        if (this.hugetlbFree < 1)
+          return this.tracer.fail('hugetlb_fault: no page (SIGBUS)', Errno.EFAULT);
+        this.hugetlbFree -= 1;
+      }
+      const n = size / PAGE;
+      const f = this.world.newFrames(n);
+      for (let i = 0; i < n; i++) {
+        this.ptes.set(slot / PAGE + i, {
+          frame: f + i,
+          tag: 0n,
+          fpage: null,
+          zero: false,
+          thp: true,
+        });
+      }
+      this.pt.pmdTables.add(floorPud(slot));
+      if (size === PMD) this.pt.hugePmds.add(slot);
+    }
+    if (write && tag !== null) this.ptes.get(pn)!.tag = tag;
+    return ok(0);
+  }
+
+  /**
    * mm/memory.c:do_fault_around (since 3.15; this window arithmetic from 6.4): a read fault
    * on a file-backed VMA also maps the neighbouring pages already in the page cache, over
    * fault_around_bytes (64 KiB) aligned down, clamped to the VMA and to the PTE table.
@@ -512,6 +553,7 @@ export class ModelSpace implements AddressSpace {
    * mappings; read → zero page (anon) or page-cache page. Returns EFAULT for SIGSEGV/SIGBUS.
    */
   fault(vma: Vma, addr: number, write: boolean, tag: bigint | null): Result<0> {
+    if ((vma.flags & VM.HUGETLB) !== 0) return this.hugetlbFault(vma, addr, write, tag);
     const pn = addr / PAGE;
     const shared = (vma.flags & VM.SHARED) !== 0;
     const pte = this.ptes.get(pn);
@@ -645,20 +687,26 @@ export class ModelSpace implements AddressSpace {
       file = args.file === undefined ? null : (this.files.get(args.file) ?? null);
       if ((e = tr.check('ksys_mmap_pgoff: fget(fd)', file === null, Errno.EBADF))) return e;
     }
+    // mm/mmap.c:ksys_mmap_pgoff — MAP_HUGETLB: only for anonymous memory here (a non-hugetlbfs
+    // fd is EINVAL), the size from MAP_HUGE_SHIFT bits (0: default 2 MiB), len rounded up to it.
+    let huge = 0;
+    let length = args.length;
     if ((flags & MAP.HUGETLB) !== 0) {
-      return tr.fail(
-        'ksys_mmap_pgoff: hugetlb_file_setup',
-        Errno.ENOMEM,
-        'model: no hugetlb pages reserved',
-      );
+      if ((e = tr.check('ksys_mmap_pgoff: MAP_HUGETLB on a non-hugetlbfs fd', !anon, Errno.EINVAL)))
+        return e;
+      const sizeLog = (flags >>> 26) & 0x3f;
+      if (sizeLog !== 0 && sizeLog !== 21 && sizeLog !== 30)
+        return tr.fail('ksys_mmap_pgoff: hstate_sizelog', Errno.EINVAL);
+      huge = sizeLog === 30 ? PUD : PMD;
+      length = ((length + BigInt(huge) - 1n) / BigInt(huge)) * BigInt(huge);
     }
     // mm/mmap.c:do_mmap
-    if ((e = tr.check('do_mmap: !len', args.length === 0n, Errno.EINVAL))) return e;
+    if ((e = tr.check('do_mmap: !len', length === 0n, Errno.EINVAL))) return e;
     if ((flags & MAP.FIXED_NOREPLACE) !== 0) flags |= MAP.FIXED;
     const fixed = (flags & MAP.FIXED) !== 0;
     let addr = args.addr;
     if (!fixed && addr !== 0n && addr < this.o.mmapMinAddr) addr = pageAlignU64(this.o.mmapMinAddr);
-    const lenB = pageAlignU64(args.length);
+    const lenB = pageAlignU64(length);
     if ((e = tr.check('do_mmap: PAGE_ALIGN(len) == 0', lenB === 0n, Errno.ENOMEM))) return e;
     const pgoffB = offset >> 12n;
     if (
@@ -710,9 +758,17 @@ export class ModelSpace implements AddressSpace {
       )
         return e;
       start = Number(addr);
+      // fs/hugetlbfs:hugetlb_get_unmapped_area → prepare_hugepage_range: MAP_FIXED must be
+      // huge-page aligned.
+      if (huge !== 0 && start % huge !== 0)
+        return tr.fail('hugetlb_get_unmapped_area: addr not huge aligned', Errno.EINVAL);
     } else {
       const align =
-        this.profile.thpAlignUnmapped && anon && !shared && len % PMD === 0 ? PMD : PAGE;
+        huge !== 0
+          ? huge
+          : this.profile.thpAlignUnmapped && anon && !shared && len % PMD === 0
+            ? PMD
+            : PAGE;
       const r = this.getUnmappedArea(len, addr, align);
       if (!r.ok) return r;
       start = r.value;
@@ -740,11 +796,18 @@ export class ModelSpace implements AddressSpace {
     if (shared) vmFlags |= VM.SHARED | VM.MAYSHARE;
     if ((flags & MAP.LOCKED) !== 0) vmFlags |= VM.LOCKED;
     if ((flags & MAP.GROWSDOWN) !== 0 && anon) vmFlags |= VM.GROWSDOWN;
-    if ((flags & MAP.NORESERVE) !== 0 && this.o.overcommit !== 2) vmFlags |= VM.NORESERVE;
+    if ((flags & MAP.NORESERVE) !== 0 && (this.o.overcommit !== 2 || huge !== 0))
+      vmFlags |= VM.NORESERVE;
+    // hugetlbfs_file_mmap sets VM_HUGETLB|VM_DONTEXPAND; accountable_mapping skips hugetlb.
+    if (huge !== 0) vmFlags |= VM.HUGETLB | VM.DONTEXPAND;
     // mm/vma.c:accountable_mapping — private writable memory without NORESERVE is charged.
-    if ((vmFlags & (VM.NORESERVE | VM.SHARED | VM.WRITE)) === VM.WRITE) vmFlags |= VM.ACCOUNT;
+    if ((vmFlags & (VM.NORESERVE | VM.SHARED | VM.WRITE | VM.HUGETLB)) === VM.WRITE)
+      vmFlags |= VM.ACCOUNT;
     let pgoff: number;
-    if (anon && shared) {
+    if (huge !== 0) {
+      file = new FileObj(this.world.nextFile++, 'file', len);
+      pgoff = 0;
+    } else if (anon && shared) {
       file = new FileObj(this.world.nextFile++, 'shmem', len);
       pgoff = 0;
     } else if (anon) pgoff = start / PAGE;
@@ -755,7 +818,20 @@ export class ModelSpace implements AddressSpace {
       if (!r.ok) return r;
     }
     if (!this.mayExpandVm(len / PAGE)) return tr.fail('mmap_region: may_expand_vm', Errno.ENOMEM);
-    this.insertNewRange(start, end, vmFlags, file, pgoff, 'mmap_region');
+    // mm/hugetlb.c:hugetlb_reserve_pages — the whole mapping is reserved at mmap time unless
+    // MAP_NORESERVE; too few free huge pages is ENOMEM.
+    const reserve = huge === PMD && (vmFlags & VM.NORESERVE) === 0 ? len / PMD : 0;
+    if (
+      huge !== 0 &&
+      (vmFlags & VM.NORESERVE) === 0 &&
+      (huge !== PMD || reserve > this.hugetlbFree)
+    )
+      return tr.fail('hugetlb_reserve_pages', Errno.ENOMEM);
+    this.hugetlbFree -= reserve;
+    const nv = this.insertNewRange(start, end, vmFlags, file, pgoff, 'mmap_region');
+    // hugetlb_vm_op_split: splits only at huge-page boundaries.
+    if (huge !== 0)
+      nv.special = { name: '/anon_hugepage (deleted)', refuseSplit: false, splitAlign: huge };
     if ((vmFlags & VM.LOCKED) !== 0) this.lockedVm += len / PAGE;
     if (
       ((flags & (MAP.POPULATE | MAP.LOCKED)) !== 0 && (flags & MAP.NONBLOCK) === 0) ||

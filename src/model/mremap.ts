@@ -90,6 +90,36 @@ function checkRelocateFlags(mm: ModelSpace, flags: number): Err | null {
   );
 }
 
+/**
+ * mm/mremap.c:align_hugetlb (6.15+; the same checks sat in the ≤6.14 syscall body since
+ * 2.6): round both lengths up to the huge page size, then addr and the user's raw new_addr
+ * (checked even without FIXED) must be huge aligned, and a hugetlb mapping cannot grow.
+ */
+function alignHugetlb(mm: ModelSpace, vrm: VmaRemapStruct, rawNewAddr: bigint): Err | null {
+  const v = vrm.vma!;
+  if ((v.flags & VM.HUGETLB) === 0) return null;
+  const tr = mm.tracer;
+  const huge = v.special?.splitAlign ?? PMD;
+  const up = (x: number) => Math.ceil(x / huge) * huge;
+  vrm.oldLen = up(vrm.oldLen);
+  vrm.newLen = up(vrm.newLen);
+  vrm.delta = Math.abs(vrm.oldLen - vrm.newLen);
+  vrm.type =
+    vrm.oldLen === vrm.newLen ? 'NO_RESIZE' : vrm.oldLen > vrm.newLen ? 'SHRINK' : 'EXPAND';
+  let e;
+  if ((e = tr.check('align_hugetlb: addr & ~huge_page_mask', vrm.addr % huge !== 0, Errno.EINVAL)))
+    return e;
+  if (
+    (e = tr.check(
+      'align_hugetlb: new_addr & ~huge_page_mask',
+      rawNewAddr % BigInt(huge) !== 0n,
+      Errno.EINVAL,
+    ))
+  )
+    return e;
+  return tr.check('align_hugetlb: new_len > old_len', vrm.newLen > vrm.oldLen, Errno.EINVAL);
+}
+
 // ───────────────────────── ≤6.14: SYSCALL_DEFINE5(mremap) ─────────────────────────
 
 function mremapClassic(mm: ModelSpace, a: RemapArgs): Result<bigint> {
@@ -122,8 +152,8 @@ function mremapClassic(mm: ModelSpace, a: RemapArgs): Result<bigint> {
     return e;
   if ((e = tr.check('mremap: offset_in_page(addr)', (a.addr & 4095n) !== 0n, Errno.EINVAL)))
     return e;
-  const oldLenB = pageAlignU64(a.oldLen);
-  const newLenB = pageAlignU64(a.newLen);
+  let oldLenB = pageAlignU64(a.oldLen);
+  let newLenB = pageAlignU64(a.newLen);
   if ((e = tr.check('mremap: !new_len', newLenB === 0n, Errno.EINVAL))) return e;
   const vrm = newVrm(mm, a, oldLenB, newLenB);
   const vma = a.addr > mm.o.taskSize ? null : mm.tree.lookup(vrm.addr);
@@ -134,6 +164,9 @@ function mremapClassic(mm: ModelSpace, a: RemapArgs): Result<bigint> {
     (e = tr.check('mremap: can_modify_vma', (vma!.flags & VM.SEALED) !== 0, Errno.EPERM))
   )
     return e;
+  if ((e = alignHugetlb(mm, vrm, a.newAddr))) return e;
+  oldLenB = BigInt(vrm.oldLen);
+  newLenB = BigInt(vrm.newLen);
   if (impliesNewAddr(flags)) return mremapToClassicOrVrm(mm, vrm, a, oldLenB, newLenB, 'classic');
   if (
     mm.profile.mseal === 'range' &&
@@ -642,14 +675,17 @@ function mremapVrm(mm: ModelSpace, a: RemapArgs): Result<bigint> {
     )
       return e;
   }
-  const oldLenB = pageAlignU64(a.oldLen);
-  const newLenB = pageAlignU64(a.newLen);
+  let oldLenB = pageAlignU64(a.oldLen);
+  let newLenB = pageAlignU64(a.newLen);
   const vrm = newVrm(mm, a, oldLenB, newLenB);
   const vma = a.addr > mm.o.taskSize ? null : mm.tree.lookup(vrm.addr);
   if ((e = tr.check('do_mremap: vma_lookup(addr)', vma === null, Errno.EFAULT))) return e;
   vrm.vma = vma;
   if ((e = tr.check('do_mremap: can_modify_vma', (vma!.flags & VM.SEALED) !== 0, Errno.EPERM)))
     return e;
+  if ((e = alignHugetlb(mm, vrm, a.newAddr))) return e;
+  oldLenB = BigInt(vrm.oldLen);
+  newLenB = BigInt(vrm.newLen);
   if (impliesNewAddr(flags)) return mremapToClassicOrVrm(mm, vrm, a, oldLenB, newLenB, 'vrm');
   if (vrm.type === 'NO_RESIZE') {
     tr.note('mremap_at: NO_RESIZE', 'ok');
@@ -750,7 +786,12 @@ function mremapMulti(mm: ModelSpace, a: RemapArgs): Result<bigint> {
   const r = checkPrepVma(mm, vrm, a.addr > mm.o.taskSize);
   if (r === 'done') {
     if (vrm.type === 'SHRINK') {
-      const u = mm.munmapChecked(a.addr + newLenB, oldLenB - newLenB, 'shrink_vma: do_vmi_munmap');
+      // shrink_vma works on vrm->new_len/old_len, which align_hugetlb may have rounded up.
+      const u = mm.munmapChecked(
+        a.addr + BigInt(vrm.newLen),
+        BigInt(vrm.delta),
+        'shrink_vma: do_vmi_munmap',
+      );
       if (!u.ok) return u;
       tr.note('mremap_at: shrink in place', 'ok');
     } else tr.note('mremap_at: NO_RESIZE', 'ok');
@@ -775,6 +816,7 @@ function checkPrepVma(
   vrm.vma = vma;
   if ((e = tr.check('check_prep_vma: vma_is_sealed', (vma!.flags & VM.SEALED) !== 0, Errno.EPERM)))
     return e;
+  if ((e = alignHugetlb(mm, vrm, BigInt(vrm.newAddr)))) return e;
   const implies = impliesNewAddr(vrm.flags);
   if (!implies) vrm.newAddr = vrm.addr;
   if (vrm.type !== 'EXPAND' && !implies) {

@@ -120,6 +120,16 @@ export interface SpecialOps {
   name: string;
   /** vm_ops->may_split refuses (special_mapping_split → -EINVAL). */
   refuseSplit: boolean;
+  /** vm_ops->may_split refuses addresses not aligned to this (hugetlb_vm_op_split, in bytes). */
+  splitAlign?: number;
+}
+
+/** mm/vma.c:__split_vma asks vm_ops->may_split; false means the split fails with -EINVAL. */
+export function maySplit(v: { special: SpecialOps | null }, addr: number): boolean {
+  const sp = v.special;
+  if (sp === null) return true;
+  if (sp.refuseSplit) return false;
+  return sp.splitAlign === undefined || addr % sp.splitAlign === 0;
 }
 
 export class Vma {

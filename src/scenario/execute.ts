@@ -5,7 +5,7 @@
  */
 import { Arena } from '../kernel/arena.js';
 import { KernelSpace } from '../kernel/kernel-space.js';
-import type { ProbeResult } from '../kernel/probe.js';
+import { hugetlbAvailable, type ProbeResult } from '../kernel/probe.js';
 import { ModelSpace } from '../model/address-space.js';
 import type { Profile } from '../model/profiles.js';
 import { formatTrace } from '../model/trace.js';
@@ -70,6 +70,8 @@ function hasFeature(p: ProbeResult, f: string): boolean | undefined {
       return p.procmapQuery;
     case 'pagemapScan':
       return p.pagemapScan;
+    case 'hugetlb':
+      return hugetlbAvailable() >= 4;
     default:
       return undefined;
   }
@@ -198,6 +200,8 @@ export function newModel(
     haveMovePud: p.config.haveMovePud ?? true,
     mmapMinAddr: BigInt(p.mmapMinAddr ?? 65536),
     overcommit: (p.overcommitMemory ?? 0) as 0 | 1 | 2,
+    // The pool is system-wide and changes: read it when the scenario starts, not at probe time.
+    hugetlbPages: ctx.only === 'model' ? 8 : hugetlbAvailable(),
   });
   addGuards(m, start, end);
   return m;

@@ -121,6 +121,7 @@ export function mapStepFlags(step: MapStep): number {
   if (step.noreserve) flags |= MAP.NORESERVE;
   if (step.populate) flags |= MAP.POPULATE;
   if (step.locked) flags |= MAP.LOCKED;
+  if (step.hugetlb) flags |= MAP.HUGETLB;
   return flags;
 }
 
@@ -500,7 +501,7 @@ export function describeStep(s: Step): string {
     typeof l === 'number' ? `${l} page${l === 1 ? '' : 's'}` : l;
   switch (s.op) {
     case 'map':
-      return `mmap(${s.at}, ${len(s.len)}, ${s.prot ?? 'rw'}, ${s.kind ?? 'anon'}${s.placement && s.placement !== 'fixed' ? `, ${s.placement}` : ''})${s.name ? ` as ${s.name}` : ''}`;
+      return `mmap(${s.at}, ${len(s.len)}, ${s.prot ?? 'rw'}, ${s.kind ?? 'anon'}${s.hugetlb ? ' hugetlb' : ''}${s.placement && s.placement !== 'fixed' ? `, ${s.placement}` : ''})${s.name ? ` as ${s.name}` : ''}`;
     case 'mremap':
       return `mremap(${s.at}, ${len(s.oldLen)}, ${len(s.newLen)}, ${(s.flags ?? []).join('|') || '0'}${s.to ? `, ${s.to}` : ''})`;
     case 'mprotect':

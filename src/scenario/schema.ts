@@ -20,6 +20,7 @@ const STEP_FIELDS: Record<string, { required: string[]; optional: string[] }> = 
       'noreserve',
       'populate',
       'locked',
+      'hugetlb',
       'file',
       'offset',
     ],
@@ -170,7 +171,7 @@ function checkStep(s: unknown, path: string, sawContinue: boolean): boolean {
   for (const k of ['name', 'child', 'file', 'note']) if (s[k] !== undefined) str(s, k, path);
   for (const k of ['pages', 'offset']) int(s, k, path);
   int(s, 'tag', path);
-  for (const k of ['noreserve', 'populate', 'locked', 'onfault']) bool(s, k, path);
+  for (const k of ['noreserve', 'populate', 'locked', 'onfault', 'hugetlb']) bool(s, k, path);
   if (s['prot'] !== undefined) {
     if (typeof s['prot'] !== 'string') fail(`${path}.prot`, 'expected letters r, w, x or "none"');
     parseProt(s['prot'], `${path}.prot`);
@@ -349,6 +350,7 @@ export function scenarioJsonSchema(): object {
     noreserve: { type: 'boolean' },
     populate: { type: 'boolean' },
     locked: { type: 'boolean' },
+    hugetlb: { type: 'boolean' },
     onfault: { type: 'boolean' },
     offset: { type: 'integer', minimum: 0 },
     pages: { type: 'integer', minimum: 0 },

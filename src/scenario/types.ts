@@ -65,6 +65,8 @@ export interface MapStep extends StepBase {
   noreserve?: boolean;
   populate?: boolean;
   locked?: boolean;
+  /** MAP_HUGETLB (anonymous kinds only): 2 MiB hugetlb pages; needs a reserved pool. */
+  hugetlb?: boolean;
   /** For memfd kinds: the file (a name bound by a memfd step) and page offset. */
   file?: string;
   offset?: number;
@@ -167,7 +169,7 @@ export type Step =
 export interface Requires {
   /** e.g. "6.17". */
   minKernel?: string;
-  /** Probe features: multiVmaMove, mseal, userfaultfd, thp, relocateAnon, pfns, procmapQuery, pagemapScan. */
+  /** Probe features: multiVmaMove, mseal, userfaultfd, thp, relocateAnon, pfns, procmapQuery, pagemapScan, hugetlb (≥ 4 free 2 MiB pages). */
   features?: string[];
   /** Run only when the chosen profile is one of these. */
   profiles?: string[];
@@ -203,4 +205,5 @@ export const KNOWN_FEATURES = [
   'pfns',
   'procmapQuery',
   'pagemapScan',
+  'hugetlb',
 ];

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { MREMAP } from '../../src/space/constants.js';
-import type { ModelSpace } from '../../src/model/address-space.js';
+import { ModelSpace } from '../../src/model/address-space.js';
 import { SHARED_ANON, P, RW, anon, code, fill, layout, space, value } from './helpers.js';
 
 const B = 0x10000000n; // a 4-page RW VMA lives here
@@ -271,5 +271,60 @@ describe('outcomes', () => {
     expect(value(s.read(dup))).toBe(77n);
     value(s.touch(dup + P, 5n));
     expect(value(s.read(0x50000000n + P))).toBe(5n);
+  });
+});
+
+/** mm/mremap.c:align_hugetlb — the hugetlb refusals, after the lookup and the seal check. */
+describe('align_hugetlb', () => {
+  const HUGE = 0x40000; // MAP_HUGETLB
+  const H = 0x40000000n;
+  const M2 = 0x200000n;
+  const hspace = (profile: string) => {
+    const s = new ModelSpace({ profile, hugetlbPages: 4 });
+    expect(s.map({ addr: H, length: 2n * M2, prot: 3, flags: 0x22 | 0x10 | HUGE })).toEqual({
+      ok: true,
+      value: H,
+    });
+    return s;
+  };
+  for (const profile of ['linux-6.6', 'linux-6.16', 'linux-6.18']) {
+    test(`${profile}: growing, misaligned addr and misaligned raw new_addr are EINVAL`, () => {
+      const s = hspace(profile);
+      const code = (r: { ok: boolean; code?: string }) => (r.ok ? 'ok' : r.code);
+      expect(
+        code(s.remap({ addr: H, oldLen: 2n * M2, newLen: 3n * M2, flags: 1, newAddr: 0n })),
+      ).toBe('EINVAL');
+      expect(
+        code(s.remap({ addr: H + 4096n, oldLen: 4096n, newLen: 4096n, flags: 0, newAddr: 0n })),
+      ).toBe('EINVAL');
+      expect(code(s.remap({ addr: H, oldLen: M2, newLen: M2, flags: 0, newAddr: 0x3001n }))).toBe(
+        'EINVAL',
+      );
+      // Lengths round up to the huge page: a 1-page no-op is a 2 MiB no-op.
+      expect(s.remap({ addr: H, oldLen: 4096n, newLen: 4096n, flags: 0, newAddr: 0n })).toEqual({
+        ok: true,
+        value: H,
+      });
+      expect(s.remap({ addr: H, oldLen: 2n * M2, newLen: 4096n, flags: 0, newAddr: 0n })).toEqual({
+        ok: true,
+        value: H,
+      });
+      expect(s.vmas().map((v) => [v.start, v.end])).toEqual([[Number(H), Number(H + M2)]]);
+    });
+  }
+  test('hugetlb_reserve_pages: a mapping larger than the free pool is ENOMEM; munmap returns pages', () => {
+    const s = hspace('linux-6.18');
+    expect(
+      s.map({ addr: H + 4n * M2, length: 3n * M2, prot: 3, flags: 0x22 | 0x10 | HUGE }),
+    ).toMatchObject({ code: 'ENOMEM' });
+    expect(s.unmap(H, 2n * M2)).toEqual({ ok: true, value: 0 });
+    expect(
+      s.map({ addr: H + 4n * M2, length: 3n * M2, prot: 3, flags: 0x22 | 0x10 | HUGE }).ok,
+    ).toBe(true);
+  });
+  test('hugetlb_vm_op_split: munmap inside a huge page is EINVAL', () => {
+    const s = hspace('linux-6.18');
+    expect(s.unmap(H + 4096n, 4096n)).toMatchObject({ code: 'EINVAL' });
+    expect(s.unmap(H + M2, M2)).toEqual({ ok: true, value: 0 });
   });
 });
