@@ -158,6 +158,25 @@ function resolve(o: ModelSpaceOptions): ResolvedOptions {
 const floorPmd = (x: number): number => x - (x % PMD);
 const floorPud = (x: number): number => x - (x % PUD);
 
+/**
+ * mm/madvise.c:madvise_vma_behavior (and khugepaged.c:hugepage_madvise, ksm.c:ksm_madvise):
+ * advice that only sets and clears VMA flags, as [set, clear].
+ */
+const FLAG_ADVICE: ReadonlyMap<number, readonly [number, number]> = new Map([
+  [MADV.NORMAL, [0, VM.SEQ_READ | VM.RAND_READ]],
+  [MADV.RANDOM, [VM.RAND_READ, VM.SEQ_READ]],
+  [MADV.SEQUENTIAL, [VM.SEQ_READ, VM.RAND_READ]],
+  [MADV.DONTFORK, [VM.DONTCOPY, 0]],
+  [MADV.DOFORK, [0, VM.DONTCOPY]],
+  [MADV.KEEPONFORK, [0, VM.WIPEONFORK]],
+  [MADV.DONTDUMP, [VM.DONTDUMP, 0]],
+  [MADV.DODUMP, [0, VM.DONTDUMP]],
+  [MADV.MERGEABLE, [VM.MERGEABLE, 0]],
+  [MADV.UNMERGEABLE, [0, VM.MERGEABLE]],
+  [MADV.HUGEPAGE, [VM.HUGEPAGE, VM.NOHUGEPAGE]],
+  [MADV.NOHUGEPAGE, [VM.NOHUGEPAGE, VM.HUGEPAGE]],
+]);
+
 export class ModelSpace implements AddressSpace {
   readonly label: string;
   readonly profile: Profile;
@@ -1043,36 +1062,20 @@ export class ModelSpace implements AddressSpace {
     });
     switch (advice) {
       case MADV.NORMAL:
-        return this.applyFlags(
-          start,
-          end,
-          'madvise',
-          setFlag(0, VM.SEQ_READ | VM.RAND_READ),
-          Errno.ENOMEM,
-          false,
-        );
       case MADV.RANDOM:
-        return this.applyFlags(
-          start,
-          end,
-          'madvise',
-          setFlag(VM.RAND_READ, VM.SEQ_READ),
-          Errno.ENOMEM,
-          false,
-        );
       case MADV.SEQUENTIAL:
-        return this.applyFlags(
-          start,
-          end,
-          'madvise',
-          setFlag(VM.SEQ_READ, VM.RAND_READ),
-          Errno.ENOMEM,
-          false,
-        );
       case MADV.DONTFORK:
-        return this.applyFlags(start, end, 'madvise', setFlag(VM.DONTCOPY, 0), Errno.ENOMEM, false);
       case MADV.DOFORK:
-        return this.applyFlags(start, end, 'madvise', setFlag(0, VM.DONTCOPY), Errno.ENOMEM, false);
+      case MADV.KEEPONFORK:
+      case MADV.DONTDUMP:
+      case MADV.DODUMP:
+      case MADV.MERGEABLE:
+      case MADV.UNMERGEABLE:
+      case MADV.HUGEPAGE:
+      case MADV.NOHUGEPAGE: {
+        const [set, clear] = FLAG_ADVICE.get(advice)!;
+        return this.applyFlags(start, end, 'madvise', setFlag(set, clear), Errno.ENOMEM, false);
+      }
       case MADV.WIPEONFORK:
         // mm/madvise.c:madvise_vma_behavior — "only supported on anonymous memory" (4.14).
         return this.applyFlags(
@@ -1083,56 +1086,6 @@ export class ModelSpace implements AddressSpace {
             v.file !== null || (v.flags & VM.SHARED) !== 0
               ? tr.fail('madvise: MADV_WIPEONFORK on vm_file or VM_SHARED', Errno.EINVAL)
               : setFlag(VM.WIPEONFORK, 0)(v),
-          Errno.ENOMEM,
-          false,
-        );
-      case MADV.KEEPONFORK:
-        return this.applyFlags(
-          start,
-          end,
-          'madvise',
-          setFlag(0, VM.WIPEONFORK),
-          Errno.ENOMEM,
-          false,
-        );
-      case MADV.DONTDUMP:
-        return this.applyFlags(start, end, 'madvise', setFlag(VM.DONTDUMP, 0), Errno.ENOMEM, false);
-      case MADV.DODUMP:
-        return this.applyFlags(start, end, 'madvise', setFlag(0, VM.DONTDUMP), Errno.ENOMEM, false);
-      case MADV.MERGEABLE:
-        return this.applyFlags(
-          start,
-          end,
-          'madvise',
-          setFlag(VM.MERGEABLE, 0),
-          Errno.ENOMEM,
-          false,
-        );
-      case MADV.UNMERGEABLE:
-        return this.applyFlags(
-          start,
-          end,
-          'madvise',
-          setFlag(0, VM.MERGEABLE),
-          Errno.ENOMEM,
-          false,
-        );
-      case MADV.HUGEPAGE:
-        // mm/khugepaged.c:hugepage_madvise
-        return this.applyFlags(
-          start,
-          end,
-          'madvise',
-          setFlag(VM.HUGEPAGE, VM.NOHUGEPAGE),
-          Errno.ENOMEM,
-          false,
-        );
-      case MADV.NOHUGEPAGE:
-        return this.applyFlags(
-          start,
-          end,
-          'madvise',
-          setFlag(VM.NOHUGEPAGE, VM.HUGEPAGE),
           Errno.ENOMEM,
           false,
         );
