@@ -97,6 +97,9 @@ export function skipReason(sc: Scenario, ctx: ExecContext): string | null {
   for (const f of r.features ?? []) {
     if (hasFeature(ctx.probe, f) === false) {
       if (f === 'relocateAnon') return relocateAnonRefusal(ctx);
+      if (f === 'hugetlb') {
+        return `needs at least 4 free 2 MiB huge pages (${hugetlbAvailable()} available); as root: echo 8 > /proc/sys/vm/nr_hugepages`;
+      }
       return `kernel lacks ${f} (probe)`;
     }
   }
