@@ -8,20 +8,17 @@
 
 namespace mrl {
 
-// { ok: true, value } — the value is a bigint address/length or a number.
-inline Napi::Object OkBig(Napi::Env env, uint64_t v) {
+// { ok: true, value } — any value; OkBig/OkNum for a bigint address/length or a number.
+inline Napi::Object Ok(Napi::Env env, Napi::Value v) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("ok", true);
-  o.Set("value", Napi::BigInt::New(env, v));
+  o.Set("value", v);
   return o;
 }
 
-inline Napi::Object OkNum(Napi::Env env, double v) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("ok", true);
-  o.Set("value", Napi::Number::New(env, v));
-  return o;
-}
+inline Napi::Object OkBig(Napi::Env env, uint64_t v) { return Ok(env, Napi::BigInt::New(env, v)); }
+
+inline Napi::Object OkNum(Napi::Env env, double v) { return Ok(env, Napi::Number::New(env, v)); }
 
 // { ok: false, errno } — TypeScript adds the symbolic name; the kernel's answer is data.
 inline Napi::Object Errno(Napi::Env env, int err) {

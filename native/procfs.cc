@@ -167,13 +167,6 @@ Napi::Object ColumnsToJs(Napi::Env env, const VmaColumns& c, const std::vector<u
   return t;
 }
 
-Napi::Object OkObj(Napi::Env env, Napi::Value v) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("ok", true);
-  o.Set("value", v);
-  return o;
-}
-
 // ── maps text ───────────────────────────────────────────────────────────────────────
 
 // Parses maps text straight into JS-owned buffers sized by the line count: no intermediate
@@ -274,7 +267,7 @@ Napi::Value MapsRead(const Napi::CallbackInfo& info) {
   size_t len = 0;
   std::string path = "/proc/" + std::to_string(pid) + "/maps";
   if (int e = ReadWhole(path.c_str(), buf, len)) return Errno(env, e);
-  return OkObj(env, ParseMapsToJs(env, buf.data(), len));
+  return Ok(env, ParseMapsToJs(env, buf.data(), len));
 }
 
 // mapsParse(text: Uint8Array): the same parser over captured text (fixtures, smaps headers).
@@ -290,7 +283,7 @@ Napi::Value ReadProcText(const Napi::CallbackInfo& info) {
   thread_local std::vector<char> buf;
   size_t len = 0;
   if (int e = ReadWhole(path.c_str(), buf, len)) return Errno(env, e);
-  return OkObj(env, Napi::String::New(env, buf.data(), len));
+  return Ok(env, Napi::String::New(env, buf.data(), len));
 }
 
 // ── fds ─────────────────────────────────────────────────────────────────────────────
@@ -366,7 +359,7 @@ Napi::Value ProcmapQuery(const Napi::CallbackInfo& info) {
   v.Set("devMinor", q.dev_minor);
   v.Set("name", q.vma_name_size ? Napi::String::New(env, name.data(), q.vma_name_size - 1)
                                 : Napi::String::New(env, ""));
-  return OkObj(env, v);
+  return Ok(env, v);
 }
 
 // procmapQueryWindow(fd, start, end, wantNames): every VMA intersecting [start, end), by
@@ -403,7 +396,7 @@ Napi::Value ProcmapQueryWindow(const Napi::CallbackInfo& info) {
     if (q.vma_end <= addr) break;  // cannot happen; guards against a loop
     addr = q.vma_end;
   }
-  return OkObj(env, ColumnsToJs(env, c, &pageSize));
+  return Ok(env, ColumnsToJs(env, c, &pageSize));
 }
 
 // ── pagemap ─────────────────────────────────────────────────────────────────────────
@@ -522,7 +515,7 @@ Napi::Value PagemapScan(const Napi::CallbackInfo& info) {
   Napi::Object v = Napi::Object::New(env);
   v.Set("count", r);
   v.Set("walkEnd", Napi::BigInt::New(env, a.walk_end));
-  return OkObj(env, v);
+  return Ok(env, v);
 }
 
 // kpageRead(fd, pfns: Float64Array, out: BigUint64Array): one u64 per PFN from

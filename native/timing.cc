@@ -372,10 +372,7 @@ Napi::Value BenchCase(const Napi::CallbackInfo& info) {
   r.Set("badOffset", Napi::Number::New(env, static_cast<double>(c->badOffset)));
   r.Set("result", Napi::BigInt::New(env, c->result));
   munmap(mem, ctlSize);
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("ok", true);
-  o.Set("value", r);
-  return o;
+  return Ok(env, r);
 }
 
 }  // namespace
