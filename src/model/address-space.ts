@@ -1346,40 +1346,33 @@ export class ModelSpace implements AddressSpace {
     return ok(f.id);
   }
 
-  touch(addr: bigint, tag: bigint): Result<0> {
+  /**
+   * The checks a user access passes before handle_mm_fault does anything (arch/x86/mm/fault.c:
+   * a VMA must cover the address, then access_error()): else SIGSEGV, reported as EFAULT.
+   */
+  private accessVma(addr: bigint, op: string, need: number, what: string): Vma | Err {
     const tr = this.tracer;
-    tr.begin('touch');
-    const a = Number(addr & ~4095n);
-    const vma = addr > this.o.taskSize ? null : this.tree.lookup(a);
-    let e;
-    if ((e = tr.check('handle_mm_fault: no VMA (SIGSEGV)', vma === null, Errno.EFAULT))) return e;
-    if (
-      (e = tr.check(
-        'access_error: !VM_WRITE (SIGSEGV)',
-        (vma!.flags & VM.WRITE) === 0,
-        Errno.EFAULT,
-      ))
-    )
-      return e;
-    return this.fault(vma!, a, true, tag & U64);
+    tr.begin(op);
+    const vma = addr > this.o.taskSize ? null : this.tree.lookup(Number(addr & ~4095n));
+    return (
+      tr.check('handle_mm_fault: no VMA (SIGSEGV)', vma === null, Errno.EFAULT) ??
+      tr.check(`access_error: !${what} (SIGSEGV)`, (vma!.flags & need) === 0, Errno.EFAULT) ??
+      vma!
+    );
+  }
+
+  touch(addr: bigint, tag: bigint): Result<0> {
+    const vma = this.accessVma(addr, 'touch', VM.WRITE, 'VM_WRITE');
+    if ('ok' in vma) return vma;
+    return this.fault(vma, Number(addr & ~4095n), true, tag & U64);
   }
 
   read(addr: bigint): Result<bigint> {
-    const tr = this.tracer;
-    tr.begin('read');
+    // vma_is_accessible: on x86 any of read/write/exec permits a load.
+    const vma = this.accessVma(addr, 'read', VM.READ | VM.WRITE | VM.EXEC, 'VM_READ');
+    if ('ok' in vma) return vma;
     const a = Number(addr & ~4095n);
-    const vma = addr > this.o.taskSize ? null : this.tree.lookup(a);
-    let e;
-    if ((e = tr.check('handle_mm_fault: no VMA (SIGSEGV)', vma === null, Errno.EFAULT))) return e;
-    if (
-      (e = tr.check(
-        'access_error: !VM_READ (SIGSEGV)',
-        (vma!.flags & (VM.READ | VM.WRITE | VM.EXEC)) === 0,
-        Errno.EFAULT,
-      ))
-    )
-      return e;
-    const r = this.fault(vma!, a, false, null);
+    const r = this.fault(vma, a, false, null);
     if (!r.ok) return r;
     const pte = this.ptes.get(a / PAGE)!;
     if ((addr & 4095n) >= 8n) return ok(0n);
