@@ -13,6 +13,7 @@ import {
   type LayoutEntry,
 } from '../model/explain.js';
 import { DEFAULT_PROFILE, PROFILES } from '../model/profiles.js';
+import { collect, TRAIT_HELP, traitOverridesOrExit } from './validate.js';
 
 interface ExplainOpts {
   old?: string;
@@ -23,6 +24,7 @@ interface ExplainOpts {
   profile: string;
   layout?: string;
   json?: boolean;
+  trait: string[];
 }
 
 function parseAddr(program: Command, what: string, text: string | undefined): bigint {
@@ -75,6 +77,7 @@ export function registerExplain(program: Command): void {
       '--layout <spec>',
       'VMAs before the call: START-END[:rwx][:faulted|:unfaulted][:thp][:shared],… (default: [old, old+len) rw faulted)',
     )
+    .option('--trait <name=value>', TRAIT_HELP, collect, [])
     .option('--json', 'print JSON')
     .action((opts: ExplainOpts) => {
       const old = parseAddr(program, 'old', opts.old);
@@ -82,6 +85,7 @@ export function registerExplain(program: Command): void {
       const len = parseAddr(program, 'len', opts.len);
       const newLen = opts.newLen === undefined ? len : parseAddr(program, 'new-len', opts.newLen);
       const flags = parseFlags(program, opts.flags);
+      const traits = traitOverridesOrExit('explain', program, opts.trait);
       if (PROFILES[opts.profile] === undefined) {
         program.error(
           `explain: unknown --profile '${opts.profile}'; choose one of ${Object.keys(PROFILES).join(', ')}`,
@@ -91,7 +95,16 @@ export function registerExplain(program: Command): void {
       let layout: LayoutEntry[] | undefined;
       try {
         layout = opts.layout === undefined ? undefined : parseLayout(opts.layout);
-        const x = explainRemap({ profile: opts.profile, old, new: nw, len, newLen, flags, layout });
+        const x = explainRemap({
+          profile: opts.profile,
+          old,
+          new: nw,
+          len,
+          newLen,
+          flags,
+          layout,
+          traits,
+        });
         process.stdout.write(
           opts.json === true
             ? `${JSON.stringify(explainToJson(x), null, 2)}\n`

@@ -10,7 +10,9 @@ import { DEFAULT_WEIGHTS, OP_KINDS, type OpKind } from '../scenario/fuzz/gen.js'
 import { runFuzz, type FuzzResult, type Progress } from '../scenario/fuzz/driver.js';
 import { writeCase, stepsText, failureText, type CaseFiles } from '../scenario/fuzz/output.js';
 import type { Scenario } from '../scenario/types.js';
-import { resolveProfile } from './validate.js';
+import { describeTraits } from '../model/traits.js';
+import { resolveProfile, resolveTraits } from '../scenario/model-config.js';
+import { collect, TRAIT_HELP, traitOverridesOrExit } from './validate.js';
 
 interface Opts {
   seed?: number;
@@ -25,6 +27,7 @@ interface Opts {
   shrinkTime: number;
   confirm: number;
   path?: string;
+  trait: string[];
 }
 
 function wholeNumber(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -130,6 +133,7 @@ export function registerFuzz(program: Command): void {
     )
     .option('--out <dir>', 'write the scenario JSON, report and C reproducer of a finding here')
     .option('--json', 'print the summary as JSON')
+    .option('--trait <name=value>', TRAIT_HELP, collect, [])
     .option('--path <path>', "replay one case: fast-check's path from a summary (with its --seed)")
     .option('--shrink-time <duration>', 'time allowed for shrinking', parseDuration, 60_000)
     .option(
@@ -157,19 +161,20 @@ export function registerFuzz(program: Command): void {
           `fuzz: unknown profile '${opts.profile}'; use auto or one of ${Object.keys(PROFILES).join(', ')}`,
           { exitCode: 2 },
         );
+      const overrides = traitOverridesOrExit('fuzz', program, opts.trait);
       const seed = opts.seed ?? Date.now() % 2 ** 31;
       const p = probe();
-      const { profile } = resolveProfile(opts.profile, {
-        release: p.release,
-        acceptedFlagBits: p.mremapFlags.filter((f) => f.accepted).map((f) => f.bit),
-        multiVmaMove: p.multiVmaMove,
-        mseal: p.mseal,
-      });
+      const { profile } = resolveProfile(opts.profile, p);
+      const traits = resolveTraits(p, overrides);
+      process.stderr.write(
+        `fuzz: seed ${seed}, model ${profile.name}, traits ${describeTraits(traits)}\n`,
+      );
       const tty = process.stderr.isTTY;
       let lastPrinted = 0;
       const r = runFuzz({
         probe: p,
         profile,
+        traits,
         pages: opts.pages,
         seed,
         runs: opts.runs ?? 100,
@@ -199,7 +204,7 @@ export function registerFuzz(program: Command): void {
         scenario = {
           id: `fuzz-${profile.name.replace(/[^\w.-]/g, '_')}-s${seed}`,
           title: `fuzz: ${f.failure.kind} at ${f.failure.call}`,
-          source: `mremap-lab fuzz --seed ${seed} --profile ${opts.profile} --ops-per-run ${opts.opsPerRun} --pages ${opts.pages} (fast-check path ${f.path}) on ${p.release}`,
+          source: `mremap-lab fuzz --seed ${seed} --profile ${opts.profile} --ops-per-run ${opts.opsPerRun} --pages ${opts.pages}${opts.trait.map((t) => ` --trait ${t}`).join('')} (fast-check path ${f.path}) on ${p.release}`,
           tags: ['fuzz'],
           arena: { pages: opts.pages, align: '2M' },
           steps: f.steps.map((s, i) =>
@@ -223,6 +228,7 @@ export function registerFuzz(program: Command): void {
         const out = {
           seed,
           profile: profile.name,
+          traits: describeTraits(traits),
           kernel: p.release,
           runs: r.runs,
           ops: r.ops,

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { probe } from '../kernel/probe.js';
-import { getProfile, pickProfile, PROFILES, type Profile } from '../model/profiles.js';
+import { PROFILES } from '../model/profiles.js';
+import { describeTraits, parseTraitOverrides, TRAIT_NAMES, TraitError } from '../model/traits.js';
+import { resolveProfile, resolveTraits } from '../scenario/model-config.js';
 import { runPool } from '../scenario/pool.js';
 import { loadScenarios, matchesFilter } from '../scenario/suite.js';
 import { scenarioJsonSchema } from '../scenario/schema.js';
@@ -25,6 +27,7 @@ interface Opts {
   printSchema?: boolean;
   out?: string;
   emitC?: string;
+  trait: string[];
 }
 
 function positiveInt(name: string) {
@@ -36,13 +39,22 @@ function positiveInt(name: string) {
   };
 }
 
-export function resolveProfile(
-  name: string,
-  facts: Parameters<typeof pickProfile>[0],
-): { profile: Profile; reason: string } {
-  if (name === 'auto') return pickProfile(facts);
-  return { profile: getProfile(name), reason: 'chosen with --profile' };
+/** commander collector for repeatable options. */
+export function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
 }
+
+/** `--trait name=value` settings as overrides; a bad one is a usage error (exit 2). */
+export function traitOverridesOrExit(cmd: string, program: Command, settings: string[]) {
+  try {
+    return parseTraitOverrides(settings);
+  } catch (e) {
+    if (e instanceof TraitError) program.error(`${cmd}: ${e.message}`, { exitCode: 2 });
+    throw e;
+  }
+}
+
+export const TRAIT_HELP = `override a probed behaviour trait for the model (repeatable): ${TRAIT_NAMES.join(', ')}; e.g. --trait zeroPage=false`;
 
 export function registerValidate(program: Command): void {
   program
@@ -66,6 +78,7 @@ export function registerValidate(program: Command): void {
       new Option('--model-only', 'run only the model (no kernel calls)').conflicts('kernelOnly'),
     )
     .option('--kernel-only', 'run only the kernel (explicit expectations still checked)')
+    .option('--trait <name=value>', TRAIT_HELP, collect, [])
     .option('--jobs <n>', 'worker processes', positiveInt('--jobs'), 2)
     .option('--timeout <ms>', 'per-scenario timeout', positiveInt('--timeout'), 30_000)
     .option('--list', 'list the scenarios that would run, and exit')
@@ -87,6 +100,7 @@ export function registerValidate(program: Command): void {
           { exitCode: 2 },
         );
       }
+      const overrides = traitOverridesOrExit('validate', program, opts.trait);
       const t0 = performance.now();
       const { scenarios, errors } = loadScenarios(opts.suite);
       const selected = scenarios.filter((s) => matchesFilter(s.scenario, opts.filter));
@@ -116,12 +130,8 @@ export function registerValidate(program: Command): void {
         );
       }
       const p = probe();
-      const { profile, reason } = resolveProfile(opts.profile, {
-        release: p.release,
-        acceptedFlagBits: p.mremapFlags.filter((f) => f.accepted).map((f) => f.bit),
-        multiVmaMove: p.multiVmaMove,
-        mseal: p.mseal,
-      });
+      const { profile, reason } = resolveProfile(opts.profile, p);
+      const traits = resolveTraits(p, overrides);
       const bar =
         process.stderr.isTTY && opts.format === 'pretty'
           ? new cliProgress.SingleBar(
@@ -138,6 +148,7 @@ export function registerValidate(program: Command): void {
           timeoutMs: opts.timeout,
           probe: p,
           profile,
+          traits,
           ...(only ? { only } : {}),
           onResult: (r) => bar?.increment(1, { id: r.id }),
         },
@@ -148,6 +159,7 @@ export function registerValidate(program: Command): void {
         kernel: p.release,
         profile: profile.name,
         profileReason: reason,
+        traits: describeTraits(traits),
         results,
         loadErrors: errors,
         durationMs: performance.now() - t0,

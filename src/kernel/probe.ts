@@ -10,6 +10,7 @@ import { native } from '../native.js';
 import { Arena } from './arena.js';
 import { sys } from './syscalls.js';
 import { probeProcfsIoctls } from './procfs-probe.js';
+import { probeTraits, type KernelTraits } from './traits.js';
 
 export interface FlagProbe {
   bit: number;
@@ -20,8 +21,8 @@ export interface FlagProbe {
 }
 
 export interface ProbeResult {
-  /** Bumped when a field changes meaning; documented in docs/probe.md. */
-  schema: 1;
+  /** Bumped when a field changes meaning; documented in docs/probe.md (2: traits). */
+  schema: 2;
   release: string;
   machine: string;
   pageSize: number;
@@ -52,6 +53,8 @@ export interface ProbeResult {
   maxMapCount: number | null;
   mmapMinAddr: number | null;
   overcommitMemory: number | null;
+  /** What this build does, measured (zero page, PT reclaim, fault-around, …): docs/probe.md. */
+  traits: KernelTraits;
 }
 
 function readTrim(path: string): string | null {
@@ -236,33 +239,45 @@ export function probe(): ProbeResult {
     const accepted = (bit: number) => flags.find((f) => f.bit === bit)?.accepted ?? false;
     const ioctls = probeProcfsIoctls();
     const pmd = readInt('/sys/kernel/mm/transparent_hugepage/hpage_pmd_size');
+    const pagemapPfns = probePagemapPfns(arena);
+    const thp = {
+      enabled: selected(readTrim('/sys/kernel/mm/transparent_hugepage/enabled')),
+      defrag: selected(readTrim('/sys/kernel/mm/transparent_hugepage/defrag')),
+      sizes: thpSizes(),
+    };
+    const maxMapCount = readInt('/proc/sys/vm/max_map_count');
+    const overcommitMemory = readInt('/proc/sys/vm/overcommit_memory');
     return {
-      schema: 1,
+      schema: 2,
       release: native.unameRelease(),
       machine: os.machine(),
       pageSize: native.constants()['pageSize'] ?? 4096,
       // x86-64: PMD_SHIFT 21, PUD_SHIFT 30 (arch/x86/include/asm/pgtable_64_types.h).
       pmdSize: pmd ?? 2 * 1024 * 1024,
       pudSize: 1024 * 1024 * 1024,
-      thp: {
-        enabled: selected(readTrim('/sys/kernel/mm/transparent_hugepage/enabled')),
-        defrag: selected(readTrim('/sys/kernel/mm/transparent_hugepage/defrag')),
-        sizes: thpSizes(),
-      },
+      thp,
       mremapFlags: flags,
       relocateAnon: { relocate: accepted(8), mustRelocate: accepted(16) },
       multiVmaMove: probeMultiVma(arena),
       procmapQuery: ioctls.procmapQuery,
       pagemapScan: ioctls.pagemapScan,
-      pagemapPfns: probePagemapPfns(arena),
+      pagemapPfns,
       kpageflags: canRead('/proc/kpageflags'),
       mseal: probeMseal(arena),
       userfaultfd: probeUffd(),
       config: kernelConfig(),
       hugetlb: { total: readInt(`${HUGETLB_2M}/nr_hugepages`) ?? 0, available: hugetlbAvailable() },
-      maxMapCount: readInt('/proc/sys/vm/max_map_count'),
+      maxMapCount,
       mmapMinAddr: readInt('/proc/sys/vm/mmap_min_addr'),
-      overcommitMemory: readInt('/proc/sys/vm/overcommit_memory'),
+      overcommitMemory,
+      traits: probeTraits({
+        pagemapScan: ioctls.pagemapScan,
+        pfnVisible: pagemapPfns,
+        maxMapCount,
+        overcommit: overcommitMemory,
+        thpDefrag: thp.defrag,
+        thpSizes: thp.sizes,
+      }),
     };
   } finally {
     arena.release();

@@ -21,6 +21,7 @@ import { doMremap } from './mremap.js';
 import { PMD, PUD, type PageTableState } from './page-tables.js';
 import { DEFAULT_PROFILE, getProfile, type Profile } from './profiles.js';
 import { Tracer, type OpTrace } from './trace.js';
+import { DEFAULT_TRAITS, type ModelTraits } from './traits.js';
 import {
   AnonVma,
   FileObj,
@@ -109,8 +110,10 @@ export interface ModelSpaceOptions {
   rlimitMemlock?: bigint;
   /** Record decision traces (default true; the bench turns it off). */
   trace?: boolean;
-  /** fault_around_bytes / PAGE_SIZE (debugfs; default 16 = 64 KiB). */
+  /** fault_around_bytes / PAGE_SIZE (debugfs; default 16 = 64 KiB). Same as traits.faultAroundPages. */
   faultAroundPages?: number;
+  /** What this kernel build does that its version does not tell (probed; default DEFAULT_TRAITS). */
+  traits?: Partial<ModelTraits>;
   /** Free 2 MiB hugetlb pages in the pool (/sys/kernel/mm/hugepages/…/free_hugepages; default 0). */
   hugetlbPages?: number;
 }
@@ -130,7 +133,7 @@ interface ResolvedOptions {
   rlimitAs: bigint | undefined;
   rlimitMemlock: bigint | undefined;
   trace: boolean;
-  faultAroundPages: number;
+  traits: ModelTraits;
 }
 
 function resolve(o: ModelSpaceOptions): ResolvedOptions {
@@ -151,7 +154,11 @@ function resolve(o: ModelSpaceOptions): ResolvedOptions {
     rlimitAs: o.rlimitAs,
     rlimitMemlock: o.rlimitMemlock,
     trace: o.trace ?? true,
-    faultAroundPages: o.faultAroundPages ?? 16,
+    traits: {
+      ...DEFAULT_TRAITS,
+      ...(o.faultAroundPages !== undefined ? { faultAroundPages: o.faultAroundPages } : {}),
+      ...o.traits,
+    },
   };
 }
 
@@ -547,7 +554,7 @@ export class ModelSpace implements AddressSpace {
    * fault_around_bytes (64 KiB) aligned down, clamped to the VMA and to the PTE table.
    */
   private faultAround(vma: Vma, addr: number): void {
-    const nr = this.o.faultAroundPages;
+    const nr = this.o.traits.faultAroundPages;
     if (nr <= 1 || vma.file === null) return;
     const pteOff = (addr / PAGE) % 512;
     const vmaOff = (addr - vma.start) / PAGE;
@@ -586,10 +593,19 @@ export class ModelSpace implements AddressSpace {
     }
     if (!write) {
       if (pte !== undefined) return ok(0);
+      const traits = this.o.traits;
       if (vma.file !== null) {
         const fp = this.filePage(vma.file, this.fileIndex(vma, addr), true)!;
         this.ptes.set(pn, { frame: fp.frame, tag: 0n, fpage: fp, zero: false, thp: false });
         this.faultAround(vma, addr);
+      } else if (
+        this.thpEligible(vma, addr) ? !(traits.zeroPage && traits.hugeZeroPage) : !traits.zeroPage
+      ) {
+        // mm/memory.c:do_anonymous_page and huge_memory.c:do_huge_pmd_anonymous_page take
+        // the zero page only when !mm_forbids_zeropage() (and, for the huge one,
+        // use_zero_page); otherwise a read fault allocates as a write fault does — an
+        // exclusive zero-filled page (or THP) with vmf_anon_prepare().
+        return this.fault(vma, addr, true, 0n);
       } else if (this.thpEligible(vma, addr)) {
         // do_huge_pmd_anonymous_page read fault: the huge zero page.
         const slot = floorPmd(addr);
@@ -657,7 +673,22 @@ export class ModelSpace implements AddressSpace {
       this.ptes.get(pn)!.tag = newTag;
       return ok(0);
     }
-    // A write into a PMD-mapped THP we cannot write in place (huge zero page, CoW): split the PMD.
+    if (pte?.zero === true && this.pt.hugePmds.has(slot) && this.profile.hugeZeroWpAllocatesThp) {
+      // mm/huge_memory.c:do_huge_zero_wp_pmd (6.12): the huge zero PMD becomes a fresh THP.
+      const f = this.world.newFrames(512);
+      for (let i = 0; i < 512; i++)
+        this.ptes.set(slot / PAGE + i, {
+          frame: f + i,
+          tag: 0n,
+          fpage: null,
+          zero: false,
+          thp: true,
+        });
+      this.ptes.get(pn)!.tag = newTag;
+      return ok(0);
+    }
+    // A write into a PMD-mapped THP we cannot write in place (huge zero page before 6.12,
+    // CoW): split the PMD.
     if (this.pt.hugePmds.delete(slot)) this.pt.pteTables.add(slot);
     const frame = this.world.newFrames(1);
     if (pte !== undefined) this.dropPte(pn, pte);
@@ -1150,11 +1181,22 @@ export class ModelSpace implements AddressSpace {
           }
         }
         this.zapRange(s, e);
+        if (advice !== MADV.REMOVE && this.o.traits.ptReclaim) this.reclaimPteTables(s, e);
         return null;
       },
       Errno.ENOMEM,
       false,
     );
+  }
+
+  /**
+   * mm/pt_reclaim.c (CONFIG_PT_RECLAIM, 6.14): madvise_dontneed_single_vma zaps with
+   * details->reclaim_pt, and zap_pte_range frees a PTE table it emptied when its part of the
+   * zap spans the whole PMD (reclaim_pt_is_enabled: end - start >= PMD_SIZE).
+   */
+  private reclaimPteTables(start: number, end: number): void {
+    for (let slot = floorPmd(start); slot < end; slot += PMD)
+      if (slot >= start && slot + PMD <= end) this.pt.pteTables.delete(slot);
   }
 
   private madvisePopulate(start: number, end: number, write: boolean): Result<0> {
@@ -1431,7 +1473,7 @@ export class ModelSpace implements AddressSpace {
       mmapMinAddr: this.o.mmapMinAddr,
       overcommit: this.o.overcommit,
       trace: this.o.trace,
-      faultAroundPages: this.o.faultAroundPages,
+      traits: this.o.traits,
     };
     if (this.o.placeUnfixed !== undefined) o.placeUnfixed = this.o.placeUnfixed;
     if (this.o.rlimitAs !== undefined) o.rlimitAs = this.o.rlimitAs;
@@ -1503,7 +1545,12 @@ export class ModelSpace implements AddressSpace {
         kind: v.file === null ? 'anon' : v.file.kind,
         offset: v.file === null ? 0n : BigInt(v.pgoff) * 4096n,
       };
-      if (opts?.vmFlags === true) view.vmFlags = vmFlagMnemonics(v.flags);
+      if (opts?.vmFlags === true) {
+        // fs/proc/task_mmu.c:show_smap_vma_flags prints only the mnemonics this build knows.
+        const known = this.o.traits.vmflagMnemonics;
+        const all = vmFlagMnemonics(v.flags);
+        view.vmFlags = known === null ? all : all.filter((m) => known.includes(m));
+      }
       vmas.push(view);
     }
     const pages: PageView[] = [];

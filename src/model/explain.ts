@@ -2,6 +2,7 @@
  * explain: run one mremap() in a fresh model and report the decision path (each check in
  * order) and the page-table move plan. Pure; the CLI wrapper is src/cli/explain.ts.
  */
+import { DEFAULT_TRAITS, describeTraits, type ModelTraits } from './traits.js';
 import { MADV, MAP, MREMAP, PROT, mremapFlagNames } from '../space/constants.js';
 import { formatResult, type Result } from '../space/result.js';
 import { ModelSpace } from './address-space.js';
@@ -31,10 +32,14 @@ export interface ExplainInput {
   flags?: number;
   /** Defaults to one populated RW anonymous VMA exactly [old, old+len). */
   layout?: LayoutEntry[];
+  /** Behaviour traits of the kernel being explained (default DEFAULT_TRAITS). */
+  traits?: Partial<ModelTraits>;
 }
 
 export interface ExplainResult {
   profile: string;
+  /** The traits in force (describeTraits). */
+  traits: string;
   call: { addr: bigint; oldLen: bigint; newLen: bigint; flags: number; newAddr: bigint };
   layout: LayoutEntry[];
   result: Result<bigint>;
@@ -111,7 +116,8 @@ export function explainRemap(input: ExplainInput): ExplainResult {
       thp: false,
     },
   ];
-  const s = new ModelSpace({ profile });
+  const traits: ModelTraits = { ...DEFAULT_TRAITS, ...input.traits };
+  const s = new ModelSpace({ profile, traits });
   for (const l of layout) {
     const flags = (l.shared ? MAP.SHARED : MAP.PRIVATE) | MAP.ANONYMOUS | MAP.FIXED;
     const r = s.map({ addr: l.start, length: l.end - l.start, prot: l.prot, flags });
@@ -134,7 +140,16 @@ export function explainRemap(input: ExplainInput): ExplainResult {
   const after = s
     .snapshot(0n, 1n << 47n, { pages: false })
     .vmas.map((v) => `0x${v.start.toString(16)}-0x${v.end.toString(16)} ${v.prot}`);
-  return { profile: profile.name, call, layout, result, checks: t.entries, plans: t.plans, after };
+  return {
+    profile: profile.name,
+    traits: describeTraits(traits),
+    call,
+    layout,
+    result,
+    checks: t.entries,
+    plans: t.plans,
+    after,
+  };
 }
 
 const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
@@ -153,6 +168,7 @@ export function formatExplain(x: ExplainResult): string {
   lines.push(
     `mremap(${hex(c.addr)}, ${hex(c.oldLen)}, ${hex(c.newLen)}, ${mremapFlagNames(c.flags)}, ${hex(c.newAddr)}) on model ${x.profile}`,
   );
+  lines.push(`traits: ${x.traits}`);
   lines.push('layout before:');
   for (const l of x.layout) {
     lines.push(

@@ -34,6 +34,12 @@ export interface Profile {
   readonly thpAlignUnmapped: boolean;
   /** move_normal_pmd/pud refuse uffd VMAs without EVENT_REMAP (uffd_supports_page_table_move; ~6.13). */
   readonly uffdBlocksTableMove: boolean;
+  /**
+   * mm/huge_memory.c:do_huge_zero_wp_pmd — a write fault on the huge zero PMD maps a fresh
+   * THP (Dev Jain, "mm: Allocate THP on hugezeropage wp-fault", 6.12); before, the PMD was
+   * split and only the written page replaced.
+   */
+  readonly hugeZeroWpAllocatesThp: boolean;
   /** RELOCATE_ANON RFC v2 flag bits (Appendix B), or null when the kernel rejects them. */
   readonly relocateAnon: { readonly relocate: number; readonly must: number } | null;
 }
@@ -51,6 +57,7 @@ const base61: Profile = {
   mprotectUnaccountUnfaulted: false,
   thpAlignUnmapped: false,
   uffdBlocksTableMove: false,
+  hugeZeroWpAllocatesThp: false,
   relocateAnon: null,
 };
 
@@ -76,6 +83,7 @@ const p612: Profile = {
   description: 'mm/vma.c split, mseal per-VMA can_modify_vma, uffd blocks table moves',
   mseal: 'vma',
   uffdBlocksTableMove: true,
+  hugeZeroWpAllocatesThp: true,
 };
 
 const p616: Profile = {

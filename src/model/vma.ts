@@ -49,7 +49,7 @@ export const VM_ACCESS_FLAGS = VM.READ | VM.WRITE | VM.EXEC;
 export const VM_LOCKED_MASK = VM.LOCKED | VM.LOCKONFAULT;
 
 /** smaps mnemonics in bit order (fs/proc/task_mmu.c:show_smap_vma_flags). */
-const MNEMONICS: [number, string][] = [
+export const MNEMONICS: readonly (readonly [number, string])[] = [
   [VM.READ, 'rd'],
   [VM.WRITE, 'wr'],
   [VM.EXEC, 'ex'],

@@ -8,6 +8,8 @@ import { KernelSpace } from '../kernel/kernel-space.js';
 import { hugetlbAvailable, type ProbeResult } from '../kernel/probe.js';
 import { ModelSpace } from '../model/address-space.js';
 import type { Profile } from '../model/profiles.js';
+import type { ModelTraits } from '../model/traits.js';
+import { traitsFromProbe } from './model-config.js';
 import { formatTrace } from '../model/trace.js';
 import { summarizePlan } from '../model/page-tables.js';
 import type { AddressSpace, ChildId } from '../space/address-space.js';
@@ -38,6 +40,8 @@ export interface ScenarioResult {
 export interface ExecContext {
   probe: ProbeResult;
   profile: Profile;
+  /** The traits the model is told; default: what the probe measured (traitsFromProbe). */
+  traits?: ModelTraits;
   only?: 'kernel' | 'model';
 }
 
@@ -203,6 +207,7 @@ export function newModel(
     haveMovePud: p.config.haveMovePud ?? true,
     mmapMinAddr: BigInt(p.mmapMinAddr ?? 65536),
     overcommit: (p.overcommitMemory ?? 0) as 0 | 1 | 2,
+    traits: ctx.traits ?? traitsFromProbe(p),
     // The pool is system-wide and changes: read it when the scenario starts, not at probe time.
     hugetlbPages: ctx.only === 'model' ? 8 : hugetlbAvailable(),
   });
@@ -229,6 +234,7 @@ export function executeScenario(sc: Scenario, ctx: ExecContext): ScenarioResult 
     const runner = new ScenarioRunner(sc, kernelSide(kernel), modelSide(model, hint), {
       arenaStart: arena.start,
       arenaEnd: arena.end,
+      vmflagsPrinted: (ctx.traits ?? traitsFromProbe(ctx.probe)).vmflagMnemonics,
       ...(ctx.only ? { only: ctx.only } : {}),
     });
     const out = runner.run();

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProbeResult } from '../kernel/probe.js';
 import type { Profile } from '../model/profiles.js';
+import type { ModelTraits } from '../model/traits.js';
 import type { ScenarioResult } from './execute.js';
 import type { Scenario } from './types.js';
 import type { WorkerInit, WorkerJob } from './worker.js';
@@ -18,6 +19,7 @@ export interface PoolOptions {
   timeoutMs: number;
   probe: ProbeResult;
   profile: Profile;
+  traits?: ModelTraits;
   only?: 'kernel' | 'model';
   onResult?: (r: ScenarioResult, index: number) => void;
 }
@@ -31,6 +33,7 @@ export async function runPool(scenarios: Scenario[], o: PoolOptions): Promise<Sc
     kind: 'init',
     probe: o.probe,
     profile: o.profile,
+    ...(o.traits ? { traits: o.traits } : {}),
     ...(o.only ? { only: o.only } : {}),
   };
 

@@ -5,12 +5,14 @@
 import { executeScenario, type ExecContext } from './execute.js';
 import { getProfile, withOverrides, type Profile } from '../model/profiles.js';
 import type { ProbeResult } from '../kernel/probe.js';
+import type { ModelTraits } from '../model/traits.js';
 import type { Scenario } from './types.js';
 
 export interface WorkerInit {
   kind: 'init';
   probe: ProbeResult;
   profile: Profile;
+  traits?: ModelTraits;
   only?: 'kernel' | 'model';
 }
 
@@ -31,7 +33,12 @@ process.on('message', (msg: WorkerInit | WorkerJob) => {
     } catch {
       profile = msg.profile;
     }
-    ctx = { probe: msg.probe, profile, ...(msg.only ? { only: msg.only } : {}) };
+    ctx = {
+      probe: msg.probe,
+      profile,
+      ...(msg.traits ? { traits: msg.traits } : {}),
+      ...(msg.only ? { only: msg.only } : {}),
+    };
     return;
   }
   if (!ctx) throw new Error('worker: job before init');

@@ -19,7 +19,7 @@ describe('mremap-lab CLI', () => {
     const r = cli('probe', '--json');
     expect(r.code).toBe(0);
     const p = JSON.parse(r.stdout) as Record<string, unknown>;
-    expect(p['schema']).toBe(1);
+    expect(p['schema']).toBe(2);
     expect(Object.keys(p)).toEqual(
       expect.arrayContaining([
         'release',
@@ -38,6 +38,23 @@ describe('mremap-lab CLI', () => {
         'config',
         'maxMapCount',
         'mmapMinAddr',
+        'traits',
+      ]),
+    );
+    const t = p['traits'] as Record<string, unknown>;
+    expect(Object.keys(t)).toEqual(
+      expect.arrayContaining([
+        'zeroPage',
+        'hugeZeroPage',
+        'ptReclaim',
+        'faultAroundBytes',
+        'thp',
+        'vmflagMnemonics',
+        'guardRegions',
+        'pagemapScan',
+        'pfnVisible',
+        'mapCount',
+        'overcommit',
       ]),
     );
   });

@@ -1,5 +1,8 @@
 /** probe() asks the kernel; these checks hold on any kernel it runs on. */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Arena } from '../../src/kernel/arena.js';
 import { probe } from '../../src/kernel/probe.js';
@@ -71,5 +74,38 @@ describe('probe', () => {
     )![1]!;
     const sysAdmin = (BigInt(`0x${capEff}`) & (1n << 21n)) !== 0n;
     expect(p.pagemapPfns).toBe(sysAdmin);
+  });
+
+  it('traits.zeroPage agrees with a plain C program (bench/c/zero_page_check.c)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mrl-zp-'));
+    try {
+      const bin = path.join(dir, 'zero_page_check');
+      execFileSync('cc', ['-O2', '-o', bin, path.resolve('bench/c/zero_page_check.c')]);
+      const c = execFileSync(bin, { encoding: 'utf8' }).trim();
+      expect(p.traits.zeroPage.value).toBe(c === '1');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('traits follow the sysfs knobs and the own process', () => {
+    const t = p.traits;
+    expect(t.thp.enabled).toBe(p.thp.enabled);
+    const uz = '/sys/kernel/mm/transparent_hugepage/use_zero_page';
+    if (fs.existsSync(uz))
+      expect(t.thp.useZeroPage).toBe(fs.readFileSync(uz, 'utf8').trim() === '1');
+    // The huge zero page needs the zero page (mm_forbids_zeropage) and use_zero_page.
+    if (t.zeroPage.value === false || t.thp.useZeroPage === false)
+      expect(t.hugeZeroPage.value === true).toBe(false);
+    expect(t.mapCount.max).toBe(p.maxMapCount);
+    expect(t.mapCount.own).toBeGreaterThan(10);
+    expect(t.pagemapScan).toBe(p.pagemapScan);
+    expect(t.pfnVisible).toBe(p.pagemapPfns);
+    // fault_around_bytes is a power of two of pages, at most one page table (PTRS_PER_PTE).
+    const fab = t.faultAroundBytes.value!;
+    expect(fab % 4096).toBe(0);
+    expect(fab / 4096).toBeLessThanOrEqual(512);
+    expect((fab / 4096) & (fab / 4096 - 1)).toBe(0);
+    expect(t.vmflagMnemonics).toEqual(expect.arrayContaining(['rd', 'wr', 'mr', 'mw', 'me']));
   });
 });

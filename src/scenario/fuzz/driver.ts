@@ -109,7 +109,12 @@ export function runFuzz(o: FuzzOptions): FuzzResult {
       phase,
     });
   };
-  const rctx = { probe: o.probe, profile: o.profile, pages: o.pages };
+  const rctx = {
+    probe: o.probe,
+    profile: o.profile,
+    pages: o.pages,
+    ...(o.traits ? { traits: o.traits } : {}),
+  };
   const exec = (ops: AOp[], count: boolean): { steps: Step[]; out: CaseOutcome | null } => {
     const steps = realize(ops, rctx);
     try {

@@ -14,6 +14,7 @@
  */
 import fc from 'fast-check';
 import type { ProbeResult } from '../../kernel/probe.js';
+import type { ModelTraits } from '../../model/traits.js';
 import type { ModelSpace } from '../../model/address-space.js';
 import type { Profile } from '../../model/profiles.js';
 import type { AddressSpace } from '../../space/address-space.js';
@@ -220,6 +221,7 @@ export function opsArbitrary(
 export interface RealizeContext {
   probe: ProbeResult;
   profile: Profile;
+  traits?: ModelTraits;
   /** Arena pages. */
   pages: number;
 }
@@ -391,7 +393,12 @@ export function realize(ops: readonly AOp[], ctx: RealizeContext): Step[] {
   // Unfixed placements land above the arena, as the kernel's do (top-down, far away).
   let outside = end + (1n << 30n);
   const hint = { next: null as bigint | null };
-  const root = newModel({ probe: ctx.probe, profile: ctx.profile }, SHADOW_BASE, end, hint);
+  const root = newModel(
+    { probe: ctx.probe, profile: ctx.profile, ...(ctx.traits ? { traits: ctx.traits } : {}) },
+    SHADOW_BASE,
+    end,
+    hint,
+  );
   const sh: Shadow = {
     space: root,
     root,

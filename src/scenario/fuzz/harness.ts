@@ -15,6 +15,7 @@ import { Arena } from '../../kernel/arena.js';
 import { ArenaError } from '../../kernel/errors.js';
 import { KernelSpace } from '../../kernel/kernel-space.js';
 import type { ProbeResult } from '../../kernel/probe.js';
+import type { ModelTraits } from '../../model/traits.js';
 import type { ModelSpace } from '../../model/address-space.js';
 import { summarizePlan } from '../../model/page-tables.js';
 import type { Profile } from '../../model/profiles.js';
@@ -39,6 +40,8 @@ import type { Scenario, Step } from '../types.js';
 export interface HarnessContext {
   probe: ProbeResult;
   profile: Profile;
+  /** The traits the model is told (default: the probe's). */
+  traits?: ModelTraits;
   /** Arena (and comparison window) size in pages. */
   pages: number;
   /** Arena alignment ("2M" default). */
@@ -351,7 +354,11 @@ export class Harness {
     const rec: ModelRec | null = opts.record ? { records: [], calls: [], step: -1 } : null;
     const hint = { next: null as bigint | null };
     const model = newModel(
-      { probe: this.ctx.probe, profile: this.ctx.profile },
+      {
+        probe: this.ctx.probe,
+        profile: this.ctx.profile,
+        ...(this.ctx.traits ? { traits: this.ctx.traits } : {}),
+      },
       arena.start,
       arena.end,
       hint,

@@ -9,7 +9,10 @@ import { failureDetail } from './detail.js';
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 export function formatKtap(r: RunReport): string {
-  const out = ['KTAP version 1', `# mremap-lab: kernel ${r.kernel}, model ${r.profile}`];
+  const out = [
+    'KTAP version 1',
+    `# mremap-lab: kernel ${r.kernel}, model ${r.profile}, traits ${r.traits}`,
+  ];
   const total = r.results.length + r.loadErrors.length;
   out.push(`1..${total}`);
   let n = 0;

@@ -14,6 +14,7 @@ const MARK = {
 export function formatPretty(r: RunReport): string {
   const lines: string[] = [
     `mremap-lab validate: kernel ${r.kernel}, model ${r.profile} (${r.profileReason})`,
+    `traits: ${r.traits}`,
     '',
   ];
   for (const e of r.loadErrors)

@@ -6,6 +6,8 @@ export interface RunReport {
   kernel: string;
   profile: string;
   profileReason: string;
+  /** The traits the model was told (probed, with --trait overrides): `zeroPage=true …`. */
+  traits: string;
   results: ScenarioResult[];
   loadErrors: LoadError[];
   durationMs: number;

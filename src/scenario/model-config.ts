@@ -1,0 +1,53 @@
+/**
+ * The one place that turns what `probe` measured into what the model is told: the profile
+ * (version rules, picked by `auto` or named) and the traits (what this build does). The CLI,
+ * the fuzzer, the scenario workers and the tests all come through here, so a kernel that
+ * behaves differently from its version changes every prediction the same way.
+ */
+import type { ProbeResult } from '../kernel/probe.js';
+import { getProfile, pickProfile, type PickedProfile, type ProbeFacts } from '../model/profiles.js';
+import { DEFAULT_TRAITS, type ModelTraits } from '../model/traits.js';
+import { MNEMONICS } from '../model/vma.js';
+
+/** The facts `auto` picks a profile from. */
+export function profileFacts(p: ProbeResult): ProbeFacts {
+  return {
+    release: p.release,
+    acceptedFlagBits: p.mremapFlags.filter((f) => f.accepted).map((f) => f.bit),
+    multiVmaMove: p.multiVmaMove,
+    mseal: p.mseal,
+  };
+}
+
+/** `auto` → pickProfile on the probe's facts; any other name is that profile as written. */
+export function resolveProfile(name: string, p: ProbeResult): PickedProfile {
+  if (name === 'auto') return pickProfile(profileFacts(p));
+  return { profile: getProfile(name), reason: 'chosen with --profile' };
+}
+
+/**
+ * The model's traits from the probe. A trait the probe could not measure (null) keeps the
+ * stock default, except hugeZeroPage, which cannot hold without the zero page itself.
+ */
+export function traitsFromProbe(p: ProbeResult): ModelTraits {
+  const t = p.traits;
+  const zeroPage = t.zeroPage.value ?? DEFAULT_TRAITS.zeroPage;
+  const hugeZero = t.hugeZeroPage.value ?? t.thp.useZeroPage ?? DEFAULT_TRAITS.hugeZeroPage;
+  const fab = t.faultAroundBytes.value;
+  return {
+    zeroPage,
+    hugeZeroPage: zeroPage && hugeZero,
+    ptReclaim: t.ptReclaim.value ?? DEFAULT_TRAITS.ptReclaim,
+    faultAroundPages:
+      fab === null ? DEFAULT_TRAITS.faultAroundPages : Math.max(1, Math.floor(fab / 4096)),
+    vmflagMnemonics:
+      t.vmflagMissing.length === 0
+        ? null
+        : MNEMONICS.map(([, m]) => m).filter((m) => !t.vmflagMissing.includes(m)),
+  };
+}
+
+/** Probed traits with `--trait` overrides on top. */
+export function resolveTraits(p: ProbeResult, overrides: Partial<ModelTraits> = {}): ModelTraits {
+  return { ...traitsFromProbe(p), ...overrides };
+}
