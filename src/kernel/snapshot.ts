@@ -13,20 +13,23 @@
  * leaves a large folio mapped by PTEs for a while; that is folio state (kpageflags THP, see
  * inspectFrames), not page-table state, and is not what `thp` reports.
  *   thp:  PAGEMAP_SCAN (6.7+) PAGE_IS_HUGE (set for PMD-mapped pages only, root or not);
- *         without the ioctl, smaps AnonHugePages covering the whole VMA.
+ *         without the ioctl, per PMD slot from smaps AnonHugePages, pagemap and kpageflags
+ *         (thp-slots.ts); `thpInfo` says which.
  *   zero: kpageflags ZERO_PAGE when PFNs are visible (CAP_SYS_ADMIN); else PAGEMAP_SCAN
  *         PFNZERO; else present, not exclusive, not file, in a private anonymous VMA (a
  *         read-faulted page; CoW-shared pages after fork would look the same).
  */
 import { native } from '../native.js';
+import { PMD_SIZE } from '../space/constants.js';
 import type { PageView, Snapshot, SnapshotOptions, VmaView } from '../space/address-space.js';
-import { ok, type Result } from '../space/result.js';
+import { err, ok, type Result } from '../space/result.js';
 import { mappingKind, permString, PERM, type VmaTable } from './maps.js';
 import { PAGE, PG, readPagemapFd, withPagemapFd, type PagemapRange } from './pagemap.js';
 import { PAGE_IS, scanFd, categoriesPerPage } from './pagemap-scan.js';
 import { queryWindow } from './procmap-query.js';
 import { readKpageflags, KPF } from './kpageflags.js';
 import { readSmaps, type SmapsEntry } from './smaps.js';
+import { thpSlotsWithoutScan, type ThpMethod } from './thp-slots.js';
 
 export interface KernelSnapshotOptions extends SnapshotOptions {
   /** Read the 8-byte tag of present pages. Default true (when pages are read). */
@@ -42,6 +45,10 @@ export interface KernelSnapshot extends Snapshot {
   pageInfo: PageInfoSource;
   /** False when pagemap hid PFNs (no CAP_SYS_ADMIN): frames are then null. True if unknown. */
   framesVisible: boolean;
+  /** How `thp` was determined. */
+  thpInfo: ThpMethod;
+  /** PMD slots whose huge mapping could not be told (no PAGEMAP_SCAN; see thp-slots.ts): their pages say thpUnknown. */
+  thpAmbiguous: number;
 }
 
 function vmaViews(t: VmaTable, flags: Map<bigint, SmapsEntry> | null): VmaView[] {
@@ -92,6 +99,11 @@ function readTags(pid: number, pm: PagemapRange, present: number[]): (bigint | n
 }
 
 const ZERO_BIT = 1n << BigInt(KPF.ZERO_PAGE);
+/**
+ * MREMAP_LAB_NO_PAGEMAP_SCAN=1 observes as on a kernel without PAGEMAP_SCAN (before 6.7), so
+ * the 6.1 path can be checked against the ioctl on a kernel that has both.
+ */
+const NO_SCAN = process.env['MREMAP_LAB_NO_PAGEMAP_SCAN'] === '1';
 
 /**
  * trySnapshot(pid, start, end, opts): VMAs intersecting [start, end) with full extents, and
@@ -127,6 +139,8 @@ export function trySnapshot(
     vmaSource: w.value.source,
     pageInfo: 'none',
     framesVisible: true,
+    thpInfo: 'none',
+    thpAmbiguous: 0,
   };
   if (opts.pages === false) return ok(base);
 
@@ -147,6 +161,9 @@ export function trySnapshot(
     const thp = new Uint8Array(pm.count);
     const zero = new Uint8Array(pm.count);
     let pageInfo: PageInfoSource = 'none';
+    let thpInfo: ThpMethod = 'none';
+    let thpAmbiguous = 0;
+    const thpUnknown = new Uint8Array(pm.count);
     let zeroKnown = false;
     if (present.length > 0 && !hidden) {
       const pfns = Float64Array.from(present, (i) => pm.pfn[i]!);
@@ -159,20 +176,42 @@ export function trySnapshot(
       }
     }
     if (present.length > 0) {
-      const sc = scanFd(fd, start, end, {
-        anyof: PAGE_IS.HUGE | PAGE_IS.PFNZERO,
-        returnMask: PAGE_IS.HUGE | PAGE_IS.PFNZERO,
-      });
+      const sc = NO_SCAN
+        ? err(25)
+        : scanFd(fd, start, end, {
+            anyof: PAGE_IS.HUGE | PAGE_IS.PFNZERO,
+            returnMask: PAGE_IS.HUGE | PAGE_IS.PFNZERO,
+          });
       if (sc.ok) {
         pageInfo = zeroKnown ? 'kpageflags' : 'pagemap_scan';
+        thpInfo = 'pagemap_scan';
         const cats = categoriesPerPage(sc.value, start, end);
         for (const i of present) {
           if (cats[i]! & PAGE_IS.HUGE) thp[i] = 1;
           if (!zeroKnown && cats[i]! & PAGE_IS.PFNZERO) zero[i] = 1;
         }
       } else {
-        pageInfo = 'heuristic';
-        heuristicPageInfo(pid, pm, present, vmas, smapsList, thp, zero);
+        const t = thpSlotsWithoutScan(fd, vmas, () => {
+          if (smapsList) return smapsList;
+          const s = readSmaps(pid);
+          return s.ok ? s.value : [];
+        });
+        thpInfo = t.method;
+        thpAmbiguous = t.ambiguous.length;
+        const mark = (slots: bigint[], into: Uint8Array) => {
+          for (const slot of slots) {
+            const a = slot < start ? start : slot;
+            const b = slot + PMD_SIZE > end ? end : slot + PMD_SIZE;
+            if (a < b) into.fill(1, Number((a - start) / PAGE), Number((b - start) / PAGE));
+          }
+        };
+        mark(t.slots, thp);
+        mark(t.ambiguous, thpUnknown);
+        if (zeroKnown) pageInfo = 'kpageflags';
+        else {
+          pageInfo = 'heuristic';
+          heuristicZero(pm, present, vmas, zero);
+        }
       }
     }
     const pages: PageView[] = new Array<PageView>(pm.count);
@@ -188,27 +227,27 @@ export function trySnapshot(
         thp: thp[i] === 1,
         zero: zero[i] === 1,
       };
+      if (thpUnknown[i] === 1) pages[i]!.thpUnknown = true;
     }
-    const snap: KernelSnapshot = { ...base, pages, pageInfo, framesVisible: !hidden };
+    const snap: KernelSnapshot = {
+      ...base,
+      pages,
+      pageInfo,
+      framesVisible: !hidden,
+      thpInfo,
+      thpAmbiguous,
+    };
     return ok(snap);
   });
 }
 
-function heuristicPageInfo(
-  pid: number,
+/** Without kpageflags or PAGEMAP_SCAN: a present, not exclusive page of private anonymous memory. */
+function heuristicZero(
   pm: PagemapRange,
   present: number[],
   vmas: VmaView[],
-  smapsList: SmapsEntry[] | null,
-  thp: Uint8Array,
   zero: Uint8Array,
 ): void {
-  let list = smapsList;
-  if (!list) {
-    const s = readSmaps(pid);
-    list = s.ok ? s.value : [];
-  }
-  const byStart = new Map(list.map((e) => [e.start, e]));
   let v = 0;
   for (const i of present) {
     const addr = pm.addr + BigInt(i) * PAGE;
@@ -216,11 +255,7 @@ function heuristicPageInfo(
     const vma = vmas[v];
     if (!vma || vma.start > addr) continue;
     const s = pm.state[i]!;
-    if (vma.kind === 'anon' && !vma.shared && !(s & PG.EXCLUSIVE) && !(s & PG.FILE)) {
-      zero[i] = 1;
-    }
-    const e = byStart.get(vma.start);
-    if (e && e.sizes.anonHugePages > 0n && e.sizes.anonHugePages >= e.sizes.rss) thp[i] = 1;
+    if (vma.kind === 'anon' && !vma.shared && !(s & PG.EXCLUSIVE) && !(s & PG.FILE)) zero[i] = 1;
   }
 }
 

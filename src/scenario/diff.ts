@@ -124,7 +124,8 @@ export function diffSnapshots(k: Snapshot, m: Snapshot, o: SnapshotDiffOptions):
         `${where}: tag kernel 0x${kp.tag.toString(16)}, model 0x${mp.tag.toString(16)}`,
       );
     }
-    if (kp.thp !== mp.thp) pageDiffs.push(`${where}: THP kernel ${kp.thp}, model ${mp.thp}`);
+    if (kp.thp !== mp.thp && kp.thpUnknown !== true && mp.thpUnknown !== true)
+      pageDiffs.push(`${where}: THP kernel ${kp.thp}, model ${mp.thp}`);
     // Frames are compared only where the kernel shows them (PFNs need CAP_SYS_ADMIN).
     if (kl !== null && ml !== null && kl !== ml) {
       pageDiffs.push(`${where}: frame kernel ${kl}, model ${ml} (frame identity differs)`);

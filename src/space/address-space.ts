@@ -108,6 +108,8 @@ export interface PageView {
    * splits (smaps AnonHugePages counts these). A PTE-mapped large folio is not `thp`.
    */
   thp: boolean;
+  /** The kernel side could not tell whether this page is PMD-mapped (no PAGEMAP_SCAN; see kernel/thp-slots.ts). */
+  thpUnknown?: boolean;
   /** The zero page (a read fault on private anonymous memory). */
   zero: boolean;
 }
