@@ -658,34 +658,13 @@ export class ModelSpace implements AddressSpace {
     this.anonVmaPrepare(vma);
     const slot = floorPmd(addr);
     if (pte === undefined && this.thpEligible(vma, addr)) {
-      const f = this.world.newFrames(512);
       this.pt.pmdTables.add(floorPud(addr));
       this.pt.hugePmds.add(slot);
-      for (let i = 0; i < 512; i++) {
-        this.ptes.set(slot / PAGE + i, {
-          frame: f + i,
-          tag: 0n,
-          fpage: null,
-          zero: false,
-          thp: true,
-        });
-      }
-      this.ptes.get(pn)!.tag = newTag;
-      return ok(0);
+      return this.mapFreshThp(slot, pn, newTag);
     }
     if (pte?.zero === true && this.pt.hugePmds.has(slot) && this.profile.hugeZeroWpAllocatesThp) {
       // mm/huge_memory.c:do_huge_zero_wp_pmd (6.12): the huge zero PMD becomes a fresh THP.
-      const f = this.world.newFrames(512);
-      for (let i = 0; i < 512; i++)
-        this.ptes.set(slot / PAGE + i, {
-          frame: f + i,
-          tag: 0n,
-          fpage: null,
-          zero: false,
-          thp: true,
-        });
-      this.ptes.get(pn)!.tag = newTag;
-      return ok(0);
+      return this.mapFreshThp(slot, pn, newTag);
     }
     // A write into a PMD-mapped THP we cannot write in place (huge zero page before 6.12,
     // CoW): split the PMD.
@@ -694,6 +673,22 @@ export class ModelSpace implements AddressSpace {
     if (pte !== undefined) this.dropPte(pn, pte);
     this.ptes.set(pn, { frame, tag: newTag, fpage: null, zero: false, thp: false });
     this.ensureTables(addr);
+    return ok(0);
+  }
+
+  /** A new anonymous THP in a PMD slot whose huge PMD is set; page pn gets the written tag. */
+  private mapFreshThp(slot: number, pn: number, tag: bigint): Result<0> {
+    const f = this.world.newFrames(512);
+    for (let i = 0; i < 512; i++) {
+      this.ptes.set(slot / PAGE + i, {
+        frame: f + i,
+        tag: 0n,
+        fpage: null,
+        zero: false,
+        thp: true,
+      });
+    }
+    this.ptes.get(pn)!.tag = tag;
     return ok(0);
   }
 
