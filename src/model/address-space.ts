@@ -629,9 +629,11 @@ export class ModelSpace implements AddressSpace {
     }
     // mm/memory.c:do_cow_fault — a write fault on a private file mapping first reads the
     // page through __do_fault (shmem_fault puts it in the page cache), then copies it: the
-    // private page starts with the file's data, and the cache keeps the page.
+    // private page starts with the file's data, and the cache keeps the page. do_shared_fault
+    // writes the cached page itself, so a write without new data (MADV_POPULATE_WRITE, e.g.
+    // in a fork child, whose shared PTEs dup_mmap did not copy) keeps what the file holds.
     const cached =
-      !shared && vma.file !== null && pte === undefined
+      vma.file !== null && pte === undefined
         ? this.filePage(vma.file, this.fileIndex(vma, addr), true)
         : null;
     const newTag =
