@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import Table from 'cli-table3';
 import cliProgress from 'cli-progress';
-import pc from 'picocolors';
+import { colors as pc, tableStyle } from './color.js';
 import { JsonInputError } from '../bench/jsonpos.js';
 import { loadMatrix, presetMatrix, PRESETS, type Matrix } from '../bench/matrix.js';
 import { BenchInputError, runBench } from '../bench/run.js';
@@ -50,7 +50,7 @@ function summaryTable(records: CaseRecord[]): string {
   const resid = new Map(fit?.residuals.map((r) => [r.id, r]) ?? []);
   const t = new Table({
     head: ['case', 'status', 'median', '95% CI', 'MAD', 'n', 'outl.', 'predicted plan', 'fit'],
-    style: { head: ['cyan'], compact: true },
+    style: tableStyle(),
   });
   for (const r of records) {
     const s = r.stats;
@@ -245,7 +245,7 @@ export function registerCompare(program: Command): void {
         else {
           const t = new Table({
             head: ['case', 'base', 'new', 'ratio', '95% CI', 'p (MWU)', 'verdict'],
-            style: { head: ['cyan'], compact: true },
+            style: tableStyle(),
           });
           for (const r of c.rows) {
             const v =

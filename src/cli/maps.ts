@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import Table from 'cli-table3';
-import pc from 'picocolors';
+import { colors as pc, tableStyle } from './color.js';
 import { mappingKind, readMapsTable, type MapsEntry } from '../kernel/maps.js';
 import { queryWindow } from '../kernel/procmap-query.js';
 import { readSmaps, type SmapsEntry } from '../kernel/smaps.js';
@@ -173,7 +173,7 @@ function rowsFor(
 function table(rows: Row[], withSmaps: boolean): string {
   const t = new Table({
     head: ['address', 'size', 'perms', 'flags', 'RSS', 'THP', 'name'],
-    style: { head: ['cyan'], compact: true },
+    style: tableStyle(),
   });
   for (const r of rows) {
     const e = r.entry;

@@ -11,6 +11,7 @@ import { formatKtap } from '../scenario/report/ktap.js';
 import { formatJunit } from '../scenario/report/junit.js';
 import { counts, type RunReport } from '../scenario/report/types.js';
 import { emitReproducers } from '../scenario/fuzz/output.js';
+import { colors } from './color.js';
 
 interface Opts {
   suite: string[];
@@ -159,7 +160,7 @@ export function registerValidate(program: Command): void {
             ? formatKtap(report)
             : opts.format === 'junit'
               ? formatJunit(report)
-              : formatPretty(report);
+              : formatPretty(report, colors);
       process.stdout.write(`${text}\n`);
       if (opts.out) fs.writeFileSync(opts.out, `${text}\n`);
       if (opts.emitC) {
