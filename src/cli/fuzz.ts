@@ -4,6 +4,7 @@
  * bad options.
  */
 import { InvalidArgumentError, type Command } from 'commander';
+import { outDirProblem } from '../out-path.js';
 import { probe } from '../kernel/probe.js';
 import { PROFILES } from '../model/profiles.js';
 import { DEFAULT_WEIGHTS, OP_KINDS, type OpKind } from '../scenario/fuzz/gen.js';
@@ -142,21 +143,21 @@ export function registerFuzz(program: Command): void {
       'after',
       '\nExit codes: 0 no divergence, 1 a divergence (or kernel invariant) was found, 2 bad options.\nEvery case is reproducible from --seed (and the fast-check path in the summary). See docs/fuzzing.md.',
     )
-    .action((opts: Opts) => {
+    .action((opts: Opts, cmd: Command) => {
       if (opts.runs !== undefined && opts.time !== undefined)
-        program.error('fuzz: give --runs or --time, not both', { exitCode: 2 });
+        cmd.error('fuzz: give --runs or --time, not both', { exitCode: 2 });
       if (opts.path !== undefined && (opts.seed === undefined || !/^\d+(:\d+)*$/.test(opts.path)))
-        program.error(
-          'fuzz: --path needs the --seed it came from and looks like "12" or "12:3:0"',
-          {
-            exitCode: 2,
-          },
-        );
+        cmd.error('fuzz: --path needs the --seed it came from and looks like "12" or "12:3:0"', {
+          exitCode: 2,
+        });
       if (opts.profile !== 'auto' && !(opts.profile in PROFILES))
-        program.error(
+        cmd.error(
           `fuzz: unknown profile '${opts.profile}'; use auto or one of ${Object.keys(PROFILES).join(', ')}`,
           { exitCode: 2 },
         );
+      const outProblem = opts.out === undefined ? null : outDirProblem(opts.out);
+      if (outProblem)
+        cmd.error(`fuzz: cannot write --out ${opts.out}: ${outProblem}`, { exitCode: 2 });
       const seed = opts.seed ?? Date.now() % 2 ** 31;
       const p = probe();
       const { profile } = resolveProfile(opts.profile, {
@@ -212,11 +213,19 @@ export function registerFuzz(program: Command): void {
           ),
         };
         if (opts.out) {
-          files = writeCase(opts.out, scenario, f.outcome, [
-            `mremap-lab fuzz finding on ${p.release}, profile ${profile.name}`,
-            `seed ${seed}, fast-check path ${f.path} (shrunk: ${f.shrunkPath})`,
-            `${f.deterministic ? 'deterministic' : 'FLAKY'}: reproduced ${f.reproduced} of ${f.confirmRuns} re-runs; shrunk from ${f.originalSteps} to ${f.steps.length} steps`,
-          ]);
+          try {
+            files = writeCase(opts.out, scenario, f.outcome, [
+              `mremap-lab fuzz finding on ${p.release}, profile ${profile.name}`,
+              `seed ${seed}, fast-check path ${f.path} (shrunk: ${f.shrunkPath})`,
+              `${f.deterministic ? 'deterministic' : 'FLAKY'}: reproduced ${f.reproduced} of ${f.confirmRuns} re-runs; shrunk from ${f.originalSteps} to ${f.steps.length} steps`,
+            ]);
+          } catch (e) {
+            // The directory was writable before the run; the finding must survive its loss.
+            process.stderr.write(
+              `mremap-lab fuzz: cannot write the finding to ${opts.out}: ${e instanceof Error ? e.message : String(e)}\n` +
+                `the finding in full (scenario JSON last):\n${summary(r, profile.name, undefined)}\n${JSON.stringify(scenario, null, 2)}\n`,
+            );
+          }
         }
       }
       if (opts.json) {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { outDirProblem, outFileProblem } from '../out-path.js';
 import cliProgress from 'cli-progress';
 import { probe } from '../kernel/probe.js';
 import { getProfile, pickProfile, PROFILES, type Profile } from '../model/profiles.js';
@@ -77,17 +78,23 @@ export function registerValidate(program: Command): void {
       'after',
       '\nExit codes: 0 all passed or skipped, 1 a divergence or failure, 2 a usage or scenario input error.\nScenario format: docs/scenarios.md',
     )
-    .action(async (opts: Opts) => {
+    .action(async (opts: Opts, cmd: Command) => {
       if (opts.printSchema) {
         process.stdout.write(`${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`);
         return;
       }
       if (opts.profile !== 'auto' && !(opts.profile in PROFILES)) {
-        program.error(
+        cmd.error(
           `validate: unknown profile '${opts.profile}'; use auto or one of ${Object.keys(PROFILES).join(', ')}`,
           { exitCode: 2 },
         );
       }
+      const outProblem = opts.out === undefined ? null : outFileProblem(opts.out);
+      if (outProblem)
+        cmd.error(`validate: cannot write -o ${opts.out}: ${outProblem}`, { exitCode: 2 });
+      const emitProblem = opts.emitC === undefined ? null : outDirProblem(opts.emitC);
+      if (emitProblem)
+        cmd.error(`validate: cannot write --emit-c ${opts.emitC}: ${emitProblem}`, { exitCode: 2 });
       const t0 = performance.now();
       const { scenarios, errors } = loadScenarios(opts.suite);
       const selected = scenarios.filter((s) => matchesFilter(s.scenario, opts.filter));
@@ -111,10 +118,9 @@ export function registerValidate(program: Command): void {
         return;
       }
       if (selected.length === 0) {
-        program.error(
-          `validate: no scenario matches${opts.filter ? ` --filter ${opts.filter}` : ''}`,
-          { exitCode: 2 },
-        );
+        cmd.error(`validate: no scenario matches${opts.filter ? ` --filter ${opts.filter}` : ''}`, {
+          exitCode: 2,
+        });
       }
       const p = probe();
       const { profile, reason } = resolveProfile(opts.profile, {

@@ -45,7 +45,8 @@ describe('piped tables carry no colour', () => {
     ['bench summary', ['bench', '--preset', 'quick', '--samples', '5', '--out', results]],
     ['compare', ['compare', results, results]],
   ];
-  for (const [k, env] of [{ CI: '1' }, { NO_COLOR: '1' }].entries()) {
+  const envs: Record<string, string>[] = [{ CI: '1' }, { NO_COLOR: '1' }];
+  for (const [k, env] of envs.entries()) {
     for (const [name, args] of commands(path.join(tmp, `${k}.jsonl`))) {
       it(`${name} with ${JSON.stringify(env)}`, () => {
         const r = piped(env, ...args);
