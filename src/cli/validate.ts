@@ -76,7 +76,7 @@ export function registerValidate(program: Command): void {
     .option('--emit-c <dir>', 'write a standalone C reproducer (<id>.c) of each divergent scenario')
     .addHelpText(
       'after',
-      '\nExit codes: 0 all passed or skipped, 1 a divergence or failure, 2 a usage or scenario input error.\nScenario format: docs/scenarios.md',
+      '\nExit codes: 0 all passed or skipped, 1 a divergence or failure, 2 a usage or scenario input error (the scenarios that loaded still run and are reported).\nScenario format: docs/scenarios.md',
     )
     .action(async (opts: Opts, cmd: Command) => {
       if (opts.printSchema) {
@@ -106,18 +106,13 @@ export function registerValidate(program: Command): void {
         process.exitCode = errors.length ? 2 : 0;
         return;
       }
-      if (errors.length > 0) {
-        for (const e of errors)
-          process.stderr.write(
-            `mremap-lab validate: ${e.file}${e.path ? ` at ${e.path}` : ''}: ${e.message}\n`,
-          );
+      // A file that does not load is reported (stderr now, and in the document as a failed
+      // entry) while every other scenario still runs: one typo must not hide the suite.
+      for (const e of errors)
         process.stderr.write(
-          `not run (fix the input above first): ${selected.map((s) => s.scenario.id).join(', ') || 'none'}\n`,
+          `mremap-lab validate: ${e.file}${e.path ? ` at ${e.path}` : ''}: ${e.message}\n`,
         );
-        process.exitCode = 2;
-        return;
-      }
-      if (selected.length === 0) {
+      if (selected.length === 0 && errors.length === 0) {
         cmd.error(`validate: no scenario matches${opts.filter ? ` --filter ${opts.filter}` : ''}`, {
           exitCode: 2,
         });
@@ -179,6 +174,6 @@ export function registerValidate(program: Command): void {
           process.stderr.write(`mremap-lab validate: wrote ${f}\n`);
       }
       const c = counts(report);
-      process.exitCode = c.fail + c.crash + c.timeout + c.error > 0 ? 1 : 0;
+      process.exitCode = errors.length > 0 ? 2 : c.fail + c.crash + c.timeout + c.error > 0 ? 1 : 0;
     });
 }

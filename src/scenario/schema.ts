@@ -4,6 +4,7 @@
  * docs/scenario.schema.json by `mremap-lab validate --print-schema`).
  */
 import { checkAddrExpr, checkLenExpr, parseAlign, ScenarioInputError } from './address.js';
+import { checkScenarioAtLoad } from './load-checks.js';
 import { parseAdvice, parseFlags, parseProt } from './runner.js';
 import { KNOWN_FEATURES, type Scenario } from './types.js';
 
@@ -294,6 +295,7 @@ export function validateScenario(v: unknown): Scenario {
   v['steps'].forEach((s: unknown, i: number) => {
     cont = checkStep(s, `$.steps[${i}]`, cont);
   });
+  checkScenarioAtLoad(v as unknown as Scenario);
   return v as unknown as Scenario;
 }
 
