@@ -1,10 +1,11 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { outDirProblem, outFileProblem } from '../out-path.js';
 import cliProgress from 'cli-progress';
 import { probe } from '../kernel/probe.js';
 import { getProfile, pickProfile, PROFILES, type Profile } from '../model/profiles.js';
-import { runPool } from '../scenario/pool.js';
+import { boundJobs, runPool } from '../scenario/pool.js';
 import { loadScenarios, matchesFilter } from '../scenario/suite.js';
 import { scenarioJsonSchema } from '../scenario/schema.js';
 import { formatPretty } from '../scenario/report/pretty.js';
@@ -68,8 +69,13 @@ export function registerValidate(program: Command): void {
       new Option('--model-only', 'run only the model (no kernel calls)').conflicts('kernelOnly'),
     )
     .option('--kernel-only', 'run only the kernel (explicit expectations still checked)')
-    .option('--jobs <n>', 'worker processes', positiveInt('--jobs'), 2)
-    .option('--timeout <ms>', 'per-scenario timeout', positiveInt('--timeout'), 30_000)
+    .option('--jobs <n>', 'worker processes (at most one per CPU)', positiveInt('--jobs'), 2)
+    .option(
+      '--timeout <ms>',
+      'per-scenario timeout, from when a worker starts the scenario',
+      positiveInt('--timeout'),
+      30_000,
+    )
     .option('--list', 'list the scenarios that would run, and exit')
     .option('--print-schema', 'print the scenario JSON Schema, and exit')
     .option('-o, --out <file>', 'also write the report to this file')
@@ -132,11 +138,13 @@ export function registerValidate(program: Command): void {
             )
           : undefined;
       bar?.start(selected.length, 0, { id: '' });
+      const jobs = boundJobs(opts.jobs, os.availableParallelism());
+      if (jobs.note) process.stderr.write(`mremap-lab validate: ${jobs.note}\n`);
       const only = opts.modelOnly ? 'model' : opts.kernelOnly ? 'kernel' : undefined;
       const results = await runPool(
         selected.map((s) => s.scenario),
         {
-          jobs: opts.jobs,
+          jobs: jobs.jobs,
           timeoutMs: opts.timeout,
           probe: p,
           profile,

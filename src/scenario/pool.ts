@@ -1,6 +1,8 @@
 /**
- * Runs scenarios in worker processes (--jobs N), each scenario under a timeout. A worker
- * that dies mid-scenario turns that scenario into a `crash` result (with the signal or exit
+ * Runs scenarios in worker processes (--jobs N, at most one per CPU), each scenario under a
+ * timeout counted from when the worker starts it: a worker's own start-up (loading Node
+ * and the addon, slow when the machine is busy) is not the scenario's time. A worker that
+ * dies mid-scenario turns that scenario into a `crash` result (with the signal or exit
  * code) and is replaced; one that overruns the timeout is killed and the scenario is a
  * `timeout`. The run always goes on.
  */
@@ -11,7 +13,7 @@ import type { ProbeResult } from '../kernel/probe.js';
 import type { Profile } from '../model/profiles.js';
 import type { ScenarioResult } from './execute.js';
 import type { Scenario } from './types.js';
-import type { WorkerInit, WorkerJob } from './worker.js';
+import type { WorkerDone, WorkerInit, WorkerJob, WorkerStarted } from './worker.js';
 
 export interface PoolOptions {
   jobs: number;
@@ -20,6 +22,21 @@ export interface PoolOptions {
   profile: Profile;
   only?: 'kernel' | 'model';
   onResult?: (r: ScenarioResult, index: number) => void;
+}
+
+/** How long a worker may take to start a scenario it was sent (start-up included). */
+const START_LIMIT_MS = 120_000;
+
+/**
+ * More workers than CPUs only make them wait for each other, and the waiting counted
+ * against their timeouts. Returns the worker count and, when it was lowered, why.
+ */
+export function boundJobs(requested: number, cpus: number): { jobs: number; note?: string } {
+  if (requested <= cpus) return { jobs: requested };
+  return {
+    jobs: cpus,
+    note: `--jobs ${requested} is more than the ${cpus} CPU${cpus === 1 ? '' : 's'} here; using ${cpus}`,
+  };
 }
 
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.js');
@@ -63,17 +80,32 @@ export async function runPool(scenarios: Scenario[], o: PoolOptions): Promise<Sc
           profile: o.profile.name,
           steps: 0,
         };
-        const timer = setTimeout(() => {
+        let started = t0;
+        const expire = (reason: string) => () => {
+          cleanup();
           c.kill('SIGKILL');
           resolve({
             ...base,
             status: 'timeout',
-            reason: `no result after ${o.timeoutMs} ms; worker killed`,
-            durationMs: performance.now() - t0,
+            reason,
+            durationMs: performance.now() - started,
           });
-        }, o.timeoutMs);
-        const onMsg = (m: { index: number; result: ScenarioResult }) => {
+        };
+        let timer = setTimeout(
+          expire(`the worker did not start it within ${START_LIMIT_MS / 1000} s; worker killed`),
+          Math.max(START_LIMIT_MS, o.timeoutMs),
+        );
+        const onMsg = (m: WorkerStarted | WorkerDone) => {
           if (m.index !== index) return;
+          if (m.kind === 'started') {
+            started = performance.now();
+            clearTimeout(timer);
+            timer = setTimeout(
+              expire(`no result ${o.timeoutMs} ms after it started; worker killed`),
+              o.timeoutMs,
+            );
+            return;
+          }
           cleanup();
           resolve(m.result);
         };
@@ -84,7 +116,7 @@ export async function runPool(scenarios: Scenario[], o: PoolOptions): Promise<Sc
             ...base,
             status: 'crash',
             reason: `worker died (${signal ?? `exit ${code}`})${tail ? `: ${tail}` : ''}`,
-            durationMs: performance.now() - t0,
+            durationMs: performance.now() - started,
           });
         };
         const cleanup = () => {

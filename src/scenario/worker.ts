@@ -2,7 +2,7 @@
  * A worker process: receives scenarios over IPC and runs them one at a time. A crash or a
  * hang here costs the parent one scenario (reported as crash/timeout) and a new worker.
  */
-import { executeScenario, type ExecContext } from './execute.js';
+import { executeScenario, type ExecContext, type ScenarioResult } from './execute.js';
 import { getProfile, withOverrides, type Profile } from '../model/profiles.js';
 import type { ProbeResult } from '../kernel/probe.js';
 import type { Scenario } from './types.js';
@@ -18,6 +18,18 @@ export interface WorkerJob {
   kind: 'run';
   index: number;
   scenario: Scenario;
+}
+
+/** Sent when a scenario begins here: its timeout counts from this message. */
+export interface WorkerStarted {
+  kind: 'started';
+  index: number;
+}
+
+export interface WorkerDone {
+  kind: 'done';
+  index: number;
+  result: ScenarioResult;
 }
 
 let ctx: ExecContext | undefined;
@@ -38,6 +50,15 @@ process.on('message', (msg: WorkerInit | WorkerJob) => {
   // Fault injection for the isolation tests (docs/scenarios.md): the worker dies by SIGABRT
   // on the named scenario, as if the kernel or the addon had crashed it.
   if (process.env['MREMAP_LAB_CRASH_SCENARIO'] === msg.scenario.id) process.abort();
-  const result = executeScenario(msg.scenario, ctx);
-  process.send?.({ index: msg.index, result });
+  const run = ctx;
+  const started: WorkerStarted = { kind: 'started', index: msg.index };
+  // The scenario blocks this event loop: start it only once "started" is on its way.
+  process.send?.(started, undefined, {}, () => {
+    const done: WorkerDone = {
+      kind: 'done',
+      index: msg.index,
+      result: executeScenario(msg.scenario, run),
+    };
+    process.send?.(done);
+  });
 });
