@@ -40,7 +40,9 @@ function checkRange(at: unknown, len: bigint | undefined, arenaPages: number, pa
   const how = `the arena has ${arenaPages} pages (@0 to @${arenaPages - 1}); make arena.pages larger, or use "=0x…" for an address the kernel must refuse`;
   if (off < 0n || off > size)
     throw new ScenarioInputError(`"${at}" is outside the arena: ${how}`, path);
-  if (len !== undefined && off + len > size)
+  // From the start of the page: an unaligned address is a parameter test (EINVAL before
+  // any VMA lookup) or, for touch and read, a byte inside that page.
+  if (len !== undefined && off - (off % PAGE_SIZE) + len > size)
     throw new ScenarioInputError(
       `the ${len / PAGE_SIZE}-page range at "${at}" ends outside the arena: ${how}`,
       path,
