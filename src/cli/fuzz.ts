@@ -82,13 +82,17 @@ function summary(r: FuzzResult, profile: string, files: CaseFiles | undefined): 
   ];
   if (r.errors)
     lines.push(`  ${r.errors} case(s) could not run (generator bug), first: ${r.firstError}`);
+  if (r.interrupted)
+    lines.push(
+      `  INTERRUPTED (SIGINT): ${r.found ? 'the finding below is not fully shrunk and not confirmed' : `${r.runs} runs finished`}; run again with --seed ${r.seed}`,
+    );
   const f = r.found;
   if (!f) {
     lines.push('  no divergence');
     return lines.join('\n');
   }
   lines.push(
-    `  DIVERGENCE (${f.deterministic ? 'deterministic' : `FLAKY: reproduced ${f.reproduced}/${f.confirmRuns}`}), shrunk from ${f.originalSteps} to ${f.steps.length} steps in ${f.shrinks} shrinks`,
+    `  DIVERGENCE (${f.confirmRuns === 0 ? 'not confirmed' : f.deterministic ? 'deterministic' : `FLAKY: reproduced ${f.reproduced}/${f.confirmRuns}`}), shrunk from ${f.originalSteps} to ${f.steps.length} steps in ${f.shrinks} shrinks`,
     `  replay: --seed ${r.seed} (fast-check path ${f.path}; shrunk ${f.shrunkPath})`,
     '',
     stepsText(f.steps, f.failure.step),
@@ -143,7 +147,7 @@ export function registerFuzz(program: Command): void {
       'after',
       '\nExit codes: 0 no divergence, 1 a divergence (or kernel invariant) was found, 2 bad options.\nEvery case is reproducible from --seed (and the fast-check path in the summary). See docs/fuzzing.md.',
     )
-    .action((opts: Opts, cmd: Command) => {
+    .action(async (opts: Opts, cmd: Command) => {
       if (opts.runs !== undefined && opts.time !== undefined)
         cmd.error('fuzz: give --runs or --time, not both', { exitCode: 2 });
       if (opts.path !== undefined && (opts.seed === undefined || !/^\d+(:\d+)*$/.test(opts.path)))
@@ -166,9 +170,15 @@ export function registerFuzz(program: Command): void {
         multiVmaMove: p.multiVmaMove,
         mseal: p.mseal,
       });
+      // Printed first: a time-based seed must survive even a kill -9.
+      process.stderr.write(`fuzz: seed ${seed} (replay with --seed ${seed})\n`);
       const tty = process.stderr.isTTY;
       let lastPrinted = 0;
-      const r = runFuzz({
+      // Ctrl-C ends the search after the current case and reports what finished (exit 130);
+      // a second one kills as usual.
+      const stop = new AbortController();
+      process.once('SIGINT', () => stop.abort());
+      const r = await runFuzz({
         probe: p,
         profile,
         pages: opts.pages,
@@ -180,6 +190,7 @@ export function registerFuzz(program: Command): void {
         shrinkTimeMs: opts.shrinkTime,
         confirmRuns: opts.confirm,
         ...(opts.path !== undefined ? { path: opts.path } : {}),
+        signal: stop.signal,
         onProgress: (pr) => {
           // A TTY gets a live line; a log gets a line every 5 s.
           if (tty) process.stderr.write(`\r${progressLine(pr)}\x1b[K`);
@@ -217,7 +228,7 @@ export function registerFuzz(program: Command): void {
             files = writeCase(opts.out, scenario, f.outcome, [
               `mremap-lab fuzz finding on ${p.release}, profile ${profile.name}`,
               `seed ${seed}, fast-check path ${f.path} (shrunk: ${f.shrunkPath})`,
-              `${f.deterministic ? 'deterministic' : 'FLAKY'}: reproduced ${f.reproduced} of ${f.confirmRuns} re-runs; shrunk from ${f.originalSteps} to ${f.steps.length} steps`,
+              `${f.confirmRuns === 0 ? 'not confirmed (interrupted)' : f.deterministic ? 'deterministic' : 'FLAKY'}: reproduced ${f.reproduced} of ${f.confirmRuns} re-runs; shrunk from ${f.originalSteps} to ${f.steps.length} steps`,
             ]);
           } catch (e) {
             // The directory was writable before the run; the finding must survive its loss.
@@ -239,6 +250,7 @@ export function registerFuzz(program: Command): void {
           opsPerSec: r.opsPerSec,
           opCounts: r.opCounts,
           errors: r.errors,
+          ...(r.interrupted ? { interrupted: true } : {}),
           ...(r.firstError ? { firstError: r.firstError } : {}),
           ...(r.found
             ? {
@@ -260,6 +272,6 @@ export function registerFuzz(program: Command): void {
       } else {
         process.stdout.write(`${summary(r, profile.name, files)}\n`);
       }
-      process.exitCode = r.found ? 1 : 0;
+      process.exitCode = r.interrupted ? 130 : r.found ? 1 : 0;
     });
 }

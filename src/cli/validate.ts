@@ -141,6 +141,9 @@ export function registerValidate(program: Command): void {
       const jobs = boundJobs(opts.jobs, os.availableParallelism());
       if (jobs.note) process.stderr.write(`mremap-lab validate: ${jobs.note}\n`);
       const only = opts.modelOnly ? 'model' : opts.kernelOnly ? 'kernel' : undefined;
+      // Ctrl-C stops the run and reports what finished (exit 130); a second one kills.
+      const stop = new AbortController();
+      process.once('SIGINT', () => stop.abort());
       const results = await runPool(
         selected.map((s) => s.scenario),
         {
@@ -150,6 +153,7 @@ export function registerValidate(program: Command): void {
           profile,
           ...(only ? { only } : {}),
           onResult: (r) => bar?.increment(1, { id: r.id }),
+          signal: stop.signal,
         },
       );
       bar?.stop();
@@ -162,6 +166,10 @@ export function registerValidate(program: Command): void {
         loadErrors: errors,
         durationMs: performance.now() - t0,
       };
+      if (stop.signal.aborted) {
+        const done = new Set(results.map((r) => r.id));
+        report.notRun = selected.map((s) => s.scenario.id).filter((id) => !done.has(id));
+      }
       const text =
         opts.format === 'json'
           ? JSON.stringify(report, null, 2)
@@ -172,6 +180,13 @@ export function registerValidate(program: Command): void {
               : formatPretty(report, colors);
       process.stdout.write(`${text}\n`);
       if (opts.out) fs.writeFileSync(opts.out, `${text}\n`);
+      if (report.notRun) {
+        process.stderr.write(
+          `mremap-lab validate: interrupted (SIGINT): ${results.length} of ${selected.length} scenarios finished and are reported above; not run: ${report.notRun.join(', ') || 'none'}\n`,
+        );
+        process.exitCode = 130;
+        return;
+      }
       if (opts.emitC) {
         const failed = new Set(results.filter((r) => r.divergence).map((r) => r.id));
         for (const f of emitReproducers(

@@ -22,6 +22,8 @@ export interface PoolOptions {
   profile: Profile;
   only?: 'kernel' | 'model';
   onResult?: (r: ScenarioResult, index: number) => void;
+  /** Stop (Ctrl-C): running workers are killed, nothing new starts; what finished is returned. */
+  signal?: AbortSignal;
 }
 
 /** How long a worker may take to start a scenario it was sent (start-up included). */
@@ -41,8 +43,9 @@ export function boundJobs(requested: number, cpus: number): { jobs: number; note
 
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.js');
 
+/** The results of the scenarios that finished, in the order given (all of them unless stopped). */
 export async function runPool(scenarios: Scenario[], o: PoolOptions): Promise<ScenarioResult[]> {
-  const results: ScenarioResult[] = new Array(scenarios.length);
+  const results: (ScenarioResult | undefined)[] = new Array(scenarios.length);
   let next = 0;
   const init: WorkerInit = {
     kind: 'init',
@@ -61,7 +64,7 @@ export async function runPool(scenarios: Scenario[], o: PoolOptions): Promise<Sc
       c.send(init);
       return c;
     };
-    while (next < scenarios.length) {
+    while (next < scenarios.length && !o.signal?.aborted) {
       const index = next++;
       const sc = scenarios[index]!;
       child ??= spawn();
@@ -72,7 +75,7 @@ export async function runPool(scenarios: Scenario[], o: PoolOptions): Promise<Sc
       };
       c.stderr?.on('data', onErr);
       const t0 = performance.now();
-      const result = await new Promise<ScenarioResult>((resolve) => {
+      const result = await new Promise<ScenarioResult | null>((resolve) => {
         const base = {
           id: sc.id,
           title: sc.title,
@@ -119,17 +122,28 @@ export async function runPool(scenarios: Scenario[], o: PoolOptions): Promise<Sc
             durationMs: performance.now() - started,
           });
         };
+        const onAbort = () => {
+          cleanup();
+          c.kill('SIGKILL');
+          resolve(null);
+        };
         const cleanup = () => {
           clearTimeout(timer);
           c.off('message', onMsg);
           c.off('exit', onExit);
+          o.signal?.removeEventListener('abort', onAbort);
         };
         c.on('message', onMsg);
         c.on('exit', onExit);
+        o.signal?.addEventListener('abort', onAbort);
         const job: WorkerJob = { kind: 'run', index, scenario: sc };
         c.send(job);
       });
       c.stderr?.off('data', onErr);
+      if (result === null) {
+        child = undefined;
+        break;
+      }
       if (result.status === 'crash' || result.status === 'timeout') child = undefined;
       results[index] = result;
       o.onResult?.(result, index);
@@ -137,5 +151,5 @@ export async function runPool(scenarios: Scenario[], o: PoolOptions): Promise<Sc
     child?.disconnect();
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.jobs, scenarios.length)) }, lane));
-  return results;
+  return results.filter((r): r is ScenarioResult => r !== undefined);
 }

@@ -34,6 +34,10 @@ export interface WorkerDone {
 
 let ctx: ExecContext | undefined;
 
+// Ctrl-C in a terminal signals the whole process group: the parent decides what stops
+// (it kills this worker), so a scenario here is never cut short into a false crash.
+process.on('SIGINT', () => {});
+
 process.on('message', (msg: WorkerInit | WorkerJob) => {
   if (msg.kind === 'init') {
     // Profiles travel as plain data; re-derive from the registry when the name is known.

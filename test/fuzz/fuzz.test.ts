@@ -60,7 +60,7 @@ describe('generator', () => {
 });
 
 describe('fuzz on the real kernel', () => {
-  it('a fixed seed under the auto profile finds no divergence', () => {
+  it('a fixed seed under the auto profile finds no divergence', async () => {
     const { profile } = pickProfile({
       release: p.release,
       acceptedFlagBits: p.mremapFlags.filter((f) => f.accepted).map((f) => f.bit),
@@ -68,7 +68,7 @@ describe('fuzz on the real kernel', () => {
       mseal: p.mseal,
     });
     // Seed 1: the first seed tried; its op counts are checked below for breadth.
-    const r = runFuzz({
+    const r = await runFuzz({
       probe: p,
       profile,
       pages: 64,
@@ -89,10 +89,10 @@ describe('fuzz on the real kernel', () => {
       expect(r.opCounts[op] ?? 0, op).toBeGreaterThan(0);
   });
 
-  it('catches a wrong profile, shrinks it, and writes a JSON, a report and a C program that reproduce it', () => {
+  it('catches a wrong profile, shrinks it, and writes a JSON, a report and a C program that reproduce it', async () => {
     const [maj, min] = release();
     if (maj < 6 || (maj === 6 && min < 17)) return; // linux-6.6 is right on older kernels
-    const r = runFuzz({
+    const r = await runFuzz({
       probe: p,
       profile: getProfile('linux-6.6'),
       pages: 64,

@@ -23,7 +23,7 @@ export function formatJunit(r: RunReport): string {
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="mremap-lab" tests="${r.results.length + r.loadErrors.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${(r.durationMs / 1000).toFixed(3)}">`,
     `  <testsuite name="validate" tests="${r.results.length + r.loadErrors.length}" failures="${failures}" errors="${errors}" skipped="${skipped}">`,
-    `    <properties><property name="kernel" value="${esc(r.kernel)}"/><property name="profile" value="${esc(r.profile)}"/></properties>`,
+    `    <properties><property name="kernel" value="${esc(r.kernel)}"/><property name="profile" value="${esc(r.profile)}"/>${r.notRun ? `<property name="interrupted-not-run" value="${esc(r.notRun.join(' '))}"/>` : ''}</properties>`,
   ];
   for (const x of r.results) {
     const open = `    <testcase classname="mremap-lab.${esc(x.source.split(/[ :(]/)[0] ?? 'builtin')}" name="${esc(x.id)}" time="${(x.durationMs / 1000).toFixed(3)}">`;

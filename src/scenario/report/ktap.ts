@@ -50,6 +50,10 @@ export function formatKtap(r: RunReport): string {
     );
     out.push(`not ok ${n} ${testName(e.file.split('/').pop() ?? e.file)}`);
   }
+  if (r.notRun)
+    out.push(
+      ...diagnostics([`interrupted (SIGINT): ${r.notRun.length} not run: ${r.notRun.join(', ')}`]),
+    );
   out.push(`# Totals: pass:${pass} fail:${total - pass - skip} skip:${skip} total:${total}`);
   return out.join('\n');
 }

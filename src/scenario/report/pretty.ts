@@ -30,6 +30,11 @@ export function formatPretty(r: RunReport, c: Colors = pc.createColors(false)): 
       lines.push(...failureDetail(x).map((l) => `    ${l}`), `    source: ${x.source}`);
     }
   }
+  if (r.notRun)
+    lines.push(
+      '',
+      `${c.red('INTERRUPTED')} (SIGINT): ${r.notRun.length} not run: ${r.notRun.join(', ') || 'none'}`,
+    );
   const n = counts(r);
   lines.push(
     '',
