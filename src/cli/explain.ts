@@ -98,6 +98,11 @@ export function registerExplain(program: Command): void {
             : `${formatExplain(x)}\n`,
         );
       } catch (e) {
+        if (e instanceof LayoutSyntaxError && e.defaultLayout)
+          cmd.error(
+            `explain: the default layout [--old, --old + --len) = [0x${old.toString(16)}, 0x${(old + len).toString(16)}) cannot be mapped (${e.code ?? e.message}); choose another --old or describe the VMAs with --layout`,
+            { exitCode: 2 },
+          );
         if (e instanceof LayoutSyntaxError)
           cmd.error(`explain: --layout: ${e.message}`, { exitCode: 2 });
         throw e;

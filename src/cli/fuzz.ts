@@ -3,7 +3,7 @@
  * Progress goes to stderr, the summary to stdout; exit 1 when a divergence was found, 2 for
  * bad options.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { outDirProblem } from '../out-path.js';
 import { probe } from '../kernel/probe.js';
 import { PROFILES } from '../model/profiles.js';
@@ -136,7 +136,11 @@ export function registerFuzz(program: Command): void {
     .option('--out <dir>', 'write the scenario JSON, report and C reproducer of a finding here')
     .option('--json', 'print the summary as JSON')
     .option('--path <path>', "replay one case: fast-check's path from a summary (with its --seed)")
-    .option('--shrink-time <duration>', 'time allowed for shrinking', parseDuration, 60_000)
+    .addOption(
+      new Option('--shrink-time <duration>', 'time allowed for shrinking (60s, 2m, 500ms)')
+        .argParser(parseDuration)
+        .default(60_000, '60s'),
+    )
     .option(
       '--confirm <n>',
       're-runs of the minimal case to tell deterministic from flaky',
