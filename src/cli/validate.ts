@@ -139,7 +139,9 @@ export function registerValidate(program: Command): void {
           : undefined;
       bar?.start(selected.length, 0, { id: '' });
       const jobs = boundJobs(opts.jobs, os.availableParallelism());
-      if (jobs.note) process.stderr.write(`mremap-lab validate: ${jobs.note}\n`);
+      // The default (2) is lowered silently on a 1-CPU machine; an explicit --jobs is told.
+      if (jobs.note && cmd.getOptionValueSource('jobs') !== 'default')
+        process.stderr.write(`mremap-lab validate: ${jobs.note}\n`);
       const only = opts.modelOnly ? 'model' : opts.kernelOnly ? 'kernel' : undefined;
       // Ctrl-C stops the run and reports what finished (exit 130); a second one kills.
       const stop = new AbortController();
