@@ -223,7 +223,7 @@ describe('PAGEMAP_SCAN', () => {
     const sc = scanPagemap(me, a, page(a, 8));
     expect(sc.ok).toBe(true);
     if (!sc.ok) return;
-    // [6.18 observed] table of kernel-semantics.md §5.5.
+    // the table observed on 6.18 (docs/observation.md, PAGEMAP_SCAN).
     expect(
       sc.value.map((r) => [
         Number((r.start - a) / PAGE_SIZE),

@@ -200,7 +200,7 @@ describe('validate', () => {
     expect(k.stdout).toMatch(/^ok 1 fixture-multi-vma-move$/m);
     const j = validate(['--suite', path.join(fixtures, 'multi'), '--format', 'junit']);
     expect(j.stdout).toContain(
-      '<testcase classname="mremap-lab.test" name="fixture-multi-vma-move"',
+      '<testcase classname="mremap-lab.fixture" name="fixture-multi-vma-move"',
     );
     expect(j.stdout).toContain('tests="1" failures="0" errors="0" skipped="0"');
   });
