@@ -1,7 +1,7 @@
 /**
  * Scenario validation with messages that name the JSON path and what is expected. The same
  * rules are published as a JSON Schema (scenarioJsonSchema(), written to
- * docs/scenario.schema.json by `mremap-lab validate --print-schema`).
+ * docs/scenario.schema.json by `npm run schema`; a test fails while that file is stale).
  */
 import { checkAddrExpr, checkLenExpr, parseAlign, ScenarioInputError } from './address.js';
 import { checkScenarioAtLoad } from './load-checks.js';
