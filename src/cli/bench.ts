@@ -5,10 +5,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { outDirProblem, outFileProblem } from '../out-path.js';
 import Table from 'cli-table3';
 import cliProgress from 'cli-progress';
-import pc from 'picocolors';
+import { colors as pc, tableStyle } from './color.js';
 import { JsonInputError } from '../bench/jsonpos.js';
 import { loadMatrix, presetMatrix, PRESETS, type Matrix } from '../bench/matrix.js';
 import { BenchInputError, runBench } from '../bench/run.js';
@@ -40,7 +41,7 @@ function intArg(name: string, min: number) {
   return (v: string): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min)
-      throw new BenchInputError(`${name} must be an integer ≥ ${min} (got ${v})`);
+      throw new InvalidArgumentError(`${name} must be an integer ≥ ${min} (got ${v})`);
     return n;
   };
 }
@@ -50,7 +51,7 @@ function summaryTable(records: CaseRecord[]): string {
   const resid = new Map(fit?.residuals.map((r) => [r.id, r]) ?? []);
   const t = new Table({
     head: ['case', 'status', 'median', '95% CI', 'MAD', 'n', 'outl.', 'predicted plan', 'fit'],
-    style: { head: ['cyan'], compact: true },
+    style: tableStyle(),
   });
   for (const r of records) {
     const s = r.stats;
@@ -158,7 +159,12 @@ function benchAction(opts: BenchOpts): void {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const label = opts.preset ?? (opts.matrix ? path.basename(opts.matrix, '.json') : 'quick');
   const out = opts.out ?? path.join('bench-results', `${label}-${stamp}.jsonl`);
-  fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+  if (opts.resume && !fs.existsSync(out))
+    throw new BenchInputError(
+      `--resume: ${out} does not exist; run without --resume to start it, or name the interrupted file`,
+    );
+  const outProblem = outFileProblem(out, { makeParent: true });
+  if (outProblem) throw new BenchInputError(`cannot write --out ${out}: ${outProblem}`);
   const tty = process.stderr.isTTY;
   const bar = tty
     ? new cliProgress.SingleBar(
@@ -245,7 +251,7 @@ export function registerCompare(program: Command): void {
         else {
           const t = new Table({
             head: ['case', 'base', 'new', 'ratio', '95% CI', 'p (MWU)', 'verdict'],
-            style: { head: ['cyan'], compact: true },
+            style: tableStyle(),
           });
           for (const r of c.rows) {
             const v =
@@ -282,11 +288,19 @@ export function registerReport(program: Command): void {
     .option('--svg <dir>', 'also write each chart as an SVG file into DIR')
     .action(async (files: string[], opts: { output: string; svg?: string }) => {
       try {
+        const outProblem = outFileProblem(opts.output);
+        if (outProblem) throw new BenchInputError(`cannot write -o ${opts.output}: ${outProblem}`);
+        const svgProblem = opts.svg === undefined ? null : outDirProblem(opts.svg);
+        if (svgProblem) throw new BenchInputError(`cannot write --svg ${opts.svg}: ${svgProblem}`);
         const results = files.map(readResults);
+        for (const r of results)
+          if (r.cases.length === 0)
+            throw new BenchInputError(
+              `${r.file}: no case records, nothing to report (an interrupted run? complete it with bench --resume --out ${r.file})`,
+            );
         const { html, charts } = await buildReport(results);
         fs.writeFileSync(opts.output, html);
         if (opts.svg) {
-          fs.mkdirSync(opts.svg, { recursive: true });
           for (const c of charts) fs.writeFileSync(path.join(opts.svg, `${c.name}.svg`), c.svg);
         }
         process.stderr.write(`wrote ${opts.output} (${charts.length} charts)\n`);

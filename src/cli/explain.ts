@@ -27,19 +27,19 @@ interface ExplainOpts {
   trait: string[];
 }
 
-function parseAddr(program: Command, what: string, text: string | undefined): bigint {
+function parseAddr(cmd: Command, what: string, text: string | undefined): bigint {
   if (text === undefined) {
-    program.error(`explain: --${what} is required (e.g. --${what} 0x1fff000)`, { exitCode: 2 });
+    cmd.error(`explain: --${what} is required (e.g. --${what} 0x1fff000)`, { exitCode: 2 });
   }
   if (!/^(0x[0-9a-f]+|\d+)$/i.test(text)) {
-    program.error(`explain: --${what} '${text}' is not a number; give hex (0x1fff000) or decimal`, {
+    cmd.error(`explain: --${what} '${text}' is not a number; give hex (0x1fff000) or decimal`, {
       exitCode: 2,
     });
   }
   return BigInt(text);
 }
 
-function parseFlags(program: Command, text: string): number {
+function parseFlags(cmd: Command, text: string): number {
   let flags = 0;
   for (const part of text.split('|')) {
     const p = part
@@ -50,7 +50,7 @@ function parseFlags(program: Command, text: string): number {
     if (/^(0X[0-9A-F]+|\d+)$/.test(p)) flags |= Number(p);
     else if (p in MREMAP) flags |= MREMAP[p as keyof typeof MREMAP];
     else {
-      program.error(
+      cmd.error(
         `explain: --flags: unknown flag '${part}'; use ${Object.keys(MREMAP).join('|')} or a number`,
         { exitCode: 2 },
       );
@@ -79,15 +79,15 @@ export function registerExplain(program: Command): void {
     )
     .option('--trait <name=value>', TRAIT_HELP, collect, [])
     .option('--json', 'print JSON')
-    .action((opts: ExplainOpts) => {
-      const old = parseAddr(program, 'old', opts.old);
-      const nw = parseAddr(program, 'new', opts.new);
-      const len = parseAddr(program, 'len', opts.len);
-      const newLen = opts.newLen === undefined ? len : parseAddr(program, 'new-len', opts.newLen);
-      const flags = parseFlags(program, opts.flags);
-      const traits = traitOverridesOrExit('explain', program, opts.trait);
+    .action((opts: ExplainOpts, cmd: Command) => {
+      const old = parseAddr(cmd, 'old', opts.old);
+      const nw = parseAddr(cmd, 'new', opts.new);
+      const len = parseAddr(cmd, 'len', opts.len);
+      const newLen = opts.newLen === undefined ? len : parseAddr(cmd, 'new-len', opts.newLen);
+      const flags = parseFlags(cmd, opts.flags);
+      const traits = traitOverridesOrExit('explain', cmd, opts.trait);
       if (PROFILES[opts.profile] === undefined) {
-        program.error(
+        cmd.error(
           `explain: unknown --profile '${opts.profile}'; choose one of ${Object.keys(PROFILES).join(', ')}`,
           { exitCode: 2 },
         );
@@ -111,8 +111,13 @@ export function registerExplain(program: Command): void {
             : `${formatExplain(x)}\n`,
         );
       } catch (e) {
+        if (e instanceof LayoutSyntaxError && e.defaultLayout)
+          cmd.error(
+            `explain: the default layout [--old, --old + --len) = [0x${old.toString(16)}, 0x${(old + len).toString(16)}) cannot be mapped (${e.code ?? e.message}); choose another --old or describe the VMAs with --layout`,
+            { exitCode: 2 },
+          );
         if (e instanceof LayoutSyntaxError)
-          program.error(`explain: --layout: ${e.message}`, { exitCode: 2 });
+          cmd.error(`explain: --layout: ${e.message}`, { exitCode: 2 });
         throw e;
       }
     });

@@ -3,7 +3,8 @@
  * Progress goes to stderr, the summary to stdout; exit 1 when a divergence was found, 2 for
  * bad options.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { outDirProblem } from '../out-path.js';
 import { probe } from '../kernel/probe.js';
 import { PROFILES } from '../model/profiles.js';
 import { DEFAULT_WEIGHTS, OP_KINDS, type OpKind } from '../scenario/fuzz/gen.js';
@@ -84,13 +85,17 @@ function summary(r: FuzzResult, profile: string, files: CaseFiles | undefined): 
   ];
   if (r.errors)
     lines.push(`  ${r.errors} case(s) could not run (generator bug), first: ${r.firstError}`);
+  if (r.interrupted)
+    lines.push(
+      `  INTERRUPTED (SIGINT): ${r.found ? 'the finding below is not fully shrunk and not confirmed' : `${r.runs} runs finished`}; run again with --seed ${r.seed}`,
+    );
   const f = r.found;
   if (!f) {
     lines.push('  no divergence');
     return lines.join('\n');
   }
   lines.push(
-    `  DIVERGENCE (${f.deterministic ? 'deterministic' : `FLAKY: reproduced ${f.reproduced}/${f.confirmRuns}`}), shrunk from ${f.originalSteps} to ${f.steps.length} steps in ${f.shrinks} shrinks`,
+    `  DIVERGENCE (${f.confirmRuns === 0 ? 'not confirmed' : f.deterministic ? 'deterministic' : `FLAKY: reproduced ${f.reproduced}/${f.confirmRuns}`}), shrunk from ${f.originalSteps} to ${f.steps.length} steps in ${f.shrinks} shrinks`,
     `  replay: --seed ${r.seed} (fast-check path ${f.path}; shrunk ${f.shrunkPath})`,
     '',
     stepsText(f.steps, f.failure.step),
@@ -135,7 +140,11 @@ export function registerFuzz(program: Command): void {
     .option('--json', 'print the summary as JSON')
     .option('--trait <name=value>', TRAIT_HELP, collect, [])
     .option('--path <path>', "replay one case: fast-check's path from a summary (with its --seed)")
-    .option('--shrink-time <duration>', 'time allowed for shrinking', parseDuration, 60_000)
+    .addOption(
+      new Option('--shrink-time <duration>', 'time allowed for shrinking (60s, 2m, 500ms)')
+        .argParser(parseDuration)
+        .default(60_000, '60s'),
+    )
     .option(
       '--confirm <n>',
       're-runs of the minimal case to tell deterministic from flaky',
@@ -146,32 +155,38 @@ export function registerFuzz(program: Command): void {
       'after',
       '\nExit codes: 0 no divergence, 1 a divergence (or kernel invariant) was found, 2 bad options.\nEvery case is reproducible from --seed (and the fast-check path in the summary). See docs/fuzzing.md.',
     )
-    .action((opts: Opts) => {
+    .action(async (opts: Opts, cmd: Command) => {
       if (opts.runs !== undefined && opts.time !== undefined)
-        program.error('fuzz: give --runs or --time, not both', { exitCode: 2 });
+        cmd.error('fuzz: give --runs or --time, not both', { exitCode: 2 });
       if (opts.path !== undefined && (opts.seed === undefined || !/^\d+(:\d+)*$/.test(opts.path)))
-        program.error(
-          'fuzz: --path needs the --seed it came from and looks like "12" or "12:3:0"',
-          {
-            exitCode: 2,
-          },
-        );
+        cmd.error('fuzz: --path needs the --seed it came from and looks like "12" or "12:3:0"', {
+          exitCode: 2,
+        });
       if (opts.profile !== 'auto' && !(opts.profile in PROFILES))
-        program.error(
+        cmd.error(
           `fuzz: unknown profile '${opts.profile}'; use auto or one of ${Object.keys(PROFILES).join(', ')}`,
           { exitCode: 2 },
         );
-      const overrides = traitOverridesOrExit('fuzz', program, opts.trait);
+      const overrides = traitOverridesOrExit('fuzz', cmd, opts.trait);
+      const outProblem = opts.out === undefined ? null : outDirProblem(opts.out);
+      if (outProblem)
+        cmd.error(`fuzz: cannot write --out ${opts.out}: ${outProblem}`, { exitCode: 2 });
       const seed = opts.seed ?? Date.now() % 2 ** 31;
+      // Printed first: a time-based seed must survive even a kill -9.
+      process.stderr.write(`fuzz: seed ${seed} (replay with --seed ${seed})
+`);
       const p = probe();
       const { profile } = resolveProfile(opts.profile, p);
       const traits = resolveTraits(p, overrides);
-      process.stderr.write(
-        `fuzz: seed ${seed}, model ${profile.name}, traits ${describeTraits(traits)}\n`,
-      );
+      process.stderr.write(`fuzz: model ${profile.name}, traits ${describeTraits(traits)}
+`);
       const tty = process.stderr.isTTY;
       let lastPrinted = 0;
-      const r = runFuzz({
+      // Ctrl-C ends the search after the current case and reports what finished (exit 130);
+      // a second one kills as usual.
+      const stop = new AbortController();
+      process.once('SIGINT', () => stop.abort());
+      const r = await runFuzz({
         probe: p,
         profile,
         traits,
@@ -184,6 +199,7 @@ export function registerFuzz(program: Command): void {
         shrinkTimeMs: opts.shrinkTime,
         confirmRuns: opts.confirm,
         ...(opts.path !== undefined ? { path: opts.path } : {}),
+        signal: stop.signal,
         onProgress: (pr) => {
           // A TTY gets a live line; a log gets a line every 5 s.
           if (tty) process.stderr.write(`\r${progressLine(pr)}\x1b[K`);
@@ -217,11 +233,19 @@ export function registerFuzz(program: Command): void {
           ),
         };
         if (opts.out) {
-          files = writeCase(opts.out, scenario, f.outcome, [
-            `mremap-lab fuzz finding on ${p.release}, profile ${profile.name}`,
-            `seed ${seed}, fast-check path ${f.path} (shrunk: ${f.shrunkPath})`,
-            `${f.deterministic ? 'deterministic' : 'FLAKY'}: reproduced ${f.reproduced} of ${f.confirmRuns} re-runs; shrunk from ${f.originalSteps} to ${f.steps.length} steps`,
-          ]);
+          try {
+            files = writeCase(opts.out, scenario, f.outcome, [
+              `mremap-lab fuzz finding on ${p.release}, profile ${profile.name}`,
+              `seed ${seed}, fast-check path ${f.path} (shrunk: ${f.shrunkPath})`,
+              `${f.confirmRuns === 0 ? 'not confirmed (interrupted)' : f.deterministic ? 'deterministic' : 'FLAKY'}: reproduced ${f.reproduced} of ${f.confirmRuns} re-runs; shrunk from ${f.originalSteps} to ${f.steps.length} steps`,
+            ]);
+          } catch (e) {
+            // The directory was writable before the run; the finding must survive its loss.
+            process.stderr.write(
+              `mremap-lab fuzz: cannot write the finding to ${opts.out}: ${e instanceof Error ? e.message : String(e)}\n` +
+                `the finding in full (scenario JSON last):\n${summary(r, profile.name, undefined)}\n${JSON.stringify(scenario, null, 2)}\n`,
+            );
+          }
         }
       }
       if (opts.json) {
@@ -236,6 +260,7 @@ export function registerFuzz(program: Command): void {
           opsPerSec: r.opsPerSec,
           opCounts: r.opCounts,
           errors: r.errors,
+          ...(r.interrupted ? { interrupted: true } : {}),
           ...(r.firstError ? { firstError: r.firstError } : {}),
           ...(r.found
             ? {
@@ -257,6 +282,6 @@ export function registerFuzz(program: Command): void {
       } else {
         process.stdout.write(`${summary(r, profile.name, files)}\n`);
       }
-      process.exitCode = r.found ? 1 : 0;
+      process.exitCode = r.interrupted ? 130 : r.found ? 1 : 0;
     });
 }

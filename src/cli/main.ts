@@ -51,7 +51,9 @@ async function main(): Promise<void> {
     await program.parseAsync(process.argv);
   } catch (e) {
     if (e instanceof CommanderError) {
-      process.exitCode = USAGE_CODES.has(e.code) ? 2 : e.exitCode;
+      // No command at all is commander's 'commander.help' with exit code 1: a usage error too.
+      const noCommand = e.code === 'commander.help' && e.exitCode !== 0;
+      process.exitCode = USAGE_CODES.has(e.code) || noCommand ? 2 : e.exitCode;
       return;
     }
     const msg = e instanceof Error ? e.message : String(e);

@@ -4,9 +4,10 @@
  * (mm/vma.c:is_mergeable_vma — flags, file, pgoff; anon_vma, uffd ctx and policy are not
  * visible in procfs).
  */
+import fs from 'node:fs';
 import type { Command } from 'commander';
 import Table from 'cli-table3';
-import pc from 'picocolors';
+import { colors as pc, tableStyle } from './color.js';
 import { mappingKind, readMapsTable, type MapsEntry } from '../kernel/maps.js';
 import { queryWindow } from '../kernel/procmap-query.js';
 import { readSmaps, type SmapsEntry } from '../kernel/smaps.js';
@@ -42,12 +43,17 @@ export function parseRange(text: string): Range | string {
   return { start, end };
 }
 
-/** Parses --pid; undefined means this process. Returns an error message for exit code 2. */
+/**
+ * Parses --pid; undefined means this process. Returns an error message for exit code 2: a
+ * pid with no process is the user's input too, found before any work.
+ */
 export function parsePid(text: string | undefined): number | string {
   if (text === undefined) return process.pid;
   if (!/^[1-9]\d*$/.test(text) || Number(text) > 4194304) {
     return `bad --pid '${text}': expected a process id between 1 and 4194304`;
   }
+  if (!fs.existsSync(`/proc/${text}`))
+    return `bad --pid ${text}: no such process (/proc/${text} does not exist); see ps or pgrep for a live one`;
   return Number(text);
 }
 
@@ -173,7 +179,7 @@ function rowsFor(
 function table(rows: Row[], withSmaps: boolean): string {
   const t = new Table({
     head: ['address', 'size', 'perms', 'flags', 'RSS', 'THP', 'name'],
-    style: { head: ['cyan'], compact: true },
+    style: tableStyle(),
   });
   for (const r of rows) {
     const e = r.entry;

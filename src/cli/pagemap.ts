@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import Table from 'cli-table3';
-import pc from 'picocolors';
+import { colors as pc, tableStyle } from './color.js';
 import { readKpageflags, KPF } from '../kernel/kpageflags.js';
 import { permString } from '../kernel/maps.js';
 import { PAGE, PG, readPagemap, stateNames, type PagemapRange } from '../kernel/pagemap.js';
@@ -134,7 +134,7 @@ export function registerPagemap(program: Command): void {
       }
       const tab = new Table({
         head: ['range', 'pages', 'vma', 'state', 'PFN'],
-        style: { head: ['cyan'], compact: true },
+        style: tableStyle(),
       });
       for (const x of runs) {
         const extra = [x.thp ? pc.magenta('thp') : '', x.zero ? pc.blue('zero-page') : '']

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
-import pc from 'picocolors';
+import { colors as pc, tableStyle } from './color.js';
 import { probe, type ProbeResult } from '../kernel/probe.js';
 
 function yes(v: boolean | null): string {
@@ -15,7 +15,7 @@ function size(n: number): string {
 }
 
 export function formatProbe(p: ProbeResult): string {
-  const t = new Table({ head: ['feature', 'value'], style: { head: ['cyan'], compact: true } });
+  const t = new Table({ head: ['feature', 'value'], style: tableStyle() });
   t.push(
     ['kernel release', p.release],
     ['machine', p.machine],

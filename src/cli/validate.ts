@@ -1,11 +1,13 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { outDirProblem, outFileProblem } from '../out-path.js';
 import cliProgress from 'cli-progress';
 import { probe } from '../kernel/probe.js';
 import { PROFILES } from '../model/profiles.js';
 import { describeTraits, parseTraitOverrides, TRAIT_NAMES, TraitError } from '../model/traits.js';
 import { resolveProfile, resolveTraits } from '../scenario/model-config.js';
-import { runPool } from '../scenario/pool.js';
+import { boundJobs, runPool } from '../scenario/pool.js';
 import { loadScenarios, matchesFilter } from '../scenario/suite.js';
 import { scenarioJsonSchema } from '../scenario/schema.js';
 import { formatPretty } from '../scenario/report/pretty.js';
@@ -13,6 +15,7 @@ import { formatKtap } from '../scenario/report/ktap.js';
 import { formatJunit } from '../scenario/report/junit.js';
 import { counts, type RunReport } from '../scenario/report/types.js';
 import { emitReproducers } from '../scenario/fuzz/output.js';
+import { colors } from './color.js';
 
 interface Opts {
   suite: string[];
@@ -45,11 +48,11 @@ export function collect(v: string, prev: string[]): string[] {
 }
 
 /** `--trait name=value` settings as overrides; a bad one is a usage error (exit 2). */
-export function traitOverridesOrExit(cmd: string, program: Command, settings: string[]) {
+export function traitOverridesOrExit(name: string, cmd: Command, settings: string[]) {
   try {
     return parseTraitOverrides(settings);
   } catch (e) {
-    if (e instanceof TraitError) program.error(`${cmd}: ${e.message}`, { exitCode: 2 });
+    if (e instanceof TraitError) cmd.error(`${name}: ${e.message}`, { exitCode: 2 });
     throw e;
   }
 }
@@ -79,28 +82,39 @@ export function registerValidate(program: Command): void {
     )
     .option('--kernel-only', 'run only the kernel (explicit expectations still checked)')
     .option('--trait <name=value>', TRAIT_HELP, collect, [])
-    .option('--jobs <n>', 'worker processes', positiveInt('--jobs'), 2)
-    .option('--timeout <ms>', 'per-scenario timeout', positiveInt('--timeout'), 30_000)
+    .option('--jobs <n>', 'worker processes (at most one per CPU)', positiveInt('--jobs'), 2)
+    .option(
+      '--timeout <ms>',
+      'per-scenario timeout, from when a worker starts the scenario',
+      positiveInt('--timeout'),
+      30_000,
+    )
     .option('--list', 'list the scenarios that would run, and exit')
     .option('--print-schema', 'print the scenario JSON Schema, and exit')
     .option('-o, --out <file>', 'also write the report to this file')
     .option('--emit-c <dir>', 'write a standalone C reproducer (<id>.c) of each divergent scenario')
     .addHelpText(
       'after',
-      '\nExit codes: 0 all passed or skipped, 1 a divergence or failure, 2 a usage or scenario input error.\nScenario format: docs/scenarios.md',
+      '\nExit codes: 0 all passed or skipped, 1 a divergence or failure, 2 a usage or scenario input error (the scenarios that loaded still run and are reported).\nScenario format: docs/scenarios.md',
     )
-    .action(async (opts: Opts) => {
+    .action(async (opts: Opts, cmd: Command) => {
       if (opts.printSchema) {
         process.stdout.write(`${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`);
         return;
       }
       if (opts.profile !== 'auto' && !(opts.profile in PROFILES)) {
-        program.error(
+        cmd.error(
           `validate: unknown profile '${opts.profile}'; use auto or one of ${Object.keys(PROFILES).join(', ')}`,
           { exitCode: 2 },
         );
       }
-      const overrides = traitOverridesOrExit('validate', program, opts.trait);
+      const overrides = traitOverridesOrExit('validate', cmd, opts.trait);
+      const outProblem = opts.out === undefined ? null : outFileProblem(opts.out);
+      if (outProblem)
+        cmd.error(`validate: cannot write -o ${opts.out}: ${outProblem}`, { exitCode: 2 });
+      const emitProblem = opts.emitC === undefined ? null : outDirProblem(opts.emitC);
+      if (emitProblem)
+        cmd.error(`validate: cannot write --emit-c ${opts.emitC}: ${emitProblem}`, { exitCode: 2 });
       const t0 = performance.now();
       const { scenarios, errors } = loadScenarios(opts.suite);
       const selected = scenarios.filter((s) => matchesFilter(s.scenario, opts.filter));
@@ -112,22 +126,16 @@ export function registerValidate(program: Command): void {
         process.exitCode = errors.length ? 2 : 0;
         return;
       }
-      if (errors.length > 0) {
-        for (const e of errors)
-          process.stderr.write(
-            `mremap-lab validate: ${e.file}${e.path ? ` at ${e.path}` : ''}: ${e.message}\n`,
-          );
+      // A file that does not load is reported (stderr now, and in the document as a failed
+      // entry) while every other scenario still runs: one typo must not hide the suite.
+      for (const e of errors)
         process.stderr.write(
-          `not run (fix the input above first): ${selected.map((s) => s.scenario.id).join(', ') || 'none'}\n`,
+          `mremap-lab validate: ${e.file}${e.path ? ` at ${e.path}` : ''}: ${e.message}\n`,
         );
-        process.exitCode = 2;
-        return;
-      }
-      if (selected.length === 0) {
-        program.error(
-          `validate: no scenario matches${opts.filter ? ` --filter ${opts.filter}` : ''}`,
-          { exitCode: 2 },
-        );
+      if (selected.length === 0 && errors.length === 0) {
+        cmd.error(`validate: no scenario matches${opts.filter ? ` --filter ${opts.filter}` : ''}`, {
+          exitCode: 2,
+        });
       }
       const p = probe();
       const { profile, reason } = resolveProfile(opts.profile, p);
@@ -140,17 +148,25 @@ export function registerValidate(program: Command): void {
             )
           : undefined;
       bar?.start(selected.length, 0, { id: '' });
+      const jobs = boundJobs(opts.jobs, os.availableParallelism());
+      // The default (2) is lowered silently on a 1-CPU machine; an explicit --jobs is told.
+      if (jobs.note && cmd.getOptionValueSource('jobs') !== 'default')
+        process.stderr.write(`mremap-lab validate: ${jobs.note}\n`);
       const only = opts.modelOnly ? 'model' : opts.kernelOnly ? 'kernel' : undefined;
+      // Ctrl-C stops the run and reports what finished (exit 130); a second one kills.
+      const stop = new AbortController();
+      process.once('SIGINT', () => stop.abort());
       const results = await runPool(
         selected.map((s) => s.scenario),
         {
-          jobs: opts.jobs,
+          jobs: jobs.jobs,
           timeoutMs: opts.timeout,
           probe: p,
           profile,
           traits,
           ...(only ? { only } : {}),
           onResult: (r) => bar?.increment(1, { id: r.id }),
+          signal: stop.signal,
         },
       );
       bar?.stop();
@@ -164,6 +180,10 @@ export function registerValidate(program: Command): void {
         loadErrors: errors,
         durationMs: performance.now() - t0,
       };
+      if (stop.signal.aborted) {
+        const done = new Set(results.map((r) => r.id));
+        report.notRun = selected.map((s) => s.scenario.id).filter((id) => !done.has(id));
+      }
       const text =
         opts.format === 'json'
           ? JSON.stringify(report, null, 2)
@@ -171,9 +191,16 @@ export function registerValidate(program: Command): void {
             ? formatKtap(report)
             : opts.format === 'junit'
               ? formatJunit(report)
-              : formatPretty(report);
+              : formatPretty(report, colors);
       process.stdout.write(`${text}\n`);
       if (opts.out) fs.writeFileSync(opts.out, `${text}\n`);
+      if (report.notRun) {
+        process.stderr.write(
+          `mremap-lab validate: interrupted (SIGINT): ${results.length} of ${selected.length} scenarios finished and are reported above; not run: ${report.notRun.join(', ') || 'none'}\n`,
+        );
+        process.exitCode = 130;
+        return;
+      }
       if (opts.emitC) {
         const failed = new Set(results.filter((r) => r.divergence).map((r) => r.id));
         for (const f of emitReproducers(
@@ -184,6 +211,6 @@ export function registerValidate(program: Command): void {
           process.stderr.write(`mremap-lab validate: wrote ${f}\n`);
       }
       const c = counts(report);
-      process.exitCode = c.fail + c.crash + c.timeout + c.error > 0 ? 1 : 0;
+      process.exitCode = errors.length > 0 ? 2 : c.fail + c.crash + c.timeout + c.error > 0 ? 1 : 0;
     });
 }

@@ -457,7 +457,7 @@ export class ModelSpace implements AddressSpace {
     return this.tracer.fail('get_unmapped_area: no gap in window', Errno.ENOMEM);
   }
 
-  /** @internal find_mergeable_anon_vma + __anon_vma_prepare (mm/rmap.c, §3.4). */
+  /** @internal find_mergeable_anon_vma + __anon_vma_prepare (mm/rmap.c). */
   anonVmaPrepare(vma: Vma): void {
     if (vma.anonVma !== null) return;
     const reuse = this.findMergeableAnonVma(vma);

@@ -49,7 +49,17 @@ export interface ExplainResult {
   after: string[];
 }
 
-export class LayoutSyntaxError extends Error {}
+export class LayoutSyntaxError extends Error {
+  constructor(
+    message: string,
+    /** The layout was the default one, [old, old + len), not one the caller gave. */
+    readonly defaultLayout = false,
+    /** The model's errno when an entry could not be mapped. */
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
 
 const PROT_CHARS: Record<string, number> = { r: PROT.READ, w: PROT.WRITE, x: PROT.EXEC };
 
@@ -122,7 +132,11 @@ export function explainRemap(input: ExplainInput): ExplainResult {
     const flags = (l.shared ? MAP.SHARED : MAP.PRIVATE) | MAP.ANONYMOUS | MAP.FIXED;
     const r = s.map({ addr: l.start, length: l.end - l.start, prot: l.prot, flags });
     if (!r.ok)
-      throw new LayoutSyntaxError(`cannot map layout entry 0x${l.start.toString(16)}: ${r.code}`);
+      throw new LayoutSyntaxError(
+        `cannot map layout entry 0x${l.start.toString(16)}: ${r.code}`,
+        input.layout === undefined,
+        r.code,
+      );
     if (l.thp) s.advise(l.start, l.end - l.start, MADV.HUGEPAGE);
     if (l.faulted && (l.prot & PROT.WRITE) !== 0) {
       for (let a = l.start; a < l.end; a += 4096n) s.touch(a, a);

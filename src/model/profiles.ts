@@ -5,11 +5,11 @@
  */
 
 export type ValidationOrder =
-  /** ≤6.14: SYSCALL_DEFINE5(mremap) with mremap_to()/vma_to_resize() (notes §1.4). */
+  /** ≤6.14: SYSCALL_DEFINE5(mremap) with mremap_to()/vma_to_resize(). */
   | 'classic'
-  /** 6.15–6.16: vma_remap_struct, check_mremap_params + remap_is_valid (notes §1.3). */
+  /** 6.15–6.16: vma_remap_struct, check_mremap_params + remap_is_valid. */
   | 'vrm'
-  /** 6.17+: check_mremap_params (TASK_SIZE/overlap first), check_prep_vma, remap_move (§1.1). */
+  /** 6.17+: check_mremap_params (TASK_SIZE/overlap first), check_prep_vma, remap_move. */
   | 'vrm-multi';
 
 export interface Profile {
@@ -26,7 +26,7 @@ export interface Profile {
   readonly copiedFromFix: boolean;
   /** mm/mremap.c:dontunmap_complete clears VM_ACCOUNT on the source: b714ccb02a76 (6.15) until the Oct-2025 fix. */
   readonly dontunmapClearsAccount: boolean;
-  /** 6.15+: locked_vm grows by new_len on DONTUNMAP of a VM_LOCKED VMA (notes §2.8). */
+  /** 6.15+: locked_vm grows by new_len on DONTUNMAP of a VM_LOCKED VMA. */
   readonly dontunmapLockedVmGrows: boolean;
   /** mm/mprotect.c:mprotect_fixup drops VM_ACCOUNT of unfaulted anon made read-only (Lorenzo Stoakes, 6.3). */
   readonly mprotectUnaccountUnfaulted: boolean;

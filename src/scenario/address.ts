@@ -105,6 +105,13 @@ export function resolveAddr(expr: AddrExpr, b: Bindings, path: string): bigint {
   return base + p.pages * PAGE_SIZE + p.bytes;
 }
 
+/** Bytes from the arena start for an "@N…" expression; undefined for names and "=0x…". */
+export function arenaOffset(expr: AddrExpr): bigint | undefined {
+  const p = parseAddr(expr);
+  if (!p || p.page === undefined) return undefined;
+  return (p.page + p.pages) * PAGE_SIZE + p.bytes;
+}
+
 /** The name an expression refers to, if it is exactly a bound name (no offsets). */
 export function exprName(expr: AddrExpr): string | undefined {
   const p = parseAddr(expr);

@@ -1,6 +1,8 @@
 /**
- * Runs scenarios in worker processes (--jobs N), each scenario under a timeout. A worker
- * that dies mid-scenario turns that scenario into a `crash` result (with the signal or exit
+ * Runs scenarios in worker processes (--jobs N, at most one per CPU), each scenario under a
+ * timeout counted from when the worker starts it: a worker's own start-up (loading Node
+ * and the addon, slow when the machine is busy) is not the scenario's time. A worker that
+ * dies mid-scenario turns that scenario into a `crash` result (with the signal or exit
  * code) and is replaced; one that overruns the timeout is killed and the scenario is a
  * `timeout`. The run always goes on.
  */
@@ -12,7 +14,7 @@ import type { Profile } from '../model/profiles.js';
 import type { ModelTraits } from '../model/traits.js';
 import type { ScenarioResult } from './execute.js';
 import type { Scenario } from './types.js';
-import type { WorkerInit, WorkerJob } from './worker.js';
+import type { WorkerDone, WorkerInit, WorkerJob, WorkerStarted } from './worker.js';
 
 export interface PoolOptions {
   jobs: number;
@@ -22,12 +24,30 @@ export interface PoolOptions {
   traits?: ModelTraits;
   only?: 'kernel' | 'model';
   onResult?: (r: ScenarioResult, index: number) => void;
+  /** Stop (Ctrl-C): running workers are killed, nothing new starts; what finished is returned. */
+  signal?: AbortSignal;
+}
+
+/** How long a worker may take to start a scenario it was sent (start-up included). */
+const START_LIMIT_MS = 120_000;
+
+/**
+ * More workers than CPUs only make them wait for each other, and the waiting counted
+ * against their timeouts. Returns the worker count and, when it was lowered, why.
+ */
+export function boundJobs(requested: number, cpus: number): { jobs: number; note?: string } {
+  if (requested <= cpus) return { jobs: requested };
+  return {
+    jobs: cpus,
+    note: `--jobs ${requested} is more than the ${cpus} CPU${cpus === 1 ? '' : 's'} here; using ${cpus}`,
+  };
 }
 
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.js');
 
+/** The results of the scenarios that finished, in the order given (all of them unless stopped). */
 export async function runPool(scenarios: Scenario[], o: PoolOptions): Promise<ScenarioResult[]> {
-  const results: ScenarioResult[] = new Array(scenarios.length);
+  const results: (ScenarioResult | undefined)[] = new Array(scenarios.length);
   let next = 0;
   const init: WorkerInit = {
     kind: 'init',
@@ -47,7 +67,7 @@ export async function runPool(scenarios: Scenario[], o: PoolOptions): Promise<Sc
       c.send(init);
       return c;
     };
-    while (next < scenarios.length) {
+    while (next < scenarios.length && !o.signal?.aborted) {
       const index = next++;
       const sc = scenarios[index]!;
       child ??= spawn();
@@ -58,7 +78,7 @@ export async function runPool(scenarios: Scenario[], o: PoolOptions): Promise<Sc
       };
       c.stderr?.on('data', onErr);
       const t0 = performance.now();
-      const result = await new Promise<ScenarioResult>((resolve) => {
+      const result = await new Promise<ScenarioResult | null>((resolve) => {
         const base = {
           id: sc.id,
           title: sc.title,
@@ -66,17 +86,32 @@ export async function runPool(scenarios: Scenario[], o: PoolOptions): Promise<Sc
           profile: o.profile.name,
           steps: 0,
         };
-        const timer = setTimeout(() => {
+        let started = t0;
+        const expire = (reason: string) => () => {
+          cleanup();
           c.kill('SIGKILL');
           resolve({
             ...base,
             status: 'timeout',
-            reason: `no result after ${o.timeoutMs} ms; worker killed`,
-            durationMs: performance.now() - t0,
+            reason,
+            durationMs: performance.now() - started,
           });
-        }, o.timeoutMs);
-        const onMsg = (m: { index: number; result: ScenarioResult }) => {
+        };
+        let timer = setTimeout(
+          expire(`the worker did not start it within ${START_LIMIT_MS / 1000} s; worker killed`),
+          Math.max(START_LIMIT_MS, o.timeoutMs),
+        );
+        const onMsg = (m: WorkerStarted | WorkerDone) => {
           if (m.index !== index) return;
+          if (m.kind === 'started') {
+            started = performance.now();
+            clearTimeout(timer);
+            timer = setTimeout(
+              expire(`no result ${o.timeoutMs} ms after it started; worker killed`),
+              o.timeoutMs,
+            );
+            return;
+          }
           cleanup();
           resolve(m.result);
         };
@@ -87,20 +122,31 @@ export async function runPool(scenarios: Scenario[], o: PoolOptions): Promise<Sc
             ...base,
             status: 'crash',
             reason: `worker died (${signal ?? `exit ${code}`})${tail ? `: ${tail}` : ''}`,
-            durationMs: performance.now() - t0,
+            durationMs: performance.now() - started,
           });
+        };
+        const onAbort = () => {
+          cleanup();
+          c.kill('SIGKILL');
+          resolve(null);
         };
         const cleanup = () => {
           clearTimeout(timer);
           c.off('message', onMsg);
           c.off('exit', onExit);
+          o.signal?.removeEventListener('abort', onAbort);
         };
         c.on('message', onMsg);
         c.on('exit', onExit);
+        o.signal?.addEventListener('abort', onAbort);
         const job: WorkerJob = { kind: 'run', index, scenario: sc };
         c.send(job);
       });
       c.stderr?.off('data', onErr);
+      if (result === null) {
+        child = undefined;
+        break;
+      }
       if (result.status === 'crash' || result.status === 'timeout') child = undefined;
       results[index] = result;
       o.onResult?.(result, index);
@@ -108,5 +154,5 @@ export async function runPool(scenarios: Scenario[], o: PoolOptions): Promise<Sc
     child?.disconnect();
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.jobs, scenarios.length)) }, lane));
-  return results;
+  return results.filter((r): r is ScenarioResult => r !== undefined);
 }

@@ -1,9 +1,10 @@
 /**
  * Scenario validation with messages that name the JSON path and what is expected. The same
  * rules are published as a JSON Schema (scenarioJsonSchema(), written to
- * docs/scenario.schema.json by `mremap-lab validate --print-schema`).
+ * docs/scenario.schema.json by `npm run schema`; a test fails while that file is stale).
  */
 import { checkAddrExpr, checkLenExpr, parseAlign, ScenarioInputError } from './address.js';
+import { checkScenarioAtLoad } from './load-checks.js';
 import { parseAdvice, parseFlags, parseProt } from './runner.js';
 import { KNOWN_FEATURES, type Scenario } from './types.js';
 
@@ -294,6 +295,7 @@ export function validateScenario(v: unknown): Scenario {
   v['steps'].forEach((s: unknown, i: number) => {
     cont = checkStep(s, `$.steps[${i}]`, cont);
   });
+  checkScenarioAtLoad(v as unknown as Scenario);
   return v as unknown as Scenario;
 }
 

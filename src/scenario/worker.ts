@@ -2,7 +2,7 @@
  * A worker process: receives scenarios over IPC and runs them one at a time. A crash or a
  * hang here costs the parent one scenario (reported as crash/timeout) and a new worker.
  */
-import { executeScenario, type ExecContext } from './execute.js';
+import { executeScenario, type ExecContext, type ScenarioResult } from './execute.js';
 import { getProfile, withOverrides, type Profile } from '../model/profiles.js';
 import type { ProbeResult } from '../kernel/probe.js';
 import type { ModelTraits } from '../model/traits.js';
@@ -22,7 +22,23 @@ export interface WorkerJob {
   scenario: Scenario;
 }
 
+/** Sent when a scenario begins here: its timeout counts from this message. */
+export interface WorkerStarted {
+  kind: 'started';
+  index: number;
+}
+
+export interface WorkerDone {
+  kind: 'done';
+  index: number;
+  result: ScenarioResult;
+}
+
 let ctx: ExecContext | undefined;
+
+// Ctrl-C in a terminal signals the whole process group: the parent decides what stops
+// (it kills this worker), so a scenario here is never cut short into a false crash.
+process.on('SIGINT', () => {});
 
 process.on('message', (msg: WorkerInit | WorkerJob) => {
   if (msg.kind === 'init') {
@@ -45,6 +61,15 @@ process.on('message', (msg: WorkerInit | WorkerJob) => {
   // Fault injection for the isolation tests (docs/scenarios.md): the worker dies by SIGABRT
   // on the named scenario, as if the kernel or the addon had crashed it.
   if (process.env['MREMAP_LAB_CRASH_SCENARIO'] === msg.scenario.id) process.abort();
-  const result = executeScenario(msg.scenario, ctx);
-  process.send?.({ index: msg.index, result });
+  const run = ctx;
+  const started: WorkerStarted = { kind: 'started', index: msg.index };
+  // The scenario blocks this event loop: start it only once "started" is on its way.
+  process.send?.(started, undefined, {}, () => {
+    const done: WorkerDone = {
+      kind: 'done',
+      index: msg.index,
+      result: executeScenario(msg.scenario, run),
+    };
+    process.send?.(done);
+  });
 });

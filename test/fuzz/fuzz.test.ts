@@ -66,10 +66,10 @@ describe('generator', () => {
 });
 
 describe('fuzz on the real kernel', () => {
-  it('a fixed seed under the auto profile finds no divergence', () => {
+  it('a fixed seed under the auto profile finds no divergence', async () => {
     const { profile } = resolveProfile('auto', p);
     // Seed 1: the first seed tried; its op counts are checked below for breadth.
-    const r = runFuzz({
+    const r = await runFuzz({
       probe: p,
       profile,
       pages: 64,
@@ -90,9 +90,9 @@ describe('fuzz on the real kernel', () => {
       expect(r.opCounts[op] ?? 0, op).toBeGreaterThan(0);
   });
 
-  it('a wrong zeroPage trait is found and shrunk to one read after one map', () => {
+  it('a wrong zeroPage trait is found and shrunk to one read after one map', async () => {
     const traits = traitsFromProbe(p);
-    const r = runFuzz({
+    const r = await runFuzz({
       probe: p,
       profile: resolveProfile('auto', p).profile,
       traits: { ...traits, zeroPage: !traits.zeroPage, hugeZeroPage: false },
@@ -114,8 +114,8 @@ describe('fuzz on the real kernel', () => {
 
   it.skipIf(before617)(
     `catches a wrong profile, shrinks it, and writes a JSON, a report and a C program that reproduce it${before617 ? ' (skipped: linux-6.6 is right on this kernel)' : ''}`,
-    () => {
-      const r = runFuzz({
+    async () => {
+      const r = await runFuzz({
         probe: p,
         profile: getProfile('linux-6.6'),
         pages: 64,

@@ -98,10 +98,10 @@ describe('maps command', () => {
     ]);
   });
 
-  it('a missing pid exits 1 with a message; bad ranges and pids exit 2', () => {
+  it('a missing pid, bad ranges and bad pids are input errors: exit 2 with a message', () => {
     const gone = run('maps', '--pid', '4194304');
-    expect(gone.code).toBe(1);
-    expect(gone.err).toContain('no process with pid 4194304');
+    expect(gone.code).toBe(2);
+    expect(gone.err).toContain('bad --pid 4194304: no such process');
     const bad = run('maps', '--range', 'zz-10');
     expect(bad.code).toBe(2);
     expect(bad.err).toContain("start 'zz' is not a hex address");

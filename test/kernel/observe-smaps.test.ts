@@ -1,7 +1,7 @@
 /**
  * smaps / smaps_rollup (fs/proc/task_mmu.c:show_smap, show_smap_vma_flags,
  * show_smaps_rollup) on captured text and on mappings made here. VmFlags expectations are
- * the [6.18 observed] table of kernel-semantics.md §3.3.
+ * the VmFlags table observed on 6.18 (docs/observation.md).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

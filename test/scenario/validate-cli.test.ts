@@ -126,8 +126,37 @@ describe('validate', () => {
     expect(r.stderr).toContain(
       'bad-flag.json at $.steps[1].flags[1]: unknown mremap flag "TELEPORT"',
     );
-    expect(r.stderr).toContain('not run (fix the input above first): fixture-multi-vma-move');
-    expect(r.stdout).toBe('');
+    // The other scenarios still run and the report lists the file that did not load.
+    expect(r.stdout).toMatch(/^PASS fixture-multi-vma-move: /m);
+    expect(r.stdout).toMatch(/^INPUT .*bad-flag\.json at \$\.steps\[1\]\.flags\[1\]: /m);
+    expect(r.stdout).toContain('1 passed, 0 failed, 0 skipped, 1 not loaded');
+  });
+
+  it('with a bad file, JSON, KTAP and JUnit are still whole documents that list it (exit 2)', () => {
+    const suite = ['--suite', path.join(fixtures, 'bad'), path.join(fixtures, 'multi')];
+    const j = validate([...suite, '--format', 'json']);
+    expect(j.code).toBe(2);
+    const rep = JSON.parse(j.stdout) as RunReport;
+    expect(rep.results.map((x) => [x.id, x.status])).toEqual([['fixture-multi-vma-move', 'pass']]);
+    expect(rep.loadErrors).toEqual([
+      {
+        file: path.join(fixtures, 'bad/bad-flag.json'),
+        path: '$.steps[1].flags[1]',
+        message: expect.stringContaining('unknown mremap flag "TELEPORT"'),
+      },
+    ]);
+    const k = validate([...suite, '--format', 'ktap']);
+    expect(k.code).toBe(2);
+    expect(k.stdout).toMatch(/^1\.\.2$/m);
+    expect(k.stdout).toMatch(/^ok 1 fixture-multi-vma-move$/m);
+    expect(k.stdout).toMatch(/^not ok 2 bad-flag\.json$/m);
+    const u = validate([...suite, '--format', 'junit']);
+    expect(u.code).toBe(2);
+    expect(u.stdout).toContain('tests="2" failures="0" errors="1" skipped="0"');
+    expect(u.stdout).toContain(
+      '<error type="input" message="$.steps[1].flags[1]: unknown mremap flag',
+    );
+    expect(u.stdout.trimEnd().endsWith('</testsuites>')).toBe(true);
   });
 
   it('--model-only runs the RELOCATE_ANON scenarios against the RFC profile without asking the kernel', () => {
@@ -171,7 +200,7 @@ describe('validate', () => {
     expect(k.stdout).toMatch(/^ok 1 fixture-multi-vma-move$/m);
     const j = validate(['--suite', path.join(fixtures, 'multi'), '--format', 'junit']);
     expect(j.stdout).toContain(
-      '<testcase classname="mremap-lab.test" name="fixture-multi-vma-move"',
+      '<testcase classname="mremap-lab.fixture" name="fixture-multi-vma-move"',
     );
     expect(j.stdout).toContain('tests="1" failures="0" errors="0" skipped="0"');
   });

@@ -10,6 +10,10 @@
  *    divergence stays (fast-check cannot drop steps the realizer adds, such as memfd).
  * 3. Confirmation: the minimal steps are re-run several times; a divergence that does not
  *    come back every time is reported as flaky.
+ *
+ * The loop yields to the event loop every few dozen milliseconds so that a SIGINT handler
+ * can run: `signal` ends the search after the current case, ends shrinking with the
+ * smallest case so far, and skips the confirmation.
  */
 import fc from 'fast-check';
 import { ArenaError } from '../../kernel/errors.js';
@@ -33,6 +37,8 @@ export interface FuzzOptions extends HarnessContext {
   /** Re-runs of the minimal case (default 5). */
   confirmRuns?: number;
   onProgress?: (p: Progress) => void;
+  /** Stop early (Ctrl-C): what finished is returned, with `interrupted` set. */
+  signal?: AbortSignal;
 }
 
 export interface Progress {
@@ -73,7 +79,12 @@ export interface FuzzResult {
   errors: number;
   firstError?: string;
   found?: FoundCase;
+  /** Stopped by `signal`: the search did not finish, or the finding is not fully shrunk. */
+  interrupted?: boolean;
 }
+
+/** Thrown inside the search property to end fast-check's run (endOnFailure) on a signal. */
+const INTERRUPT = new Error('interrupted');
 
 /** What makes two failures "the same divergence" while shrinking. */
 function signature(steps: Step[], f: Failure): string {
@@ -81,7 +92,7 @@ function signature(steps: Step[], f: Failure): string {
   return `${f.kind}|${steps[f.step]?.op ?? '?'}|${kinds}`;
 }
 
-export function runFuzz(o: FuzzOptions): FuzzResult {
+export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
   const h = new Harness(o);
   const arb = opsArbitrary(o.weights, o.opsPerRun);
   const t0 = performance.now();
@@ -95,6 +106,15 @@ export function runFuzz(o: FuzzOptions): FuzzResult {
     errors: 0,
   };
   let divergences = 0;
+  let lastBreath = performance.now();
+  /** Lets signal handlers run: the cases themselves never give the event loop a turn. */
+  const breathe = async (): Promise<boolean> => {
+    if (performance.now() - lastBreath >= 50) {
+      await new Promise((r) => setImmediate(r));
+      lastBreath = performance.now();
+    }
+    return o.signal?.aborted === true;
+  };
   let lastTick = 0;
   let phase: Progress['phase'] = 'search';
   const tick = (force = false) => {
@@ -138,8 +158,9 @@ export function runFuzz(o: FuzzOptions): FuzzResult {
   // Boxed: TypeScript does not see the assignment inside the property callback.
   const searchFail: { v: { steps: Step[]; out: CaseOutcome } | null } = { v: null };
   try {
-    const search = fc.check(
-      fc.property(arb, (ops) => {
+    const search = await fc.check(
+      fc.asyncProperty(arb, async (ops) => {
+        if (await breathe()) throw INTERRUPT;
         const { steps, out } = exec(ops, true);
         tick();
         if (out?.failure) searchFail.v = { steps, out };
@@ -156,14 +177,20 @@ export function runFuzz(o: FuzzOptions): FuzzResult {
     );
     res.elapsedMs = performance.now() - t0;
     res.opsPerSec = res.ops / (res.elapsedMs / 1000);
+    if (search.errorInstance === INTERRUPT) {
+      res.interrupted = true;
+      return res;
+    }
     if (!search.failed || search.counterexamplePath === null) return res;
     divergences = 1;
     phase = 'shrink';
     tick(true);
     let target: string | null = null;
     let firstLen = 0;
-    const shrink = fc.check(
-      fc.property(arb, (ops) => {
+    const shrink = await fc.check(
+      fc.asyncProperty(arb, async (ops) => {
+        // Interrupted: every further candidate "passes", so shrinking stops where it is.
+        if (await breathe()) return true;
         const { steps, out } = exec(ops, false);
         tick();
         if (!out?.failure) return true;
@@ -194,8 +221,9 @@ export function runFuzz(o: FuzzOptions): FuzzResult {
     if (!first.failure) return res;
     const sig = signature(steps, first.failure);
     steps = steps.slice(0, first.failure.step + 1);
+    res.interrupted = o.signal?.aborted === true || undefined;
     // Remove single steps (last but one first) while the same divergence stays at the end.
-    for (let i = steps.length - 2; i >= 0; i--) {
+    for (let i = res.interrupted ? -1 : steps.length - 2; i >= 0; i--) {
       const cand = steps.filter((_, j) => j !== i);
       let out: CaseOutcome;
       try {
@@ -210,7 +238,7 @@ export function runFuzz(o: FuzzOptions): FuzzResult {
     }
     phase = 'confirm';
     tick(true);
-    const confirmRuns = o.confirmRuns ?? 5;
+    const confirmRuns = res.interrupted ? 0 : (o.confirmRuns ?? 5);
     const key = (out: CaseOutcome) =>
       out.failure ? `${signature(steps, out.failure)}|${out.failure.differences.join('\n')}` : '';
     const minimal = h.run(h.scenario(steps));
@@ -232,7 +260,7 @@ export function runFuzz(o: FuzzOptions): FuzzResult {
       steps,
       outcome,
       failure: outcome.failure ?? first.failure!,
-      deterministic: reproduced === confirmRuns,
+      deterministic: confirmRuns > 0 && reproduced === confirmRuns,
       reproduced,
       confirmRuns,
       shrinks: shrink.numShrinks,

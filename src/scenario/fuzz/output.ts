@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { makeDirs } from '../../out-path.js';
 import { exportC } from '../export-c.js';
 import { describeStep } from '../runner.js';
 import { validateScenario } from '../schema.js';
@@ -49,7 +50,7 @@ export function stepsText(steps: Step[], mark?: number): string {
 
 /** Writes the C reproducer alone (validate --emit-c). */
 export function writeC(dir: string, sc: Scenario, outcome: CaseOutcome, headline: string): string {
-  fs.mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const file = path.join(dir, `${sc.id}.c`);
   fs.writeFileSync(
     file,
@@ -71,7 +72,7 @@ export function writeCase(
   outcome: CaseOutcome,
   header: string[],
 ): CaseFiles {
-  fs.mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const f = outcome.failure!;
   // The regression scenario must load in validate: checked here, not hoped for.
   validateScenario(JSON.parse(JSON.stringify(sc)) as unknown);

@@ -1,4 +1,4 @@
-/** The body of a failure, shared by every reporter: both layouts, the step, the explain. */
+/** The body of a failure, shared by every reporter: both layouts, the step (0-based, as `$.steps[i]`), the explain. */
 import type { ScenarioResult } from '../execute.js';
 
 export function failureDetail(r: ScenarioResult): string[] {
@@ -6,7 +6,7 @@ export function failureDetail(r: ScenarioResult): string[] {
   if (r.reason) out.push(r.reason);
   const d = r.divergence;
   if (d) {
-    out.push(`divergence at step ${d.step + 1}: ${d.call}`);
+    out.push(`divergence at step ${d.step}: ${d.call}`);
     out.push(`  kernel returned ${d.kernel}; model returned ${d.model}`);
     for (const x of d.differences) out.push(`  ${x}`);
     out.push(
@@ -17,8 +17,7 @@ export function failureDetail(r: ScenarioResult): string[] {
     );
     if (d.explain) out.push('model decision path:', ...indent(d.explain));
   }
-  for (const f of r.expectationFailures ?? [])
-    out.push(`step ${f.step + 1} (${f.side}): ${f.message}`);
+  for (const f of r.expectationFailures ?? []) out.push(`step ${f.step} (${f.side}): ${f.message}`);
   if (!d && (r.expectationFailures?.length ?? 0) > 0) {
     if (r.kernelLayout) out.push('kernel layout:', ...indent(r.kernelLayout));
     if (r.modelLayout) out.push('model layout:', ...indent(r.modelLayout));

@@ -1,38 +1,45 @@
 import pc from 'picocolors';
+type Colors = ReturnType<typeof pc.createColors>;
 import { counts, type RunReport } from './types.js';
 import { failureDetail } from './detail.js';
 
 const MARK = {
-  pass: () => pc.green('PASS'),
-  fail: () => pc.red('FAIL'),
-  skip: () => pc.yellow('SKIP'),
-  crash: () => pc.red('CRASH'),
-  timeout: () => pc.red('TIMEOUT'),
-  error: () => pc.red('ERROR'),
+  pass: (c: Colors) => c.green('PASS'),
+  fail: (c: Colors) => c.red('FAIL'),
+  skip: (c: Colors) => c.yellow('SKIP'),
+  crash: (c: Colors) => c.red('CRASH'),
+  timeout: (c: Colors) => c.red('TIMEOUT'),
+  error: (c: Colors) => c.red('ERROR'),
 };
 
-export function formatPretty(r: RunReport): string {
+/** Plain text unless the caller passes a colour palette (the CLI does on a terminal). */
+export function formatPretty(r: RunReport, c: Colors = pc.createColors(false)): string {
   const lines: string[] = [
     `mremap-lab validate: kernel ${r.kernel}, model ${r.profile} (${r.profileReason})`,
     `traits: ${r.traits}`,
     '',
   ];
   for (const e of r.loadErrors)
-    lines.push(`${pc.red('INPUT')} ${e.file}${e.path ? ` at ${e.path}` : ''}: ${e.message}`);
+    lines.push(`${c.red('INPUT')} ${e.file}${e.path ? ` at ${e.path}` : ''}: ${e.message}`);
   for (const x of r.results) {
     const tail =
       x.status === 'skip'
-        ? pc.dim(` — ${x.reason ?? ''}`)
-        : pc.dim(` (${x.durationMs.toFixed(0)} ms)`);
-    lines.push(`${MARK[x.status]()} ${x.id}: ${x.title}${tail}`);
+        ? c.dim(` — ${x.reason ?? ''}`)
+        : c.dim(` (${x.durationMs.toFixed(0)} ms)`);
+    lines.push(`${MARK[x.status](c)} ${x.id}: ${x.title}${tail}`);
     if (x.status !== 'pass' && x.status !== 'skip') {
       lines.push(...failureDetail(x).map((l) => `    ${l}`), `    source: ${x.source}`);
     }
   }
-  const c = counts(r);
+  if (r.notRun)
+    lines.push(
+      '',
+      `${c.red('INTERRUPTED')} (SIGINT): ${r.notRun.length} not run: ${r.notRun.join(', ') || 'none'}`,
+    );
+  const n = counts(r);
   lines.push(
     '',
-    `${c.pass} passed, ${c.fail + c.crash + c.timeout + c.error} failed, ${c.skip} skipped` +
+    `${n.pass} passed, ${n.fail + n.crash + n.timeout + n.error} failed, ${n.skip} skipped` +
       `${r.loadErrors.length ? `, ${r.loadErrors.length} not loaded` : ''} in ${(r.durationMs / 1000).toFixed(1)} s`,
   );
   return lines.join('\n');

@@ -11,6 +11,8 @@ export interface RunReport {
   results: ScenarioResult[];
   loadErrors: LoadError[];
   durationMs: number;
+  /** Set when the run was interrupted (SIGINT): the ids of the scenarios that did not finish. */
+  notRun?: string[];
 }
 
 export function counts(

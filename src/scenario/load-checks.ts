@@ -1,0 +1,88 @@
+/**
+ * What a scenario file gets wrong that is visible before it runs: an arena-relative range
+ * that leaves the arena (the kernel side would refuse it with ArenaError mid-run), an
+ * errno name no kernel returns, a comparison window that ends before it starts. Found at
+ * load time they are input errors naming the JSON path, like the schema's; names bound
+ * by earlier steps are only known while running and are not checked here.
+ */
+import { PAGE_SIZE } from '../space/constants.js';
+import { Errno } from '../space/errno.js';
+import { arenaOffset, ScenarioInputError } from './address.js';
+import type { AddrExpr, LenExpr, Scenario, Step } from './types.js';
+
+/** The field holding each range op's length (a page count, or bytes for parameter tests). */
+const RANGE_LEN: Record<string, string> = {
+  map: 'len',
+  munmap: 'len',
+  mseal: 'len',
+  uffd: 'len',
+  mlock: 'len',
+  munlock: 'len',
+  mprotect: 'len',
+  madvise: 'len',
+  mremap: 'oldLen',
+  touch: 'pages',
+  read: 'pages',
+};
+
+function pages(len: unknown, dflt: number | undefined): bigint | undefined {
+  const v = (len as LenExpr | undefined) ?? dflt;
+  // Byte lengths ("4095b", "-1b") exist to test parameter errors the kernel reports before
+  // it looks at memory, so only page counts bound a range.
+  return typeof v === 'number' ? BigInt(v) * PAGE_SIZE : undefined;
+}
+
+function checkRange(at: unknown, len: bigint | undefined, arenaPages: number, path: string): void {
+  if (typeof at !== 'string') return;
+  const off = arenaOffset(at as AddrExpr);
+  if (off === undefined) return;
+  const size = BigInt(arenaPages) * PAGE_SIZE;
+  const how = `the arena has ${arenaPages} pages (@0 to @${arenaPages - 1}); make arena.pages larger, or use "=0x…" for an address the kernel must refuse`;
+  if (off < 0n || off > size)
+    throw new ScenarioInputError(`"${at}" is outside the arena: ${how}`, path);
+  // From the start of the page: an unaligned address is a parameter test (EINVAL before
+  // any VMA lookup) or, for touch and read, a byte inside that page.
+  if (len !== undefined && off - (off % PAGE_SIZE) + len > size)
+    throw new ScenarioInputError(
+      `the ${len / PAGE_SIZE}-page range at "${at}" ends outside the arena: ${how}`,
+      path,
+    );
+}
+
+function isFixedMove(s: Step): boolean {
+  const flags = (s as { flags?: (string | number)[] }).flags ?? [];
+  return flags.some((f) => f === 'FIXED' || (typeof f === 'number' && (f & 2) !== 0));
+}
+
+export function checkScenarioAtLoad(sc: Scenario): void {
+  sc.steps.forEach((s, i) => {
+    const path = `$.steps[${i}]`;
+    const f = s as unknown as Record<string, unknown>;
+    const lenField = RANGE_LEN[s.op];
+    // A hinted or no-replace map may land anywhere; the kernel's choice is adopted.
+    const placed =
+      s.op !== 'map' || ((f['placement'] as string | undefined) ?? 'fixed') === 'fixed';
+    if (lenField && placed) {
+      const dflt = s.op === 'touch' || s.op === 'read' ? 1 : undefined;
+      checkRange(f['at'], pages(f[lenField], dflt), sc.arena.pages, `${path}.at`);
+    }
+    if (s.op === 'mremap' && isFixedMove(s))
+      checkRange(f['to'], pages(f['newLen'], undefined), sc.arena.pages, `${path}.to`);
+    const errno = (s.expect as { errno?: string } | undefined)?.errno;
+    if (errno !== undefined && !(errno in Errno))
+      throw new ScenarioInputError(
+        `unknown errno "${errno}"; known: ${Object.keys(Errno).join(', ')}`,
+        `${path}.expect.errno`,
+      );
+  });
+  const w = sc.window;
+  if (w) {
+    const from = arenaOffset(w.from);
+    const to = arenaOffset(w.to);
+    if (from !== undefined && to !== undefined && from >= to)
+      throw new ScenarioInputError(
+        `the window from "${w.from}" to "${w.to}" is empty or reversed; "from" must be below "to"`,
+        '$.window',
+      );
+  }
+}
