@@ -33,7 +33,11 @@ export interface Profile {
   readonly dontunmapClearsAccount: boolean;
   /** 6.15+: locked_vm grows by new_len on DONTUNMAP of a VM_LOCKED VMA (notes §2.8). */
   readonly dontunmapLockedVmGrows: boolean;
-  /** mm/mprotect.c:mprotect_fixup drops VM_ACCOUNT of unfaulted anon made read-only (Lorenzo Stoakes, 6.3). */
+  /**
+   * mm/mprotect.c:mprotect_fixup drops VM_ACCOUNT of unfaulted anon made read-only: Lorenzo
+   * Stoakes, "mm/mprotect: allow unfaulted VMAs to be unaccounted on mprotect()" (v2 posted
+   * 7 Oct 2023, merged for 6.7 next to the vma_modify() series; not in 6.6).
+   */
   readonly mprotectUnaccountUnfaulted: boolean;
   /** mm/mmap.c:__get_unmapped_area THP-aligns anon private PMD-multiple lengths (6.7; PMD-multiple limit ~6.12, backported). */
   readonly thpAlignUnmapped: boolean;
@@ -67,22 +71,23 @@ const base61: Profile = {
   relocateAnon: null,
 };
 
+// No rule the model covers changed between 6.1 and 6.6: the two profiles predict alike.
 const p66: Profile = {
   ...base61,
   name: 'linux-6.6',
   version: '6.6',
-  description:
-    'last LTS before the mutual-alignment realign (6.7); mprotect unaccounts unfaulted anon',
-  mprotectUnaccountUnfaulted: true,
+  description: 'last LTS before the mutual-alignment realign (6.7); same mremap/merge rules as 6.1',
 };
 
 const p67: Profile = {
   ...p66,
   name: 'linux-6.7',
   version: '6.7',
-  description: 'adds try_realign_addr/can_align_down (af8ca1c14906) and THP-aligned anon placement',
+  description:
+    'adds try_realign_addr/can_align_down (af8ca1c14906), THP-aligned anon placement, mprotect unaccounting unfaulted anon',
   realign: true,
   thpAlignUnmapped: true,
+  mprotectUnaccountUnfaulted: true,
 };
 
 const p612: Profile = {
