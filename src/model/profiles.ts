@@ -14,6 +14,11 @@ export type ValidationOrder =
 
 export interface Profile {
   readonly name: string;
+  /**
+   * The mainline release whose rules this profile bundles ("6.12"): scenario expectations
+   * that carry a kernel range (`expect.kernels`) are checked on the model side against it.
+   */
+  readonly version: string;
   readonly description: string;
   readonly validation: ValidationOrder;
   /** mm/mremap.c:try_realign_addr / can_align_down — v6.7 (Joel Fernandes, af8ca1c14906). */
@@ -28,7 +33,11 @@ export interface Profile {
   readonly dontunmapClearsAccount: boolean;
   /** 6.15+: locked_vm grows by new_len on DONTUNMAP of a VM_LOCKED VMA. */
   readonly dontunmapLockedVmGrows: boolean;
-  /** mm/mprotect.c:mprotect_fixup drops VM_ACCOUNT of unfaulted anon made read-only (Lorenzo Stoakes, 6.3). */
+  /**
+   * mm/mprotect.c:mprotect_fixup drops VM_ACCOUNT of unfaulted anon made read-only: Lorenzo
+   * Stoakes, "mm/mprotect: allow unfaulted VMAs to be unaccounted on mprotect()" (v2 posted
+   * 7 Oct 2023, merged for 6.7 next to the vma_modify() series; not in 6.6).
+   */
   readonly mprotectUnaccountUnfaulted: boolean;
   /** mm/mmap.c:__get_unmapped_area THP-aligns anon private PMD-multiple lengths (6.7; PMD-multiple limit ~6.12, backported). */
   readonly thpAlignUnmapped: boolean;
@@ -46,6 +55,7 @@ export interface Profile {
 
 const base61: Profile = {
   name: 'linux-6.1',
+  version: '6.1',
   description: 'Debian 12 era: classic mremap syscall body, no realign, pre-6.16 anon merge rule',
   validation: 'classic',
   realign: false,
@@ -61,25 +71,29 @@ const base61: Profile = {
   relocateAnon: null,
 };
 
+// No rule the model covers changed between 6.1 and 6.6: the two profiles predict alike.
 const p66: Profile = {
   ...base61,
   name: 'linux-6.6',
-  description:
-    'last LTS before the mutual-alignment realign (6.7); mprotect unaccounts unfaulted anon',
-  mprotectUnaccountUnfaulted: true,
+  version: '6.6',
+  description: 'last LTS before the mutual-alignment realign (6.7); same mremap/merge rules as 6.1',
 };
 
 const p67: Profile = {
   ...p66,
   name: 'linux-6.7',
-  description: 'adds try_realign_addr/can_align_down (af8ca1c14906) and THP-aligned anon placement',
+  version: '6.7',
+  description:
+    'adds try_realign_addr/can_align_down (af8ca1c14906), THP-aligned anon placement, mprotect unaccounting unfaulted anon',
   realign: true,
   thpAlignUnmapped: true,
+  mprotectUnaccountUnfaulted: true,
 };
 
 const p612: Profile = {
   ...p67,
   name: 'linux-6.12',
+  version: '6.12',
   description: 'mm/vma.c split, mseal per-VMA can_modify_vma, uffd blocks table moves',
   mseal: 'vma',
   uffdBlocksTableMove: true,
@@ -89,6 +103,7 @@ const p612: Profile = {
 const p616: Profile = {
   ...p612,
   name: 'linux-6.16',
+  version: '6.16',
   description:
     'vrm refactor (6.15) with the DONTUNMAP VM_ACCOUNT regression (b714ccb02a76); 879bca0a2c4f anon merges',
   validation: 'vrm',
@@ -100,6 +115,7 @@ const p616: Profile = {
 const p617: Profile = {
   ...p616,
   name: 'linux-6.17',
+  version: '6.17',
   description:
     'check_mremap_params/check_prep_vma reorder and multi-VMA remap_move (Jul-2025 series)',
   validation: 'vrm-multi',
@@ -108,6 +124,7 @@ const p617: Profile = {
 const p618: Profile = {
   ...p617,
   name: 'linux-6.18',
+  version: '6.18',
   description:
     'as 6.17 plus the Oct-2025 DONTUNMAP VM_ACCOUNT fix and the Jan-2026 copied_from fork-child merge fix (6.18.y stable)',
   dontunmapClearsAccount: false,
@@ -117,6 +134,8 @@ const p618: Profile = {
 const rfc: Profile = {
   ...p616,
   name: 'relocate-anon-rfc',
+  // The RFC was posted against the 6.15 merge window's mm tree; its rules are 6.16's.
+  version: '6.16',
   description:
     'Lorenzo Stoakes, "[RFC PATCH v2 00/10] mm/mremap: introduce more mergeable mremap via MREMAP_RELOCATE_ANON" (22 Apr 2025), modelled on its 6.15/6.16-era mm base',
   relocateAnon: { relocate: 8, must: 16 },

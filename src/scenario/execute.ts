@@ -10,13 +10,14 @@ import { ModelSpace } from '../model/address-space.js';
 import type { Profile } from '../model/profiles.js';
 import type { ModelTraits } from '../model/traits.js';
 import { traitsFromProbe } from './model-config.js';
-import { formatTrace } from '../model/trace.js';
-import { summarizePlan } from '../model/page-tables.js';
 import type { AddressSpace, ChildId } from '../space/address-space.js';
 import { MAP, MREMAP, PAGE_SIZE, PROT } from '../space/constants.js';
 import { parseAlign, ScenarioInputError } from './address.js';
 import { ScenarioRunner, type Divergence, type ExpectationFailure, type Side } from './runner.js';
 import type { Scenario } from './types.js';
+import { addGuards, modelSide } from './model-side.js';
+import { versionAtLeast } from './kernel-range.js';
+import { profileSkip } from './profile-gates.js';
 export { KNOWN_FEATURES } from './types.js';
 
 export type Status = 'pass' | 'fail' | 'skip' | 'crash' | 'timeout' | 'error';
@@ -33,6 +34,8 @@ export interface ScenarioResult {
   durationMs: number;
   divergence?: Divergence;
   expectationFailures?: ExpectationFailure[];
+  /** Expectations outside their `kernels` range, with the version that put them out. */
+  unchecked?: string[];
   kernelLayout?: string;
   modelLayout?: string;
 }
@@ -43,17 +46,6 @@ export interface ExecContext {
   /** The traits the model is told; default: what the probe measured (traitsFromProbe). */
   traits?: ModelTraits;
   only?: 'kernel' | 'model';
-}
-
-const GUARD = PAGE_SIZE;
-
-function versionAtLeast(release: string, want: string): boolean {
-  const a = /^(\d+)\.(\d+)/.exec(release);
-  const b = /^(\d+)\.(\d+)/.exec(want);
-  if (!a || !b) return true;
-  const [am, an] = [Number(a[1]), Number(a[2])];
-  const [bm, bn] = [Number(b[1]), Number(b[2])];
-  return am > bm || (am === bm && an >= bn);
 }
 
 function hasFeature(p: ProbeResult, f: string): boolean | undefined {
@@ -89,12 +81,9 @@ function hasFeature(p: ProbeResult, f: string): boolean | undefined {
 export function skipReason(sc: Scenario, ctx: ExecContext): string | null {
   const r = sc.requires;
   if (!r) return null;
-  // --model-only never calls the kernel: only the profile gate applies.
-  if (ctx.only === 'model') {
-    return r.profiles && !r.profiles.includes(ctx.profile.name)
-      ? `runs only under profile ${r.profiles.join(' or ')} (chosen: ${ctx.profile.name})`
-      : null;
-  }
+  // --model-only never calls the kernel: the model stands for a kernel of its profile's
+  // version, so the gates are judged against that (the hugetlb pool is assumed reserved).
+  if (ctx.only === 'model') return profileSkip(sc, ctx.profile, ctx.profile, true);
   if (r.minKernel && !versionAtLeast(ctx.probe.release, r.minKernel)) {
     return `needs Linux ${r.minKernel}+, running ${ctx.probe.release}`;
   }
@@ -157,33 +146,6 @@ function kernelSide(space: KernelSpace): Side {
   };
 }
 
-function modelSide(space: ModelSpace, hint: { next: bigint | null }): Side {
-  return {
-    name: 'model',
-    space,
-    childSpace: (parent: AddressSpace, child: ChildId) => {
-      const c = (parent as ModelSpace).child(child);
-      if (!c) throw new Error(`model: no child ${child}`);
-      return c;
-    },
-    explain: (s: AddressSpace) => {
-      const t = (s as ModelSpace).lastTrace;
-      const plans = t.plans.map((p) => summarizePlan(p)).join('\n');
-      return [formatTrace(t), plans].filter(Boolean).join('\n');
-    },
-    placeNext: (addr) => {
-      hint.next = addr;
-    },
-  };
-}
-
-/** Maps the arena's guard pages into the model exactly as Arena.reserve leaves them. */
-function addGuards(m: ModelSpace, start: bigint, end: bigint): void {
-  const flags = MAP.PRIVATE | MAP.ANONYMOUS | MAP.NORESERVE | MAP.FIXED;
-  m.map({ addr: start - GUARD, length: GUARD, prot: PROT.NONE, flags });
-  m.map({ addr: end, length: GUARD, prot: PROT.NONE, flags });
-}
-
 export function newModel(
   ctx: ExecContext,
   start: bigint,
@@ -235,6 +197,7 @@ export function executeScenario(sc: Scenario, ctx: ExecContext): ScenarioResult 
       arenaStart: arena.start,
       arenaEnd: arena.end,
       vmflagsPrinted: (ctx.traits ?? traitsFromProbe(ctx.probe)).vmflagMnemonics,
+      versions: { kernel: ctx.probe.release, model: ctx.profile.version },
       ...(ctx.only ? { only: ctx.only } : {}),
     });
     const out = runner.run();
@@ -247,6 +210,7 @@ export function executeScenario(sc: Scenario, ctx: ExecContext): ScenarioResult 
     };
     if (out.divergence) res.divergence = out.divergence;
     if (out.expectationFailures.length) res.expectationFailures = out.expectationFailures;
+    if (out.unchecked.length) res.unchecked = out.unchecked;
     if (out.kernelLayout) res.kernelLayout = out.kernelLayout;
     if (out.modelLayout) res.modelLayout = out.modelLayout;
     return res;

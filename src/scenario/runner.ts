@@ -20,6 +20,7 @@ import { formatResult, ok, type Result } from '../space/result.js';
 import { exprName, resolveAddr, resolveLen, ScenarioInputError, type Bindings } from './address.js';
 import { FrameLabeler, diffResults, diffSnapshots, presentFrames, showResult } from './diff.js';
 import { drawLayout } from './draw.js';
+import { inRange } from './kernel-range.js';
 import type { Expect, MapStep, Scenario, Step } from './types.js';
 
 export interface Side {
@@ -54,6 +55,8 @@ export interface RunOutcome {
   steps: number;
   divergence?: Divergence;
   expectationFailures: ExpectationFailure[];
+  /** Expectations not checked because the side's version is outside their `kernels` range. */
+  unchecked: string[];
   /** Last snapshots (for reports). */
   kernelLayout?: string;
   modelLayout?: string;
@@ -157,6 +160,18 @@ export interface RunOptions {
    * flag this kernel never prints (6.1 has no 'lf') cannot be checked on either side.
    */
   vmflagsPrinted?: readonly string[] | null;
+  /**
+   * The version each side stands for — the kernel's release, the model profile's version —
+   * against which an expectation's `kernels` range is judged. Absent: checked always.
+   */
+  versions?: { kernel?: string; model?: string };
+  /** Called with each side's result and snapshot after every step (the profile matrix). */
+  onStep?: (step: number, side: Side['name'], result: Result<unknown>, snapshot: Snapshot) => void;
+}
+
+/** A step's expectations as a list (the format allows one object or an array). */
+export function expectations(step: Step): Expect[] {
+  return step.expect === undefined ? [] : Array.isArray(step.expect) ? step.expect : [step.expect];
 }
 
 export class ScenarioRunner {
@@ -218,12 +233,15 @@ export class ScenarioRunner {
 
   private needsFlagsCache: boolean | undefined;
   private needsFlags(): boolean {
-    this.needsFlagsCache ??= this.sc.steps.some((s) => s.expect?.vmFlags !== undefined);
+    this.needsFlagsCache ??= this.sc.steps.some((s) =>
+      expectations(s).some((e) => e.vmFlags !== undefined),
+    );
     return this.needsFlagsCache;
   }
 
   run(): RunOutcome {
     const failures: ExpectationFailure[] = [];
+    const unchecked: string[] = [];
     const sides =
       this.o.only === 'kernel' ? [this.k] : this.o.only === 'model' ? [this.m] : [this.k, this.m];
     for (const [i, step] of this.sc.steps.entries()) {
@@ -233,7 +251,10 @@ export class ScenarioRunner {
         if (r === this.m) this.m.side.placeNext?.(results.get(this.k)?.moved ?? null);
         results.set(r, this.exec(r, step, i, path));
       }
-      for (const r of sides) this.snap(r);
+      for (const r of sides) {
+        this.snap(r);
+        this.o.onStep?.(i, r.side.name, results.get(r)!.result, r.last!);
+      }
       if (sides.length === 2) {
         const kr = results.get(this.k)!;
         const mr = results.get(this.m)!;
@@ -264,20 +285,39 @@ export class ScenarioRunner {
               explain: this.m.side.explain?.(this.m.space) ?? '',
             },
             expectationFailures: failures,
+            unchecked,
           };
         }
       }
-      if (step.expect) {
+      for (const [j, e] of expectations(step).entries()) {
+        const epath = Array.isArray(step.expect) ? `${path}.expect[${j}]` : `${path}.expect`;
         for (const r of sides) {
-          for (const msg of this.checkExpect(r, step.expect, results.get(r)!.result, path)) {
+          const v = this.o.versions?.[r.side.name];
+          if (e.kernels !== undefined && v !== undefined && !inRange(v, e.kernels)) {
+            unchecked.push(
+              `step ${i}: expectation for kernels ${e.kernels} not checked on the ${r.side.name} (${v})`,
+            );
+            continue;
+          }
+          for (const msg of this.checkExpect(r, e, results.get(r)!.result, epath)) {
             failures.push({ step: i, side: r.side.name, message: msg });
           }
         }
-        if (failures.length > 0)
-          return { steps: i + 1, expectationFailures: failures, ...this.layouts(sides) };
       }
+      if (failures.length > 0)
+        return {
+          steps: i + 1,
+          expectationFailures: failures,
+          unchecked,
+          ...this.layouts(sides),
+        };
     }
-    return { steps: this.sc.steps.length, expectationFailures: failures, ...this.layouts(sides) };
+    return {
+      steps: this.sc.steps.length,
+      expectationFailures: failures,
+      unchecked,
+      ...this.layouts(sides),
+    };
   }
 
   private layouts(sides: SideRun[]): { kernelLayout?: string; modelLayout?: string } {
@@ -422,7 +462,7 @@ export class ScenarioRunner {
     if (e.ok === true && !res.ok) out.push(`expected success, got ${shown}`);
     if (e.ok === false && res.ok) out.push(`expected failure, got ${shown}`);
     if (e.ret !== undefined) {
-      const want = resolveAddr(e.ret, b, `${path}.expect.ret`);
+      const want = resolveAddr(e.ret, b, `${path}.ret`);
       if (!res.ok || res.value !== want) out.push(`expected return ${e.ret}, got ${shown}`);
     }
     const s = { ...r.last!, vmas: r.windowVmas ?? r.last!.vmas };
@@ -432,8 +472,8 @@ export class ScenarioRunner {
     }
     if (e.vmas !== undefined) {
       const want = e.vmas.map((v, j) => ({
-        start: resolveAddr(v.start, b, `${path}.expect.vmas[${j}].start`),
-        end: resolveAddr(v.end, b, `${path}.expect.vmas[${j}].end`),
+        start: resolveAddr(v.start, b, `${path}.vmas[${j}].start`),
+        end: resolveAddr(v.end, b, `${path}.vmas[${j}].end`),
         prot: v.prot,
       }));
       const got = s.vmas;
@@ -451,30 +491,28 @@ export class ScenarioRunner {
         );
     }
     if (e.merged !== undefined) {
-      const idx = e.merged.map((a, j) => vmaAt(resolveAddr(a, b, `${path}.expect.merged[${j}]`)));
+      const idx = e.merged.map((a, j) => vmaAt(resolveAddr(a, b, `${path}.merged[${j}]`)));
       if (idx.some((x) => x < 0 || x !== idx[0]))
         out.push(`expected ${e.merged.join(', ')} in one VMA`);
     }
     if (e.separate !== undefined) {
-      const idx = e.separate.map((a, j) =>
-        vmaAt(resolveAddr(a, b, `${path}.expect.separate[${j}]`)),
-      );
+      const idx = e.separate.map((a, j) => vmaAt(resolveAddr(a, b, `${path}.separate[${j}]`)));
       if (new Set(idx).size !== idx.length || idx.includes(-1))
         out.push(`expected ${e.separate.join(', ')} in different VMAs`);
     }
     const page = (a: bigint) => s.pages.find((p) => p.addr === (a & ~(PAGE_SIZE - 1n)));
     for (const [a, want] of Object.entries(e.present ?? {})) {
-      const p = page(resolveAddr(a, b, `${path}.expect.present`));
+      const p = page(resolveAddr(a, b, `${path}.present`));
       if ((p?.present ?? false) !== want)
         out.push(`expected ${a} ${want ? 'present' : 'not present'}`);
     }
     for (const [a, want] of Object.entries(e.thp ?? {})) {
-      const p = page(resolveAddr(a, b, `${path}.expect.thp`));
+      const p = page(resolveAddr(a, b, `${path}.thp`));
       if (p?.thpUnknown !== true && (p?.thp ?? false) !== want)
         out.push(`expected ${a} ${want ? '' : 'not '}THP-mapped`);
     }
     for (const [a, want] of Object.entries(e.tags ?? {})) {
-      const addr = resolveAddr(a, b, `${path}.expect.tags`);
+      const addr = resolveAddr(a, b, `${path}.tags`);
       const got = r.space.read(addr);
       if (want === 'fault') {
         if (got.ok || got.code !== 'EFAULT')
@@ -486,7 +524,7 @@ export class ScenarioRunner {
       }
     }
     for (const [a, flags] of Object.entries(e.vmFlags ?? {})) {
-      const i = vmaAt(resolveAddr(a, b, `${path}.expect.vmFlags`));
+      const i = vmaAt(resolveAddr(a, b, `${path}.vmFlags`));
       const have = new Set(i < 0 ? [] : (s.vmas[i]!.vmFlags ?? []));
       const printed = this.o.vmflagsPrinted;
       for (const f of flags) {

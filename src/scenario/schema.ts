@@ -7,6 +7,7 @@ import { checkAddrExpr, checkLenExpr, parseAlign, ScenarioInputError } from './a
 import { checkScenarioAtLoad } from './load-checks.js';
 import { parseAdvice, parseFlags, parseProt } from './runner.js';
 import { KNOWN_FEATURES, type Scenario } from './types.js';
+import { rangeError } from './kernel-range.js';
 
 type Obj = Record<string, unknown>;
 
@@ -44,6 +45,7 @@ const STEP_FIELDS: Record<string, { required: string[]; optional: string[] }> = 
 };
 const COMMON = ['op', 'note', 'expect'];
 const EXPECT_FIELDS = [
+  'kernels',
   'errno',
   'ok',
   'ret',
@@ -98,9 +100,21 @@ function addrMap(v: unknown, path: string, check: (x: unknown, p: string) => voi
   }
 }
 
+function checkExpects(e: unknown, path: string): void {
+  if (!Array.isArray(e)) return checkExpect(e, path);
+  if (e.length === 0) fail(path, 'expected an expectation object or a non-empty array of them');
+  e.forEach((x: unknown, i: number) => checkExpect(x, `${path}[${i}]`));
+}
+
 function checkExpect(e: unknown, path: string): void {
   if (!isObj(e)) fail(path, 'expected an object');
   onlyKeys(e, EXPECT_FIELDS, path);
+  if (e['kernels'] !== undefined) {
+    if (typeof e['kernels'] !== 'string')
+      fail(`${path}.kernels`, 'expected a string like ">=6.17"');
+    const why = rangeError(e['kernels']);
+    if (why !== null) fail(`${path}.kernels`, why);
+  }
   if (
     e['errno'] !== undefined &&
     (typeof e['errno'] !== 'string' || !/^E[A-Z0-9]+$/.test(e['errno']))
@@ -198,7 +212,7 @@ function checkStep(s: unknown, path: string, sawContinue: boolean): boolean {
     parseFlags(s['flags'] as (string | number)[], `${path}.flags`);
   }
   if (s['advice'] !== undefined) parseAdvice(s['advice'] as string | number, `${path}.advice`);
-  if (s['expect'] !== undefined) checkExpect(s['expect'], `${path}.expect`);
+  if (s['expect'] !== undefined) checkExpects(s['expect'], `${path}.expect`);
   // The child made by fork-continue runs raw syscalls only: no memfd or userfaultfd there,
   // and it cannot fork again.
   if (sawContinue && ['memfd', 'uffd', 'fork', 'fork-continue'].includes(op)) {
@@ -312,10 +326,16 @@ export function scenarioJsonSchema(): object {
     ],
   };
   const addrMapOf = (value: object) => ({ type: 'object', additionalProperties: value });
-  const expect = {
+  const expectOne = {
     type: 'object',
     additionalProperties: false,
     properties: {
+      kernels: {
+        type: 'string',
+        pattern: '^\\s*((>=|<=|>|<|=)?\\d+\\.\\d+(\\.\\d+)?\\s*)+$',
+        description:
+          'kernel versions this expectation holds for, e.g. ">=6.17" or ">=6.7 <6.16"; checked per side (kernel release, model profile version)',
+      },
       errno: { type: 'string', pattern: '^E[A-Z0-9]+$' },
       ok: { type: 'boolean' },
       ret: addr,
@@ -337,6 +357,8 @@ export function scenarioJsonSchema(): object {
       vmFlags: addrMapOf({ type: 'array', items: { type: 'string', pattern: '^!?[a-z]{2}$' } }),
     },
   };
+  const one = { $ref: '#/$defs/expect' };
+  const expect = { oneOf: [one, { type: 'array', minItems: 1, items: one }] };
   const fieldSchema: Record<string, object> = {
     at: addr,
     to: addr,
@@ -414,5 +436,6 @@ export function scenarioJsonSchema(): object {
       compareVmFlags: { type: 'boolean' },
       steps: { type: 'array', minItems: 1, items: { oneOf: steps } },
     },
+    $defs: { expect: expectOne },
   };
 }

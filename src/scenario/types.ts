@@ -16,6 +16,13 @@ export type Prot = string; // "rw", "r", "rwx", "none"
 export type MappingKind = 'anon' | 'shared' | 'memfd' | 'memfd-private';
 
 export interface Expect {
+  /**
+   * The kernel versions this expectation holds for (">=6.17", "<6.17", ">=6.7 <6.16", "6.12").
+   * Checked on the kernel side when its release is in range and on the model side when the
+   * profile's version is; outside the range it is not checked (the result says so). The
+   * kernel and the model are compared after every step regardless. Default: every kernel.
+   */
+  kernels?: string;
   /** The call fails with this errno name. */
   errno?: string;
   /** The call succeeds (with any value unless `ret` is given). */
@@ -49,7 +56,8 @@ export interface ExpectVma {
 interface StepBase {
   /** Free text shown in reports. */
   note?: string;
-  expect?: Expect;
+  /** One expectation, or several that hold for different kernel ranges (`kernels`). */
+  expect?: Expect | Expect[];
 }
 
 export interface MapStep extends StepBase {

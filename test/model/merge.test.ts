@@ -99,6 +99,22 @@ describe('VMA merges — Appendix A on linux-6.18', () => {
     expect(vmas(s)).toBe(1);
   });
 
+  test('mprotect_fixup unaccounts unfaulted anon from 6.7 (merged Oct 2023), not on 6.1/6.6', () => {
+    for (const [p, ac] of [
+      ['linux-6.1', true],
+      ['linux-6.6', true],
+      ['linux-6.7', false],
+      ['linux-6.12', false],
+    ] as const) {
+      const s = space(p);
+      anon(s, B, 4);
+      value(s.protect(B, 4n * P, PROT.READ));
+      expect(flagsAt(s, B).includes('ac'), p).toBe(ac);
+      anon(s, B + 4n * P, 4, PROT.READ);
+      expect(vmas(s), p).toBe(ac ? 2 : 1);
+    }
+  });
+
   test('mprotect_fixup: RW→R faulted keeps VM_ACCOUNT → 2', () => {
     const s = space();
     anon(s, B, 4);

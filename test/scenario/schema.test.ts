@@ -60,3 +60,34 @@ describe('scenario validation', () => {
     ]);
   });
 });
+
+const base = { id: 'x', title: 't', source: 's', arena: { pages: 32 } };
+
+describe('scenario format: expect.kernels and expectation lists', () => {
+  it('accepts one expectation or a list, each with an optional range', () => {
+    const sc = validateScenario({
+      ...base,
+      steps: [
+        { op: 'map', at: '@2', len: 2, expect: { ok: true } },
+        { op: 'check', expect: [{ kernels: '>=6.7 <6.16', vmaCount: 1 }, { kernels: '6.12' }] },
+      ],
+    });
+    expect(sc.steps[1]!.expect).toHaveLength(2);
+  });
+
+  it('rejects a bad range or an empty list, naming the path', () => {
+    expect(
+      pathOf({
+        ...base,
+        steps: [{ op: 'check', expect: [{ ok: true }, { kernels: '6.17+', ok: true }] }],
+      }),
+    ).toEqual([
+      '$.steps[0].expect[1].kernels',
+      expect.stringContaining('"6.17+" is not a comparator'),
+    ]);
+    expect(pathOf({ ...base, steps: [{ op: 'check', expect: [] }] })).toEqual([
+      '$.steps[0].expect',
+      'expected an expectation object or a non-empty array of them',
+    ]);
+  });
+});
