@@ -6,6 +6,7 @@
  * A guard page of PROT_NONE stays mapped on each side for the arena's whole life, so an
  * in-place growth can never run past the arena's end.
  */
+import { ARENA_ALIGN_MAX, arenaAlignProblem } from '../space/arena-align.js';
 import { MAP, PAGE_SIZE, PROT } from '../space/constants.js';
 import { ArenaError, hex, requireU64 } from './errors.js';
 import { sys } from './syscalls.js';
@@ -25,7 +26,7 @@ export interface ArenaOptions {
 const GUARD = PAGE_SIZE;
 /** 16 TiB: far below a 47-bit mmap_base (~128 TiB), far above brk and the binary. */
 const HINT_BASE = 0x1000_0000_0000n;
-const MAX_ALIGN = 1n << 30n;
+const MAX_ALIGN = ARENA_ALIGN_MAX;
 const SLOT_SPAN = 48n << 40n;
 
 function roundUp(v: bigint, to: bigint): bigint {
@@ -54,9 +55,8 @@ export class Arena {
       throw new RangeError(`size must be a positive multiple of 4096 (got ${size})`);
     }
     if (size > 1n << 40n) throw new RangeError(`size must be at most 1 TiB (got ${size})`);
-    if (align < PAGE_SIZE || align > MAX_ALIGN || (align & (align - 1n)) !== 0n) {
-      throw new RangeError(`align must be a power of two from 4096 to 1 GiB (got ${align})`);
-    }
+    const problem = arenaAlignProblem(align);
+    if (problem !== null) throw new RangeError(`align: ${problem}`);
     // Slots of at least 32 GiB in [16 TiB, 64 TiB), starting at one picked from the pid, so
     // concurrent test processes rarely collide; NOREPLACE turns a collision into EEXIST and
     // we try the next slot.
