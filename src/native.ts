@@ -12,12 +12,13 @@ export type RawResult<T> = { ok: true; value: T } | { ok: false; errno: number }
 
 export interface NativeBinding {
   // ── syscalls.cc ─────────────────────────────────────────────────────────────
+  // Every syscall argument is an unsigned long: bigint here, uint64_t in C++.
   mmap(
     addr: bigint,
     length: bigint,
-    prot: number,
-    flags: number,
-    fd: number,
+    prot: bigint,
+    flags: bigint,
+    fd: bigint,
     offset: bigint,
   ): RawResult<bigint>;
   munmap(addr: bigint, length: bigint): RawResult<number>;
@@ -28,9 +29,9 @@ export interface NativeBinding {
     flags: bigint,
     newAddr: bigint,
   ): RawResult<bigint>;
-  mprotect(addr: bigint, length: bigint, prot: number): RawResult<number>;
-  madvise(addr: bigint, length: bigint, advice: number): RawResult<number>;
-  mlock2(addr: bigint, length: bigint, flags: number): RawResult<number>;
+  mprotect(addr: bigint, length: bigint, prot: bigint): RawResult<number>;
+  madvise(addr: bigint, length: bigint, advice: bigint): RawResult<number>;
+  mlock2(addr: bigint, length: bigint, flags: bigint): RawResult<number>;
   munlock(addr: bigint, length: bigint): RawResult<number>;
   mseal(addr: bigint, length: bigint, flags: bigint): RawResult<number>;
   memfdCreate(name: string, flags: number): RawResult<number>;

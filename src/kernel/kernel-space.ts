@@ -38,11 +38,11 @@ function pageAlign(len: bigint): bigint {
  */
 function rejectedBeforeLookup(a: RemapArgs): boolean {
   const newLen = pageAlign(a.newLen);
-  const impliesNewAddr = (a.flags & (MREMAP.FIXED | MREMAP.DONTUNMAP)) !== 0;
+  const impliesNewAddr = (a.flags & (MREMAP.FIXED | MREMAP.DONTUNMAP)) !== 0n;
   if (a.addr % PAGE_SIZE !== 0n) return true;
   if (newLen === 0n || newLen > TASK_SIZE_4LEVEL) return true;
   if (!impliesNewAddr) return false;
-  if ((a.flags & MREMAP.MAYMOVE) === 0) return true;
+  if ((a.flags & MREMAP.MAYMOVE) === 0n) return true;
   if (a.newAddr % PAGE_SIZE !== 0n) return true;
   return a.newAddr > TASK_SIZE_4LEVEL - newLen;
 }
@@ -126,19 +126,19 @@ export class KernelSpace implements AddressSpace {
     const oldLen = requireU64('oldLen', a.oldLen);
     const newLen = requireU64('newLen', a.newLen);
     const newAddr = requireU64('newAddr', a.newAddr);
-    const flags = requireInt('flags', a.flags);
+    const flags = requireU64('flags', a.flags);
     if (!rejectedBeforeLookup(a)) {
       const oldA = pageAlign(oldLen);
       const newA = pageAlign(newLen);
       this.arena.check('mremap source', addr, oldA);
       // Without FIXED the call may grow in place, over [addr, addr+new_len).
-      if ((flags & MREMAP.FIXED) === 0) this.arena.check('mremap in-place range', addr, newA);
-      if ((flags & (MREMAP.FIXED | MREMAP.DONTUNMAP)) !== 0) {
+      if ((flags & MREMAP.FIXED) === 0n) this.arena.check('mremap in-place range', addr, newA);
+      if ((flags & (MREMAP.FIXED | MREMAP.DONTUNMAP)) !== 0n) {
         this.arena.check('mremap destination', newAddr, newA);
       }
     }
     const r = this.pid
-      ? this.call(NR.mremap, addr, oldLen, newLen, BigInt(flags), newAddr)
+      ? this.call(NR.mremap, addr, oldLen, newLen, flags, newAddr)
       : sys.mremap(addr, oldLen, newLen, flags, newAddr);
     if (r.ok) this.arena.adopt(r.value, pageAlign(newLen));
     return r;

@@ -28,14 +28,14 @@ export interface ExplainInput {
   /** Defaults to len. */
   newLen?: bigint;
   /** Defaults to MAYMOVE|FIXED. */
-  flags?: number;
+  flags?: bigint;
   /** Defaults to one populated RW anonymous VMA exactly [old, old+len). */
   layout?: LayoutEntry[];
 }
 
 export interface ExplainResult {
   profile: string;
-  call: { addr: bigint; oldLen: bigint; newLen: bigint; flags: number; newAddr: bigint };
+  call: { addr: bigint; oldLen: bigint; newLen: bigint; flags: bigint; newAddr: bigint };
   layout: LayoutEntry[];
   result: Result<bigint>;
   checks: TraceEntry[];
