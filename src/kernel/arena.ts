@@ -9,6 +9,8 @@
 import { ARENA_ALIGN_MAX, arenaAlignProblem } from '../space/arena-align.js';
 import { MAP, PAGE_SIZE, PROT } from '../space/constants.js';
 import { ArenaError, hex, requireU64 } from './errors.js';
+import { queryWindow } from './procmap-query.js';
+import { RangeSet, type Span } from './ranges.js';
 import { sys } from './syscalls.js';
 
 export interface ArenaOptions {
@@ -34,10 +36,21 @@ function roundUp(v: bigint, to: bigint): bigint {
 }
 const live = new Set<Arena>();
 
+/** The mapped parts of [start, end) in this process. */
+function mappedIn(start: bigint, end: bigint): Span[] {
+  const w = queryWindow(process.pid, start, end, { names: false });
+  if (!w.ok) throw new Error(`cannot read this process's mappings: ${w.code}`);
+  const out: Span[] = [];
+  for (let i = 0; i < w.value.count; i++) {
+    out.push({ start: w.value.cols.start[i]!, end: w.value.cols.end[i]! });
+  }
+  return out;
+}
+
 export class Arena {
   private released = false;
   /** Ranges outside [start, end) that the kernel chose for memory moved out of the arena. */
-  private readonly adopted: { start: bigint; end: bigint }[] = [];
+  private readonly adopted = new RangeSet();
 
   private constructor(
     readonly start: bigint,
@@ -97,12 +110,18 @@ export class Arena {
     if (this.released) return false;
     const end = addr + (length === 0n ? 1n : length);
     if (addr >= this.start && end <= this.end) return true;
-    return this.adopted.some((a) => addr >= a.start && end <= a.end);
+    return this.adopted.covers(addr, end);
   }
 
   /** Throws ArenaError (before any syscall) unless [addr, addr+len) is the arena's. */
-  check(what: string, addr: bigint, length: bigint): void {
-    if (this.contains(addr, length)) return;
+  check(what: string, addr: bigint, length: bigint, extra?: RangeSet): void {
+    const end = addr + (length === 0n ? 1n : length);
+    if (!this.released && addr >= this.start && end <= this.end) return;
+    // An adopted range is ours only while our mapping is there: look before trusting it.
+    this.verifyAdopted(extra);
+    if (this.contains(addr, length) || (!this.released && extra?.covers(addr, end) === true)) {
+      return;
+    }
     throw new ArenaError(
       `${what}: [${hex(addr)}, ${hex(addr + length)}) is outside the arena ` +
         `[${hex(this.start)}, ${hex(this.end)})${this.released ? ' (released)' : ''}; ` +
@@ -114,12 +133,30 @@ export class Arena {
 
   /**
    * Memory the kernel moved out of the arena (a MAYMOVE without FIXED lands wherever
-   * get_unmapped_area says) still belongs to the tool: adopt it so later calls may use it
-   * and release() unmaps it.
+   * get_unmapped_area says) still belongs to the tool while it is mapped: adopt it so later
+   * calls may use it and release() unmaps it. `into` holds a fork child's adoptions (they
+   * are in the child's address space, never this one's).
    */
-  adopt(addr: bigint, length: bigint): void {
-    if (this.contains(addr, length)) return;
-    this.adopted.push({ start: addr, end: addr + length });
+  adopt(addr: bigint, length: bigint, into?: RangeSet): void {
+    if (addr >= this.start && addr + length <= this.end) return;
+    (into ?? this.adopted).add(addr, addr + length);
+  }
+
+  /** The tool unmapped or moved away [addr, addr+len): what was adopted there is not ours. */
+  disown(addr: bigint, length: bigint, from?: RangeSet): void {
+    (from ?? this.adopted).remove(addr, addr + length);
+  }
+
+  /**
+   * Keeps only the adopted parts still mapped in this process (/proc/self/maps, through
+   * PROCMAP_QUERY where it exists). A child's set (`extra`) is the child's to check.
+   */
+  private verifyAdopted(extra?: RangeSet): void {
+    if (extra !== undefined || this.adopted.empty) return;
+    const mapped: Span[] = [];
+    for (const a of this.adopted.list) mapped.push(...mappedIn(a.start, a.end));
+    mapped.sort((x, y) => (x.start < y.start ? -1 : 1));
+    this.adopted.intersect(mapped);
   }
 
   /** The page-aligned address `pages` pages into the arena. */
@@ -130,17 +167,20 @@ export class Arena {
   /** Unmaps the arena whole (guards and adopted ranges too). Idempotent. */
   release(): void {
     if (this.released) return;
+    this.verifyAdopted();
     this.released = true;
     live.delete(this);
     sys.munmap(this.start - GUARD, this.size + 2n * GUARD);
-    for (const a of this.adopted) sys.munmap(a.start, a.end - a.start);
+    for (const a of this.adopted.list) sys.munmap(a.start, a.end - a.start);
+    this.adopted.clear();
   }
 
   /** Re-establishes a fresh, empty interior (keeps the guards): a scenario's starting state. */
   reset(interior: 'reserved' | 'empty' = 'empty'): void {
     if (this.released) throw new Error('reset: the arena was released');
-    for (const a of this.adopted) sys.munmap(a.start, a.end - a.start);
-    this.adopted.length = 0;
+    this.verifyAdopted();
+    for (const a of this.adopted.list) sys.munmap(a.start, a.end - a.start);
+    this.adopted.clear();
     const r =
       interior === 'empty'
         ? sys.munmap(this.start, this.size)

@@ -19,6 +19,7 @@ import { err, ok, type Result } from '../space/result.js';
 import { native } from '../native.js';
 import type { Arena } from './arena.js';
 import { requireInt, requireU64 } from './errors.js';
+import { RangeSet } from './ranges.js';
 import { NR, sys } from './syscalls.js';
 import { snapshot } from './snapshot.js';
 
@@ -59,12 +60,15 @@ export class KernelSpace implements AddressSpace {
   private readonly files = new Map<FileId, number>();
   private readonly children = new Set<ChildId>();
   private uffd = -1;
+  /** A fork child's adopted ranges: in the child's address space, never this process's. */
+  private readonly childAdopted: RangeSet | undefined;
 
   constructor(
     readonly arena: Arena,
     opts: KernelSpaceOptions = {},
   ) {
     this.pid = opts.pid ?? 0;
+    this.childAdopted = this.pid ? new RangeSet() : undefined;
     this.label =
       opts.label ?? `kernel ${native.unameRelease()}${this.pid ? ` (child ${this.pid})` : ''}`;
   }
@@ -73,13 +77,17 @@ export class KernelSpace implements AddressSpace {
     return sys.childSyscall(this.pid, nr, ...args);
   }
 
+  private check(what: string, addr: bigint, length: bigint): void {
+    this.arena.check(what, addr, length, this.childAdopted);
+  }
+
   map(a: MapArgs): Result<bigint> {
     const addr = requireU64('addr', a.addr);
     const length = requireU64('length', a.length);
     const prot = requireInt('prot', a.prot);
     const flags = requireInt('flags', a.flags);
     const offset = requireU64('offset', a.offset ?? 0n);
-    this.arena.check('mmap', addr, pageAlign(length));
+    this.check('mmap', addr, pageAlign(length));
     let fd = -1;
     if (a.file !== undefined) {
       const f = this.files.get(a.file);
@@ -91,18 +99,23 @@ export class KernelSpace implements AddressSpace {
       : sys.mmap(addr, length, prot, flags, fd, offset);
     // A hint the kernel could not honour places the mapping elsewhere: it is ours to release.
     if (r.ok && (flags & (MAP.FIXED | MAP.FIXED_NOREPLACE)) === 0) {
-      this.arena.adopt(r.value, pageAlign(length));
+      this.arena.adopt(r.value, pageAlign(length), this.childAdopted);
     }
     return r;
   }
 
   unmap(addr: bigint, length: bigint): Result<0> {
-    this.arena.check('munmap', requireU64('addr', addr), pageAlign(requireU64('length', length)));
-    return this.zero(this.pid ? this.call(NR.munmap, addr, length) : sys.munmap(addr, length));
+    const len = pageAlign(requireU64('length', length));
+    this.check('munmap', requireU64('addr', addr), len);
+    const r: Result<unknown> = this.pid
+      ? this.call(NR.munmap, addr, length)
+      : sys.munmap(addr, length);
+    if (r.ok) this.arena.disown(addr, len, this.childAdopted);
+    return this.zero(r);
   }
 
   protect(addr: bigint, length: bigint, prot: number): Result<0> {
-    this.arena.check('mprotect', requireU64('addr', addr), pageAlign(requireU64('length', length)));
+    this.span('mprotect', addr, length);
     requireInt('prot', prot);
     return this.zero(
       this.pid
@@ -112,7 +125,7 @@ export class KernelSpace implements AddressSpace {
   }
 
   advise(addr: bigint, length: bigint, advice: number): Result<0> {
-    this.arena.check('madvise', requireU64('addr', addr), pageAlign(requireU64('length', length)));
+    this.span('madvise', addr, length);
     requireInt('advice', advice);
     return this.zero(
       this.pid
@@ -127,25 +140,33 @@ export class KernelSpace implements AddressSpace {
     const newLen = requireU64('newLen', a.newLen);
     const newAddr = requireU64('newAddr', a.newAddr);
     const flags = requireU64('flags', a.flags);
+    const oldA = pageAlign(oldLen);
+    const newA = pageAlign(newLen);
     if (!rejectedBeforeLookup(a)) {
-      const oldA = pageAlign(oldLen);
-      const newA = pageAlign(newLen);
-      this.arena.check('mremap source', addr, oldA);
+      this.check('mremap source', addr, oldA);
       // Without FIXED the call may grow in place, over [addr, addr+new_len).
-      if ((flags & MREMAP.FIXED) === 0n) this.arena.check('mremap in-place range', addr, newA);
+      if ((flags & MREMAP.FIXED) === 0n) this.check('mremap in-place range', addr, newA);
       if ((flags & (MREMAP.FIXED | MREMAP.DONTUNMAP)) !== 0n) {
-        this.arena.check('mremap destination', newAddr, newA);
+        this.check('mremap destination', newAddr, newA);
       }
     }
     const r = this.pid
       ? this.call(NR.mremap, addr, oldLen, newLen, flags, newAddr)
       : sys.mremap(addr, oldLen, newLen, flags, newAddr);
-    if (r.ok) this.arena.adopt(r.value, pageAlign(newLen));
+    if (r.ok) {
+      // What the call took away from an adopted source is no longer ours.
+      if (r.value !== addr && oldA !== 0n && (flags & MREMAP.DONTUNMAP) === 0n) {
+        this.arena.disown(addr, oldA, this.childAdopted);
+      } else if (r.value === addr && newA < oldA) {
+        this.arena.disown(addr + newA, oldA - newA, this.childAdopted);
+      }
+      this.arena.adopt(r.value, newA, this.childAdopted);
+    }
     return r;
   }
 
   lock(addr: bigint, length: bigint, flags: number): Result<0> {
-    this.arena.check('mlock2', requireU64('addr', addr), pageAlign(requireU64('length', length)));
+    this.span('mlock2', addr, length);
     requireInt('flags', flags);
     return this.zero(
       this.pid
@@ -155,21 +176,17 @@ export class KernelSpace implements AddressSpace {
   }
 
   unlock(addr: bigint, length: bigint): Result<0> {
-    this.arena.check('munlock', requireU64('addr', addr), pageAlign(requireU64('length', length)));
+    this.span('munlock', addr, length);
     return this.zero(this.pid ? this.call(NR.munlock, addr, length) : sys.munlock(addr, length));
   }
 
   seal(addr: bigint, length: bigint): Result<0> {
-    this.arena.check('mseal', requireU64('addr', addr), pageAlign(requireU64('length', length)));
+    this.span('mseal', addr, length);
     return this.zero(this.pid ? this.call(NR.mseal, addr, length, 0n) : sys.mseal(addr, length));
   }
 
   uffdRegister(addr: bigint, length: bigint): Result<0> {
-    this.arena.check(
-      'userfaultfd',
-      requireU64('addr', addr),
-      pageAlign(requireU64('length', length)),
-    );
+    this.span('userfaultfd', addr, length);
     // A userfaultfd belongs to the mm that opened it; registering inside a child would need
     // the child to open its own, which the async-signal-safe child loop does not do.
     if (this.pid) return err(Errno.EOPNOTSUPP);
@@ -200,12 +217,12 @@ export class KernelSpace implements AddressSpace {
 
   touch(addr: bigint, tag: bigint): Result<0> {
     const page = requireU64('addr', addr) & ~(PAGE_SIZE - 1n);
-    this.arena.check('touch', page, 8n);
+    this.check('touch', page, 8n);
     return this.zero(sys.writeTag(this.pid, page, requireU64('tag', tag)));
   }
 
   read(addr: bigint): Result<bigint> {
-    this.arena.check('read', requireU64('addr', addr), 8n);
+    this.check('read', requireU64('addr', addr), 8n);
     return sys.readTag(this.pid, addr);
   }
 
@@ -242,6 +259,11 @@ export class KernelSpace implements AddressSpace {
     this.files.clear();
     if (this.uffd >= 0) sys.close(this.uffd);
     this.uffd = -1;
+  }
+
+  /** Checks [addr, addr+len) against the arena (and a child's own adoptions). */
+  private span(what: string, addr: bigint, length: bigint): void {
+    this.check(what, requireU64('addr', addr), pageAlign(requireU64('length', length)));
   }
 
   private zero(r: Result<unknown>): Result<0> {
