@@ -96,7 +96,8 @@ const region = must(
   'mmap 60000 pages',
 );
 // rw- / r-- alternating: every other page mprotected read-only splits the VMA each time.
-for (let i = 1n; i < N; i += 2n) must(native.mprotect(region + i * PS, PS, BigInt(PROT_READ)), 'mprotect');
+for (let i = 1n; i < N; i += 2n)
+  must(native.mprotect(region + i * PS, PS, BigInt(PROT_READ)), 'mprotect');
 const vmaCount = must(native.mapsRead(process.pid), 'mapsRead').count;
 
 const mapsRounds = { c: [], addon: [], cMin: Infinity, addonMin: Infinity, entries: [] };
@@ -150,7 +151,14 @@ must(native.munmap(region, N * PS), 'munmap');
 const GIB = 1n << 30n;
 const COUNT = Number(GIB / PS);
 const big = must(
-  native.mmap(0n, GIB, BigInt(PROT_READ | PROT_WRITE), BigInt(MAP_PRIVATE | MAP_ANONYMOUS), -1n, 0n),
+  native.mmap(
+    0n,
+    GIB,
+    BigInt(PROT_READ | PROT_WRITE),
+    BigInt(MAP_PRIVATE | MAP_ANONYMOUS),
+    -1n,
+    0n,
+  ),
   'mmap 1 GiB',
 );
 // MADV_NOHUGEPAGE (15) so the range is 262,144 PTE-mapped pages whatever the THP mode.
