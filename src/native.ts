@@ -99,6 +99,14 @@ export interface NativeBinding {
    */
   benchCase(params: Float64Array, out: Float64Array): RawResult<NativeBenchCaseResult>;
 
+  // ── holes.cc ────────────────────────────────────────────────────────────────
+  /**
+   * Covers [addr, addr+len) with an arena placeholder (PROT_NONE, shared, of the memfd
+   * "mremap-lab-hole", MADV_DONTFORK). replace=false: MAP_FIXED_NOREPLACE (EEXIST if
+   * anything is there); true: MAP_FIXED over memory the caller owns.
+   */
+  placeHole(addr: bigint, length: bigint, replace: boolean): RawResult<number>;
+
   // ── procfs.cc (observation; see src/kernel/) ─────────────────────────────────
   /** Columns of VMAs as returned by mapsRead/mapsParse/procmapQueryWindow (see kernel/maps.ts). */
   mapsRead(pid: number): RawResult<NativeVmaColumns>;

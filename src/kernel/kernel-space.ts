@@ -19,7 +19,7 @@ import { err, ok, type Result } from '../space/result.js';
 import { native } from '../native.js';
 import type { Arena } from './arena.js';
 import { requireInt, requireU64 } from './errors.js';
-import { RangeSet } from './ranges.js';
+import { RangeSet, type Span } from './ranges.js';
 import { NR, sys } from './syscalls.js';
 import { snapshot } from './snapshot.js';
 
@@ -81,6 +81,22 @@ export class KernelSpace implements AddressSpace {
     this.arena.check(what, addr, length, this.childAdopted);
   }
 
+  /**
+   * Runs one call that may change the arena. In this process the placeholders in `open`
+   * (the ranges where the call must find the holes they stand for) come out just before
+   * it and every hole it leaves is covered again right after. A fork child has no
+   * placeholders (MADV_DONTFORK) and no other threads: its holes are plain holes.
+   */
+  private changing<T>(open: readonly Span[], run: () => Result<T>): Result<T> {
+    if (this.pid) return run();
+    this.arena.open(open);
+    try {
+      return run();
+    } finally {
+      this.arena.fill();
+    }
+  }
+
   map(a: MapArgs): Result<bigint> {
     const addr = requireU64('addr', a.addr);
     const length = requireU64('length', a.length);
@@ -94,9 +110,22 @@ export class KernelSpace implements AddressSpace {
       if (f === undefined) throw new RangeError(`file ${a.file} was not made by memfd() here`);
       fd = f;
     }
-    const r = this.pid
-      ? this.call(NR.mmap, addr, length, BigInt(prot), BigInt(flags), BigInt(fd) & U64_MASK, offset)
-      : sys.mmap(addr, length, prot, flags, fd, offset);
+    // MAP_FIXED replaces a placeholder atomically, as it would fill a hole; NOREPLACE and
+    // a hint must find the hole itself.
+    const open = (flags & MAP.FIXED) !== 0 ? [] : [{ start: addr, end: addr + pageAlign(length) }];
+    const r = this.changing(open, () =>
+      this.pid
+        ? this.call(
+            NR.mmap,
+            addr,
+            length,
+            BigInt(prot),
+            BigInt(flags),
+            BigInt(fd) & U64_MASK,
+            offset,
+          )
+        : sys.mmap(addr, length, prot, flags, fd, offset),
+    );
     // A hint the kernel could not honour places the mapping elsewhere: it is ours to release.
     if (r.ok && (flags & (MAP.FIXED | MAP.FIXED_NOREPLACE)) === 0) {
       this.arena.adopt(r.value, pageAlign(length), this.childAdopted);
@@ -107,30 +136,35 @@ export class KernelSpace implements AddressSpace {
   unmap(addr: bigint, length: bigint): Result<0> {
     const len = pageAlign(requireU64('length', length));
     this.check('munmap', requireU64('addr', addr), len);
-    const r: Result<unknown> = this.pid
-      ? this.call(NR.munmap, addr, length)
-      : sys.munmap(addr, length);
+    // munmap takes placeholders with it, as it would leave holes alone.
+    const r = this.changing<unknown>([], () =>
+      this.pid ? this.call(NR.munmap, addr, length) : sys.munmap(addr, length),
+    );
     if (r.ok) this.arena.disown(addr, len, this.childAdopted);
     return this.zero(r);
   }
 
   protect(addr: bigint, length: bigint, prot: number): Result<0> {
-    this.span('mprotect', addr, length);
+    const open = this.span('mprotect', addr, length);
     requireInt('prot', prot);
     return this.zero(
-      this.pid
-        ? this.call(NR.mprotect, addr, length, BigInt(prot))
-        : sys.mprotect(addr, length, prot),
+      this.changing<unknown>(open, () =>
+        this.pid
+          ? this.call(NR.mprotect, addr, length, BigInt(prot))
+          : sys.mprotect(addr, length, prot),
+      ),
     );
   }
 
   advise(addr: bigint, length: bigint, advice: number): Result<0> {
-    this.span('madvise', addr, length);
+    const open = this.span('madvise', addr, length);
     requireInt('advice', advice);
     return this.zero(
-      this.pid
-        ? this.call(NR.madvise, addr, length, BigInt(advice))
-        : sys.madvise(addr, length, advice),
+      this.changing<unknown>(open, () =>
+        this.pid
+          ? this.call(NR.madvise, addr, length, BigInt(advice))
+          : sys.madvise(addr, length, advice),
+      ),
     );
   }
 
@@ -142,6 +176,7 @@ export class KernelSpace implements AddressSpace {
     const flags = requireU64('flags', a.flags);
     const oldA = pageAlign(oldLen);
     const newA = pageAlign(newLen);
+    const open: Span[] = [];
     if (!rejectedBeforeLookup(a)) {
       this.check('mremap source', addr, oldA);
       // Without FIXED the call may grow in place, over [addr, addr+new_len).
@@ -149,10 +184,19 @@ export class KernelSpace implements AddressSpace {
       if ((flags & (MREMAP.FIXED | MREMAP.DONTUNMAP)) !== 0n) {
         this.check('mremap destination', newAddr, newA);
       }
+      // The source must be exactly its VMAs and holes (vma_lookup, the multi-VMA walk), the
+      // growth room a hole (vma_expandable). A FIXED destination is unmapped by the call
+      // itself (mremap_to); without FIXED, DONTUNMAP takes new_addr as a hint.
+      open.push({ start: addr, end: addr + (oldA > newA ? oldA : newA) });
+      if ((flags & MREMAP.DONTUNMAP) !== 0n && (flags & MREMAP.FIXED) === 0n) {
+        open.push({ start: newAddr, end: newAddr + newA });
+      }
     }
-    const r = this.pid
-      ? this.call(NR.mremap, addr, oldLen, newLen, flags, newAddr)
-      : sys.mremap(addr, oldLen, newLen, flags, newAddr);
+    const r = this.changing(open, () =>
+      this.pid
+        ? this.call(NR.mremap, addr, oldLen, newLen, flags, newAddr)
+        : sys.mremap(addr, oldLen, newLen, flags, newAddr),
+    );
     if (r.ok) {
       // What the call took away from an adopted source is no longer ours.
       if (r.value !== addr && oldA !== 0n && (flags & MREMAP.DONTUNMAP) === 0n) {
@@ -166,27 +210,37 @@ export class KernelSpace implements AddressSpace {
   }
 
   lock(addr: bigint, length: bigint, flags: number): Result<0> {
-    this.span('mlock2', addr, length);
+    const open = this.span('mlock2', addr, length);
     requireInt('flags', flags);
     return this.zero(
-      this.pid
-        ? this.call(NR.mlock2, addr, length, BigInt(flags))
-        : sys.mlock2(addr, length, flags),
+      this.changing<unknown>(open, () =>
+        this.pid
+          ? this.call(NR.mlock2, addr, length, BigInt(flags))
+          : sys.mlock2(addr, length, flags),
+      ),
     );
   }
 
   unlock(addr: bigint, length: bigint): Result<0> {
-    this.span('munlock', addr, length);
-    return this.zero(this.pid ? this.call(NR.munlock, addr, length) : sys.munlock(addr, length));
+    const open = this.span('munlock', addr, length);
+    return this.zero(
+      this.changing<unknown>(open, () =>
+        this.pid ? this.call(NR.munlock, addr, length) : sys.munlock(addr, length),
+      ),
+    );
   }
 
   seal(addr: bigint, length: bigint): Result<0> {
-    this.span('mseal', addr, length);
-    return this.zero(this.pid ? this.call(NR.mseal, addr, length, 0n) : sys.mseal(addr, length));
+    const open = this.span('mseal', addr, length);
+    return this.zero(
+      this.changing<unknown>(open, () =>
+        this.pid ? this.call(NR.mseal, addr, length, 0n) : sys.mseal(addr, length),
+      ),
+    );
   }
 
   uffdRegister(addr: bigint, length: bigint): Result<0> {
-    this.span('userfaultfd', addr, length);
+    const open = this.span('userfaultfd', addr, length);
     // A userfaultfd belongs to the mm that opened it; registering inside a child would need
     // the child to open its own, which the async-signal-safe child loop does not do.
     if (this.pid) return err(Errno.EOPNOTSUPP);
@@ -196,8 +250,11 @@ export class KernelSpace implements AddressSpace {
       this.uffd = fd.value;
     }
     const UFFDIO_REGISTER_MODE_MISSING = 1n;
-    const r = native.uffdRegister(this.uffd, addr, length, UFFDIO_REGISTER_MODE_MISSING);
-    return r.ok ? ok(0) : err(r.errno);
+    const uffd = this.uffd;
+    return this.changing(open, () => {
+      const r = native.uffdRegister(uffd, addr, length, UFFDIO_REGISTER_MODE_MISSING);
+      return r.ok ? ok(0 as const) : err(r.errno);
+    });
   }
 
   memfd(size: bigint): Result<FileId> {
@@ -261,9 +318,11 @@ export class KernelSpace implements AddressSpace {
     this.uffd = -1;
   }
 
-  /** Checks [addr, addr+len) against the arena (and a child's own adoptions). */
-  private span(what: string, addr: bigint, length: bigint): void {
-    this.check(what, requireU64('addr', addr), pageAlign(requireU64('length', length)));
+  /** Checks [addr, addr+len) against the arena; the range a call must see as it is. */
+  private span(what: string, addr: bigint, length: bigint): Span[] {
+    const len = pageAlign(requireU64('length', length));
+    this.check(what, requireU64('addr', addr), len);
+    return [{ start: addr, end: addr + len }];
   }
 
   private zero(r: Result<unknown>): Result<0> {
