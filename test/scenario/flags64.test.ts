@@ -3,11 +3,14 @@
  * scenario's flags reaches the kernel and the model as the same 64-bit word.
  */
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ScenarioInputError } from '../../src/scenario/address.js';
 import { validateScenario } from '../../src/scenario/schema.js';
 import { describeStep, parseFlags } from '../../src/scenario/runner.js';
+import { exportC } from '../../src/scenario/export-c.js';
+import { err } from '../../src/space/result.js';
 import type { RunReport } from '../../src/scenario/report/types.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -86,5 +89,28 @@ describe('mremap flags are the full unsigned long', () => {
       ['fixture-flags-bit32', 'pass', 7],
     ]);
     expect(r.status).toBe(0);
+  });
+});
+
+describe('the C reproducer', () => {
+  it('passes the whole 64-bit word to syscall(SYS_mremap, …)', () => {
+    const sc = validateScenario(
+      JSON.parse(
+        fs.readFileSync(
+          path.join(root, 'test/fixtures/scenarios/flags64/flags-bit32.json'),
+          'utf8',
+        ),
+      ),
+    );
+    const start = 0x1000_0000_0000n;
+    const snap = { start, end: start + 16n * 4096n, vmas: [], pages: [] };
+    const c = exportC({
+      scenario: sc,
+      model: sc.steps.map(() => ({ result: err(22), snapshot: snap })),
+      arenaStart: start,
+    });
+    expect(c).toContain('0x100000003UL');
+    expect(c).toContain('0x80000003UL');
+    expect(c).toContain('0x8000000000000003UL');
   });
 });
