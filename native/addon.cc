@@ -9,6 +9,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mrl::InitProcess(env, exports);
   mrl::InitProcfs(env, exports);
   mrl::InitTiming(env, exports);
+  mrl::InitHoles(env, exports);
   return exports;
 }
 

@@ -56,5 +56,6 @@ void InitMemory(Napi::Env env, Napi::Object exports);
 void InitProcess(Napi::Env env, Napi::Object exports);
 void InitProcfs(Napi::Env env, Napi::Object exports);
 void InitTiming(Napi::Env env, Napi::Object exports);
+void InitHoles(Napi::Env env, Napi::Object exports);
 
 }  // namespace mrl

@@ -16,7 +16,8 @@ namespace mrl {
 namespace {
 
 Napi::Value Mmap(const Napi::CallbackInfo& info) {
-  long r = syscall(SYS_mmap, U64(info, 0), U64(info, 1), I64(info, 2), I64(info, 3), I64(info, 4),
+  // Every argument is an unsigned long in the syscall ABI (fd too: -1 arrives as 2^64-1).
+  long r = syscall(SYS_mmap, U64(info, 0), U64(info, 1), U64(info, 2), U64(info, 3), U64(info, 4),
                    U64(info, 5));
   int e = errno;
   return FromSyscall(info.Env(), r, e, true);
@@ -36,19 +37,19 @@ Napi::Value Mremap(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Mprotect(const Napi::CallbackInfo& info) {
-  long r = syscall(SYS_mprotect, U64(info, 0), U64(info, 1), I64(info, 2));
+  long r = syscall(SYS_mprotect, U64(info, 0), U64(info, 1), U64(info, 2));
   int e = errno;
   return FromSyscall(info.Env(), r, e, false);
 }
 
 Napi::Value Madvise(const Napi::CallbackInfo& info) {
-  long r = syscall(SYS_madvise, U64(info, 0), U64(info, 1), I64(info, 2));
+  long r = syscall(SYS_madvise, U64(info, 0), U64(info, 1), U64(info, 2));
   int e = errno;
   return FromSyscall(info.Env(), r, e, false);
 }
 
 Napi::Value Mlock2(const Napi::CallbackInfo& info) {
-  long r = syscall(__NR_mlock2, U64(info, 0), U64(info, 1), I64(info, 2));
+  long r = syscall(__NR_mlock2, U64(info, 0), U64(info, 1), U64(info, 2));
   int e = errno;
   return FromSyscall(info.Env(), r, e, false);
 }

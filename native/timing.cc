@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <utility>
 
 #include "common.h"
+#include "holes.h"
 #include "uapi_compat.h"
 
 namespace mrl {
@@ -198,6 +200,7 @@ struct Sampler {
       if (syscall(SYS_mremap, src - lead, lead, lead, MREMAP_MAYMOVE | MREMAP_FIXED, P(kNbAddr)) ==
           -1)
         return Fail(kStageSetup, errno);
+      PlaceHole(src - lead, lead, false);
     } else if (nb == kNbPreamble) {
       // Not mergeable (other protection), and it makes can_align_down() refuse realignment.
       if (syscall(SYS_mmap, P(kNbAddr), P(kNbLen), PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
@@ -239,7 +242,61 @@ struct Sampler {
     return 0;
   }
 
-  void ClearRegion() { syscall(SYS_munmap, P(kRegionLo), P(kRegionHi) - P(kRegionLo)); }
+  // The region is the arena's (reserved by src/kernel/arena.ts): it is replaced by one
+  // placeholder with MAP_FIXED, atomically, so no other thread of Node's process ever sees
+  // a hole here (munmap would open one for the whole sample).
+  void ClearRegion() { PlaceHole(P(kRegionLo), P(kRegionHi) - P(kRegionLo), true); }
+
+  // The mappings of a sample besides placeholders: the source (or what the call made of
+  // it) and the neighbour. Up to three ranges.
+  int Mapped(long r, long flags, uint64_t (*out)[2]) const {
+    const uint64_t src = P(kSrc), oldLen = P(kOldLen), newLen = P(kNewLen);
+    int n = 0;
+    if (r == -1 || (flags & MREMAP_DONTUNMAP) != 0) {
+      out[n][0] = src;
+      out[n++][1] = src + oldLen;
+    }
+    if (r != -1) {
+      out[n][0] = static_cast<uint64_t>(r);
+      out[n++][1] = static_cast<uint64_t>(r) + newLen;
+    }
+    if (S(kNbKind) != kNbNone) {
+      out[n][0] = P(kNbAddr);
+      out[n++][1] = P(kNbAddr) + P(kNbLen);
+    }
+    return n;
+  }
+
+  // Calls f(start, end) for each gap of the region between the given ranges.
+  template <class F>
+  void ForGaps(uint64_t (*m)[2], int n, F f) const {
+    for (int i = 1; i < n; i++)
+      for (int k = i; k > 0 && m[k][0] < m[k - 1][0]; k--) std::swap(m[k], m[k - 1]);
+    uint64_t at = P(kRegionLo);
+    const uint64_t hi = P(kRegionHi);
+    for (int i = 0; i < n; i++) {
+      if (m[i][1] <= at) continue;
+      if (m[i][0] >= hi) break;
+      if (m[i][0] > at) f(at, m[i][0]);
+      at = m[i][1];
+    }
+    if (at < hi) f(at, hi);
+  }
+
+  // The timed call runs in the layout a plain C program would have: the sample's mappings
+  // and holes around them (how far free_pgtables() may free, what vma_expandable() sees),
+  // so the placeholders come out just before the clock starts ...
+  void OpenRegion() {
+    uint64_t m[3][2];
+    ForGaps(m, Mapped(-1, 0, m), [](uint64_t s, uint64_t e) { syscall(SYS_munmap, s, e - s); });
+  }
+
+  // ... and go back over every hole right after it stops. NOREPLACE never touches a
+  // mapping, ours or anyone's.
+  void CloseRegion(long r, long flags) {
+    uint64_t m[3][2];
+    ForGaps(m, Mapped(r, flags, m), [](uint64_t s, uint64_t e) { PlaceHole(s, e - s, false); });
+  }
 
   // The whole sample loop; runs in the forked sampler or in this process.
   void Run() {
@@ -265,10 +322,12 @@ struct Sampler {
           return;
         }
         const uint64_t target = op == kOpMove ? dst : 0;
+        OpenRegion();
         t0 = NowNs();
         long r = syscall(SYS_mremap, src, oldLen, newLen, flags, target);
         t1 = NowNs();
         int err = errno;
+        CloseRegion(r, flags);
         if (r == -1) {
           Teardown(fd, holder);
           Fail(kStageMremap, err);

@@ -88,15 +88,16 @@ const region = must(
   native.mmap(
     0n,
     N * PS,
-    PROT_READ | PROT_WRITE,
-    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-    -1,
+    BigInt(PROT_READ | PROT_WRITE),
+    BigInt(MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE),
+    -1n,
     0n,
   ),
   'mmap 60000 pages',
 );
 // rw- / r-- alternating: every other page mprotected read-only splits the VMA each time.
-for (let i = 1n; i < N; i += 2n) must(native.mprotect(region + i * PS, PS, PROT_READ), 'mprotect');
+for (let i = 1n; i < N; i += 2n)
+  must(native.mprotect(region + i * PS, PS, BigInt(PROT_READ)), 'mprotect');
 const vmaCount = must(native.mapsRead(process.pid), 'mapsRead').count;
 
 const mapsRounds = { c: [], addon: [], cMin: Infinity, addonMin: Infinity, entries: [] };
@@ -150,12 +151,19 @@ must(native.munmap(region, N * PS), 'munmap');
 const GIB = 1n << 30n;
 const COUNT = Number(GIB / PS);
 const big = must(
-  native.mmap(0n, GIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0n),
+  native.mmap(
+    0n,
+    GIB,
+    BigInt(PROT_READ | PROT_WRITE),
+    BigInt(MAP_PRIVATE | MAP_ANONYMOUS),
+    -1n,
+    0n,
+  ),
   'mmap 1 GiB',
 );
 // MADV_NOHUGEPAGE (15) so the range is 262,144 PTE-mapped pages whatever the THP mode.
-native.madvise(big, GIB, 15);
-must(native.madvise(big, GIB, MADV_POPULATE_WRITE), 'MADV_POPULATE_WRITE');
+native.madvise(big, GIB, 15n);
+must(native.madvise(big, GIB, BigInt(MADV_POPULATE_WRITE)), 'MADV_POPULATE_WRITE');
 const fd = must(native.procOpen(process.pid, 'pagemap'), 'open pagemap');
 const state = new Uint8Array(COUNT);
 const pfn = new Float64Array(COUNT);

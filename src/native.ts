@@ -12,12 +12,13 @@ export type RawResult<T> = { ok: true; value: T } | { ok: false; errno: number }
 
 export interface NativeBinding {
   // ── syscalls.cc ─────────────────────────────────────────────────────────────
+  // Every syscall argument is an unsigned long: bigint here, uint64_t in C++.
   mmap(
     addr: bigint,
     length: bigint,
-    prot: number,
-    flags: number,
-    fd: number,
+    prot: bigint,
+    flags: bigint,
+    fd: bigint,
     offset: bigint,
   ): RawResult<bigint>;
   munmap(addr: bigint, length: bigint): RawResult<number>;
@@ -28,9 +29,9 @@ export interface NativeBinding {
     flags: bigint,
     newAddr: bigint,
   ): RawResult<bigint>;
-  mprotect(addr: bigint, length: bigint, prot: number): RawResult<number>;
-  madvise(addr: bigint, length: bigint, advice: number): RawResult<number>;
-  mlock2(addr: bigint, length: bigint, flags: number): RawResult<number>;
+  mprotect(addr: bigint, length: bigint, prot: bigint): RawResult<number>;
+  madvise(addr: bigint, length: bigint, advice: bigint): RawResult<number>;
+  mlock2(addr: bigint, length: bigint, flags: bigint): RawResult<number>;
   munlock(addr: bigint, length: bigint): RawResult<number>;
   mseal(addr: bigint, length: bigint, flags: bigint): RawResult<number>;
   memfdCreate(name: string, flags: number): RawResult<number>;
@@ -97,6 +98,14 @@ export interface NativeBinding {
    * are written to out[0..done).
    */
   benchCase(params: Float64Array, out: Float64Array): RawResult<NativeBenchCaseResult>;
+
+  // ── holes.cc ────────────────────────────────────────────────────────────────
+  /**
+   * Covers [addr, addr+len) with an arena placeholder (PROT_NONE, shared, of the memfd
+   * "mremap-lab-hole", MADV_DONTFORK). replace=false: MAP_FIXED_NOREPLACE (EEXIST if
+   * anything is there); true: MAP_FIXED over memory the caller owns.
+   */
+  placeHole(addr: bigint, length: bigint, replace: boolean): RawResult<number>;
 
   // ── procfs.cc (observation; see src/kernel/) ─────────────────────────────────
   /** Columns of VMAs as returned by mapsRead/mapsParse/procmapQueryWindow (see kernel/maps.ts). */

@@ -3,7 +3,7 @@
  * mremap() call. Registered by src/cli/main.ts via registerExplain(program).
  */
 import type { Command } from 'commander';
-import { MREMAP } from '../space/constants.js';
+import { FlagSyntaxError, parseMremapFlags } from '../space/flags.js';
 import {
   LayoutSyntaxError,
   explainRemap,
@@ -39,24 +39,13 @@ function parseAddr(cmd: Command, what: string, text: string | undefined): bigint
   return BigInt(text);
 }
 
-function parseFlags(cmd: Command, text: string): number {
-  let flags = 0;
-  for (const part of text.split('|')) {
-    const p = part
-      .trim()
-      .toUpperCase()
-      .replace(/^MREMAP_/, '');
-    if (p === '' || p === '0') continue;
-    if (/^(0X[0-9A-F]+|\d+)$/.test(p)) flags |= Number(p);
-    else if (p in MREMAP) flags |= MREMAP[p as keyof typeof MREMAP];
-    else {
-      cmd.error(
-        `explain: --flags: unknown flag '${part}'; use ${Object.keys(MREMAP).join('|')} or a number`,
-        { exitCode: 2 },
-      );
-    }
+function parseFlags(cmd: Command, text: string): bigint {
+  try {
+    return parseMremapFlags(text);
+  } catch (e) {
+    if (!(e instanceof FlagSyntaxError)) throw e;
+    return cmd.error(`explain: --flags: ${e.message}`, { exitCode: 2 });
   }
-  return flags;
 }
 
 export function registerExplain(program: Command): void {

@@ -19,6 +19,7 @@ import { err, ok, type Result } from '../space/result.js';
 import { native } from '../native.js';
 import type { Arena } from './arena.js';
 import { requireInt, requireU64 } from './errors.js';
+import { RangeSet, type Span } from './ranges.js';
 import { NR, sys } from './syscalls.js';
 import { snapshot } from './snapshot.js';
 
@@ -38,11 +39,11 @@ function pageAlign(len: bigint): bigint {
  */
 function rejectedBeforeLookup(a: RemapArgs): boolean {
   const newLen = pageAlign(a.newLen);
-  const impliesNewAddr = (a.flags & (MREMAP.FIXED | MREMAP.DONTUNMAP)) !== 0;
+  const impliesNewAddr = (a.flags & (MREMAP.FIXED | MREMAP.DONTUNMAP)) !== 0n;
   if (a.addr % PAGE_SIZE !== 0n) return true;
   if (newLen === 0n || newLen > TASK_SIZE_4LEVEL) return true;
   if (!impliesNewAddr) return false;
-  if ((a.flags & MREMAP.MAYMOVE) === 0) return true;
+  if ((a.flags & MREMAP.MAYMOVE) === 0n) return true;
   if (a.newAddr % PAGE_SIZE !== 0n) return true;
   return a.newAddr > TASK_SIZE_4LEVEL - newLen;
 }
@@ -59,12 +60,15 @@ export class KernelSpace implements AddressSpace {
   private readonly files = new Map<FileId, number>();
   private readonly children = new Set<ChildId>();
   private uffd = -1;
+  /** A fork child's adopted ranges: in the child's address space, never this process's. */
+  private readonly childAdopted: RangeSet | undefined;
 
   constructor(
     readonly arena: Arena,
     opts: KernelSpaceOptions = {},
   ) {
     this.pid = opts.pid ?? 0;
+    this.childAdopted = this.pid ? new RangeSet() : undefined;
     this.label =
       opts.label ?? `kernel ${native.unameRelease()}${this.pid ? ` (child ${this.pid})` : ''}`;
   }
@@ -73,51 +77,94 @@ export class KernelSpace implements AddressSpace {
     return sys.childSyscall(this.pid, nr, ...args);
   }
 
+  private check(what: string, addr: bigint, length: bigint): void {
+    this.arena.check(what, addr, length, this.childAdopted);
+  }
+
+  /**
+   * Runs one call that may change the arena. In this process the placeholders in `open`
+   * (the ranges where the call must find the holes they stand for) come out just before
+   * it and every hole it leaves is covered again right after. A fork child has no
+   * placeholders (MADV_DONTFORK) and no other threads: its holes are plain holes.
+   */
+  private changing<T>(open: readonly Span[], run: () => Result<T>): Result<T> {
+    if (this.pid) return run();
+    this.arena.open(open);
+    try {
+      return run();
+    } finally {
+      this.arena.fill();
+    }
+  }
+
   map(a: MapArgs): Result<bigint> {
     const addr = requireU64('addr', a.addr);
     const length = requireU64('length', a.length);
     const prot = requireInt('prot', a.prot);
     const flags = requireInt('flags', a.flags);
     const offset = requireU64('offset', a.offset ?? 0n);
-    this.arena.check('mmap', addr, pageAlign(length));
+    this.check('mmap', addr, pageAlign(length));
     let fd = -1;
     if (a.file !== undefined) {
       const f = this.files.get(a.file);
       if (f === undefined) throw new RangeError(`file ${a.file} was not made by memfd() here`);
       fd = f;
     }
-    const r = this.pid
-      ? this.call(NR.mmap, addr, length, BigInt(prot), BigInt(flags), BigInt(fd) & U64_MASK, offset)
-      : sys.mmap(addr, length, prot, flags, fd, offset);
+    // MAP_FIXED replaces a placeholder atomically, as it would fill a hole; NOREPLACE and
+    // a hint must find the hole itself.
+    const open = (flags & MAP.FIXED) !== 0 ? [] : [{ start: addr, end: addr + pageAlign(length) }];
+    const r = this.changing(open, () =>
+      this.pid
+        ? this.call(
+            NR.mmap,
+            addr,
+            length,
+            BigInt(prot),
+            BigInt(flags),
+            BigInt(fd) & U64_MASK,
+            offset,
+          )
+        : sys.mmap(addr, length, prot, flags, fd, offset),
+    );
     // A hint the kernel could not honour places the mapping elsewhere: it is ours to release.
     if (r.ok && (flags & (MAP.FIXED | MAP.FIXED_NOREPLACE)) === 0) {
-      this.arena.adopt(r.value, pageAlign(length));
+      this.arena.adopt(r.value, pageAlign(length), this.childAdopted);
     }
     return r;
   }
 
   unmap(addr: bigint, length: bigint): Result<0> {
-    this.arena.check('munmap', requireU64('addr', addr), pageAlign(requireU64('length', length)));
-    return this.zero(this.pid ? this.call(NR.munmap, addr, length) : sys.munmap(addr, length));
+    const len = pageAlign(requireU64('length', length));
+    this.check('munmap', requireU64('addr', addr), len);
+    // munmap takes placeholders with it, as it would leave holes alone.
+    const r = this.changing<unknown>([], () =>
+      this.pid ? this.call(NR.munmap, addr, length) : sys.munmap(addr, length),
+    );
+    if (r.ok) this.arena.disown(addr, len, this.childAdopted);
+    return this.zero(r);
   }
 
   protect(addr: bigint, length: bigint, prot: number): Result<0> {
-    this.arena.check('mprotect', requireU64('addr', addr), pageAlign(requireU64('length', length)));
+    const open = this.span('mprotect', addr, length);
     requireInt('prot', prot);
     return this.zero(
-      this.pid
-        ? this.call(NR.mprotect, addr, length, BigInt(prot))
-        : sys.mprotect(addr, length, prot),
+      this.changing<unknown>(open, () =>
+        this.pid
+          ? this.call(NR.mprotect, addr, length, BigInt(prot))
+          : sys.mprotect(addr, length, prot),
+      ),
     );
   }
 
   advise(addr: bigint, length: bigint, advice: number): Result<0> {
-    this.arena.check('madvise', requireU64('addr', addr), pageAlign(requireU64('length', length)));
+    const open = this.span('madvise', addr, length);
     requireInt('advice', advice);
     return this.zero(
-      this.pid
-        ? this.call(NR.madvise, addr, length, BigInt(advice))
-        : sys.madvise(addr, length, advice),
+      this.changing<unknown>(open, () =>
+        this.pid
+          ? this.call(NR.madvise, addr, length, BigInt(advice))
+          : sys.madvise(addr, length, advice),
+      ),
     );
   }
 
@@ -126,50 +173,74 @@ export class KernelSpace implements AddressSpace {
     const oldLen = requireU64('oldLen', a.oldLen);
     const newLen = requireU64('newLen', a.newLen);
     const newAddr = requireU64('newAddr', a.newAddr);
-    const flags = requireInt('flags', a.flags);
+    const flags = requireU64('flags', a.flags);
+    const oldA = pageAlign(oldLen);
+    const newA = pageAlign(newLen);
+    const open: Span[] = [];
     if (!rejectedBeforeLookup(a)) {
-      const oldA = pageAlign(oldLen);
-      const newA = pageAlign(newLen);
-      this.arena.check('mremap source', addr, oldA);
+      this.check('mremap source', addr, oldA);
       // Without FIXED the call may grow in place, over [addr, addr+new_len).
-      if ((flags & MREMAP.FIXED) === 0) this.arena.check('mremap in-place range', addr, newA);
-      if ((flags & (MREMAP.FIXED | MREMAP.DONTUNMAP)) !== 0) {
-        this.arena.check('mremap destination', newAddr, newA);
+      if ((flags & MREMAP.FIXED) === 0n) this.check('mremap in-place range', addr, newA);
+      if ((flags & (MREMAP.FIXED | MREMAP.DONTUNMAP)) !== 0n) {
+        this.check('mremap destination', newAddr, newA);
+      }
+      // The source must be exactly its VMAs and holes (vma_lookup, the multi-VMA walk), the
+      // growth room a hole (vma_expandable). A FIXED destination is unmapped by the call
+      // itself (mremap_to); without FIXED, DONTUNMAP takes new_addr as a hint.
+      open.push({ start: addr, end: addr + (oldA > newA ? oldA : newA) });
+      if ((flags & MREMAP.DONTUNMAP) !== 0n && (flags & MREMAP.FIXED) === 0n) {
+        open.push({ start: newAddr, end: newAddr + newA });
       }
     }
-    const r = this.pid
-      ? this.call(NR.mremap, addr, oldLen, newLen, BigInt(flags), newAddr)
-      : sys.mremap(addr, oldLen, newLen, flags, newAddr);
-    if (r.ok) this.arena.adopt(r.value, pageAlign(newLen));
+    const r = this.changing(open, () =>
+      this.pid
+        ? this.call(NR.mremap, addr, oldLen, newLen, flags, newAddr)
+        : sys.mremap(addr, oldLen, newLen, flags, newAddr),
+    );
+    if (r.ok) {
+      // What the call took away from an adopted source is no longer ours.
+      if (r.value !== addr && oldA !== 0n && (flags & MREMAP.DONTUNMAP) === 0n) {
+        this.arena.disown(addr, oldA, this.childAdopted);
+      } else if (r.value === addr && newA < oldA) {
+        this.arena.disown(addr + newA, oldA - newA, this.childAdopted);
+      }
+      this.arena.adopt(r.value, newA, this.childAdopted);
+    }
     return r;
   }
 
   lock(addr: bigint, length: bigint, flags: number): Result<0> {
-    this.arena.check('mlock2', requireU64('addr', addr), pageAlign(requireU64('length', length)));
+    const open = this.span('mlock2', addr, length);
     requireInt('flags', flags);
     return this.zero(
-      this.pid
-        ? this.call(NR.mlock2, addr, length, BigInt(flags))
-        : sys.mlock2(addr, length, flags),
+      this.changing<unknown>(open, () =>
+        this.pid
+          ? this.call(NR.mlock2, addr, length, BigInt(flags))
+          : sys.mlock2(addr, length, flags),
+      ),
     );
   }
 
   unlock(addr: bigint, length: bigint): Result<0> {
-    this.arena.check('munlock', requireU64('addr', addr), pageAlign(requireU64('length', length)));
-    return this.zero(this.pid ? this.call(NR.munlock, addr, length) : sys.munlock(addr, length));
+    const open = this.span('munlock', addr, length);
+    return this.zero(
+      this.changing<unknown>(open, () =>
+        this.pid ? this.call(NR.munlock, addr, length) : sys.munlock(addr, length),
+      ),
+    );
   }
 
   seal(addr: bigint, length: bigint): Result<0> {
-    this.arena.check('mseal', requireU64('addr', addr), pageAlign(requireU64('length', length)));
-    return this.zero(this.pid ? this.call(NR.mseal, addr, length, 0n) : sys.mseal(addr, length));
+    const open = this.span('mseal', addr, length);
+    return this.zero(
+      this.changing<unknown>(open, () =>
+        this.pid ? this.call(NR.mseal, addr, length, 0n) : sys.mseal(addr, length),
+      ),
+    );
   }
 
   uffdRegister(addr: bigint, length: bigint): Result<0> {
-    this.arena.check(
-      'userfaultfd',
-      requireU64('addr', addr),
-      pageAlign(requireU64('length', length)),
-    );
+    const open = this.span('userfaultfd', addr, length);
     // A userfaultfd belongs to the mm that opened it; registering inside a child would need
     // the child to open its own, which the async-signal-safe child loop does not do.
     if (this.pid) return err(Errno.EOPNOTSUPP);
@@ -179,8 +250,11 @@ export class KernelSpace implements AddressSpace {
       this.uffd = fd.value;
     }
     const UFFDIO_REGISTER_MODE_MISSING = 1n;
-    const r = native.uffdRegister(this.uffd, addr, length, UFFDIO_REGISTER_MODE_MISSING);
-    return r.ok ? ok(0) : err(r.errno);
+    const uffd = this.uffd;
+    return this.changing(open, () => {
+      const r = native.uffdRegister(uffd, addr, length, UFFDIO_REGISTER_MODE_MISSING);
+      return r.ok ? ok(0 as const) : err(r.errno);
+    });
   }
 
   memfd(size: bigint): Result<FileId> {
@@ -200,12 +274,12 @@ export class KernelSpace implements AddressSpace {
 
   touch(addr: bigint, tag: bigint): Result<0> {
     const page = requireU64('addr', addr) & ~(PAGE_SIZE - 1n);
-    this.arena.check('touch', page, 8n);
+    this.check('touch', page, 8n);
     return this.zero(sys.writeTag(this.pid, page, requireU64('tag', tag)));
   }
 
   read(addr: bigint): Result<bigint> {
-    this.arena.check('read', requireU64('addr', addr), 8n);
+    this.check('read', requireU64('addr', addr), 8n);
     return sys.readTag(this.pid, addr);
   }
 
@@ -242,6 +316,13 @@ export class KernelSpace implements AddressSpace {
     this.files.clear();
     if (this.uffd >= 0) sys.close(this.uffd);
     this.uffd = -1;
+  }
+
+  /** Checks [addr, addr+len) against the arena; the range a call must see as it is. */
+  private span(what: string, addr: bigint, length: bigint): Span[] {
+    const len = pageAlign(requireU64('length', length));
+    this.check(what, requireU64('addr', addr), len);
+    return [{ start: addr, end: addr + len }];
   }
 
   private zero(r: Result<unknown>): Result<0> {

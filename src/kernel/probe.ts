@@ -143,12 +143,13 @@ function probeFlags(arena: Arena): FlagProbe[] {
       MAP.PRIVATE | MAP.ANONYMOUS | MAP.FIXED,
     );
     if (!m.ok) throw new Error(`probe: mmap in the arena failed: ${m.code}`);
-    const moving = bit === MREMAP.FIXED || bit === MREMAP.DONTUNMAP;
+    const word = BigInt(bit);
+    const moving = word === MREMAP.FIXED || word === MREMAP.DONTUNMAP;
     const flags = moving
-      ? MREMAP.MAYMOVE | MREMAP.FIXED | bit
-      : bit === 1
-        ? 1
-        : MREMAP.MAYMOVE | bit;
+      ? MREMAP.MAYMOVE | MREMAP.FIXED | word
+      : word === MREMAP.MAYMOVE
+        ? word
+        : MREMAP.MAYMOVE | word;
     const r = sys.mremap(a, PAGE_SIZE, PAGE_SIZE, flags, moving ? b : 0n);
     out.push({
       bit,

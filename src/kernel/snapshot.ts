@@ -30,6 +30,7 @@ import { queryWindow } from './procmap-query.js';
 import { readKpageflags, KPF } from './kpageflags.js';
 import { readSmaps, type SmapsEntry } from './smaps.js';
 import { thpSlotsWithoutScan, type ThpMethod } from './thp-slots.js';
+import { isHoleName } from './holes.js';
 
 export interface KernelSnapshotOptions extends SnapshotOptions {
   /** Read the 8-byte tag of present pages. Default true (when pages are read). */
@@ -55,6 +56,8 @@ function vmaViews(t: VmaTable, flags: Map<bigint, SmapsEntry> | null): VmaView[]
   const out: VmaView[] = [];
   const c = t.cols;
   for (let i = 0; i < t.count; i++) {
+    // An arena placeholder stands for a hole (kernel/holes.ts): it is not there.
+    if (isHoleName(t.name(i))) continue;
     const perms = c.perms[i]!;
     const shared = (perms & PERM.MAYSHARE) !== 0;
     const view: VmaView = {

@@ -22,7 +22,7 @@ function readTag(pid: number, addr: bigint): Result<bigint> {
   const page = addr & PAGE_MASK;
   const f = pid
     ? wrap(native.childSyscall(pid, 28, page, 4096n, BigInt(MADV_POPULATE_READ)))
-    : wrap(native.madvise(page, 4096n, MADV_POPULATE_READ));
+    : wrap(native.madvise(page, 4096n, BigInt(MADV_POPULATE_READ)));
   // ENOMEM: no VMA there. EINVAL: the VMA does not allow the access (__get_user_pages turns
   // a check_vma_flags() failure into EINVAL under FOLL_MADV_POPULATE). For a CPU load both
   // are a SIGSEGV, which we report as EFAULT.
@@ -30,15 +30,27 @@ function readTag(pid: number, addr: bigint): Result<bigint> {
   return wrap(native.peekTag(pid, addr));
 }
 
+/** Word-sized flags may be given as a number; BigInt() refuses a fraction, -1 wraps as in C. */
+const ul = (v: number | bigint): bigint => BigInt.asUintN(64, BigInt(v));
+
 export const sys = {
-  mmap: (addr: bigint, len: bigint, prot: number, flags: number, fd = -1, off = 0n) =>
-    wrap(native.mmap(addr, len, prot, flags, fd, off)),
+  mmap: (
+    addr: bigint,
+    len: bigint,
+    prot: number | bigint,
+    flags: number | bigint,
+    fd: number | bigint = -1,
+    off = 0n,
+  ) => wrap(native.mmap(addr, len, ul(prot), ul(flags), ul(fd), off)),
   munmap: (addr: bigint, len: bigint) => wrap(native.munmap(addr, len)),
-  mremap: (addr: bigint, oldLen: bigint, newLen: bigint, flags: number | bigint, newAddr: bigint) =>
-    wrap(native.mremap(addr, oldLen, newLen, BigInt(flags), newAddr)),
-  mprotect: (addr: bigint, len: bigint, prot: number) => wrap(native.mprotect(addr, len, prot)),
-  madvise: (addr: bigint, len: bigint, advice: number) => wrap(native.madvise(addr, len, advice)),
-  mlock2: (addr: bigint, len: bigint, flags: number) => wrap(native.mlock2(addr, len, flags)),
+  mremap: (addr: bigint, oldLen: bigint, newLen: bigint, flags: bigint, newAddr: bigint) =>
+    wrap(native.mremap(addr, oldLen, newLen, flags, newAddr)),
+  mprotect: (addr: bigint, len: bigint, prot: number | bigint) =>
+    wrap(native.mprotect(addr, len, ul(prot))),
+  madvise: (addr: bigint, len: bigint, advice: number | bigint) =>
+    wrap(native.madvise(addr, len, ul(advice))),
+  mlock2: (addr: bigint, len: bigint, flags: number | bigint) =>
+    wrap(native.mlock2(addr, len, ul(flags))),
   munlock: (addr: bigint, len: bigint) => wrap(native.munlock(addr, len)),
   mseal: (addr: bigint, len: bigint, flags = 0n) => wrap(native.mseal(addr, len, flags)),
   memfdCreate: (name: string, flags = 0) => wrap(native.memfdCreate(name, flags)),

@@ -29,7 +29,7 @@ export interface ExplainInput {
   /** Defaults to len. */
   newLen?: bigint;
   /** Defaults to MAYMOVE|FIXED. */
-  flags?: number;
+  flags?: bigint;
   /** Defaults to one populated RW anonymous VMA exactly [old, old+len). */
   layout?: LayoutEntry[];
   /** Behaviour traits of the kernel being explained (default DEFAULT_TRAITS). */
@@ -40,7 +40,7 @@ export interface ExplainResult {
   profile: string;
   /** The traits in force (describeTraits). */
   traits: string;
-  call: { addr: bigint; oldLen: bigint; newLen: bigint; flags: number; newAddr: bigint };
+  call: { addr: bigint; oldLen: bigint; newLen: bigint; flags: bigint; newAddr: bigint };
   layout: LayoutEntry[];
   result: Result<bigint>;
   checks: TraceEntry[];

@@ -28,7 +28,7 @@ export interface VmaRemapStruct {
   oldLen: number;
   newLen: number;
   newAddr: number;
-  flags: number;
+  flags: bigint;
   vma: Vma | null;
   delta: number;
   type: RemapType;
@@ -37,12 +37,13 @@ export interface VmaRemapStruct {
   mustRelocate: boolean;
 }
 
-const impliesNewAddr = (flags: number): boolean =>
-  (flags & (MREMAP.FIXED | MREMAP.DONTUNMAP)) !== 0;
+const impliesNewAddr = (flags: bigint): boolean =>
+  (flags & (MREMAP.FIXED | MREMAP.DONTUNMAP)) !== 0n;
 
-function allowedFlags(mm: ModelSpace): number {
+/** The bits check_mremap_params() lets through; any other bit of the 64 is EINVAL. */
+function allowedFlags(mm: ModelSpace): bigint {
   const r = mm.profile.relocateAnon;
-  return MREMAP.FIXED | MREMAP.MAYMOVE | MREMAP.DONTUNMAP | (r === null ? 0 : r.relocate | r.must);
+  return MREMAP.FIXED | MREMAP.MAYMOVE | MREMAP.DONTUNMAP | (r === null ? 0n : r.relocate | r.must);
 }
 
 /** Ranges overlap, in u64 arithmetic as the kernel computes it. */
@@ -74,18 +75,18 @@ function newVrm(mm: ModelSpace, a: RemapArgs, oldLen: bigint, newLen: bigint): V
     vma: null,
     delta: Math.abs(ol - nl),
     type: ol === nl ? 'NO_RESIZE' : ol > nl ? 'SHRINK' : 'EXPAND',
-    relocate: r !== null && (a.flags & (r.relocate | r.must)) !== 0,
-    mustRelocate: r !== null && (a.flags & r.must) !== 0,
+    relocate: r !== null && (a.flags & (r.relocate | r.must)) !== 0n,
+    mustRelocate: r !== null && (a.flags & r.must) !== 0n,
   };
 }
 
 /** RELOCATE_ANON RFC: either bit without MAYMOVE → EINVAL, right after the new_len check. */
-function checkRelocateFlags(mm: ModelSpace, flags: number): Err | null {
+function checkRelocateFlags(mm: ModelSpace, flags: bigint): Err | null {
   const r = mm.profile.relocateAnon;
   if (r === null) return null;
   return mm.tracer.check(
     'check_mremap_params: RELOCATE_ANON without MAYMOVE',
-    (flags & (r.relocate | r.must)) !== 0 && (flags & MREMAP.MAYMOVE) === 0,
+    (flags & (r.relocate | r.must)) !== 0n && (flags & MREMAP.MAYMOVE) === 0n,
     Errno.EINVAL,
   );
 }
@@ -129,7 +130,7 @@ function mremapClassic(mm: ModelSpace, a: RemapArgs): Result<bigint> {
   if (
     (e = tr.check(
       'mremap: flags & ~(FIXED|MAYMOVE|DONTUNMAP)',
-      (flags & ~allowedFlags(mm)) !== 0,
+      (flags & ~allowedFlags(mm)) !== 0n,
       Errno.EINVAL,
     ))
   )
@@ -137,7 +138,7 @@ function mremapClassic(mm: ModelSpace, a: RemapArgs): Result<bigint> {
   if (
     (e = tr.check(
       'mremap: FIXED && !MAYMOVE',
-      (flags & MREMAP.FIXED) !== 0 && (flags & MREMAP.MAYMOVE) === 0,
+      (flags & MREMAP.FIXED) !== 0n && (flags & MREMAP.MAYMOVE) === 0n,
       Errno.EINVAL,
     ))
   )
@@ -145,7 +146,8 @@ function mremapClassic(mm: ModelSpace, a: RemapArgs): Result<bigint> {
   if (
     (e = tr.check(
       'mremap: DONTUNMAP && (!MAYMOVE || old_len != new_len) (unaligned)',
-      (flags & MREMAP.DONTUNMAP) !== 0 && ((flags & MREMAP.MAYMOVE) === 0 || a.oldLen !== a.newLen),
+      (flags & MREMAP.DONTUNMAP) !== 0n &&
+        ((flags & MREMAP.MAYMOVE) === 0n || a.oldLen !== a.newLen),
       Errno.EINVAL,
     ))
   )
@@ -214,7 +216,7 @@ function vmaToResize(
   if (
     (e = tr.check(
       `${fn}: DONTUNMAP on VM_DONTEXPAND|VM_PFNMAP`,
-      (vrm.flags & MREMAP.DONTUNMAP) !== 0 && (vma.flags & (VM.DONTEXPAND | VM.PFNMAP)) !== 0,
+      (vrm.flags & MREMAP.DONTUNMAP) !== 0n && (vma.flags & (VM.DONTEXPAND | VM.PFNMAP)) !== 0,
       Errno.EINVAL,
     ))
   )
@@ -309,7 +311,7 @@ function mremapToClassicOrVrm(
     )
       return e;
   }
-  if ((vrm.flags & MREMAP.FIXED) !== 0) {
+  if ((vrm.flags & MREMAP.FIXED) !== 0n) {
     const r = mm.doMunmap(vrm.newAddr, vrm.newAddr + vrm.newLen, 'mremap_to: do_munmap(new_addr)');
     if (!r.ok) return r;
     tr.note('mremap_to: destination unmapped', 'ok');
@@ -341,7 +343,7 @@ function mremapToClassicOrVrm(
 function mremapToTail(mm: ModelSpace, vrm: VmaRemapStruct): Result<bigint> {
   const tr = mm.tracer;
   let e;
-  if ((vrm.flags & MREMAP.DONTUNMAP) !== 0) {
+  if ((vrm.flags & MREMAP.DONTUNMAP) !== 0n) {
     if (
       (e = tr.check(
         'mremap_to: DONTUNMAP may_expand_vm(old_len)',
@@ -351,7 +353,7 @@ function mremapToTail(mm: ModelSpace, vrm: VmaRemapStruct): Result<bigint> {
     )
       return e;
   }
-  if ((vrm.flags & MREMAP.FIXED) === 0) {
+  if ((vrm.flags & MREMAP.FIXED) === 0n) {
     const r = placeMove(mm, vrm, BigInt(vrm.newAddr));
     if (!r.ok) return r;
     vrm.newAddr = r.value;
@@ -376,7 +378,7 @@ function expandOrMove(mm: ModelSpace, vrm: VmaRemapStruct): Result<bigint> {
     return expandVma(mm, vrm);
   }
   tr.note('vrm_can_expand_in_place', 'no');
-  if ((vrm.flags & MREMAP.MAYMOVE) === 0)
+  if ((vrm.flags & MREMAP.MAYMOVE) === 0n)
     return tr.fail('mremap_at: cannot expand in place and no MAYMOVE', Errno.ENOMEM);
   const r = placeMove(mm, vrm, 0n);
   if (!r.ok) return r;
@@ -457,7 +459,7 @@ export function moveVma(mm: ModelSpace, vrm: VmaRemapStruct): Result<number> {
   let e;
   let vma = mm.tree.lookup(vrm.addr)!;
   const { addr, oldLen, newLen, newAddr } = vrm;
-  const dontunmap = (vrm.flags & MREMAP.DONTUNMAP) !== 0;
+  const dontunmap = (vrm.flags & MREMAP.DONTUNMAP) !== 0n;
   if (
     (e = tr.check(
       'prep_move_vma: map_count >= max_map_count - 3',
@@ -623,7 +625,7 @@ function mremapVrm(mm: ModelSpace, a: RemapArgs): Result<bigint> {
   if (
     (e = tr.check(
       'check_mremap_params: flags & ~allowed',
-      (flags & ~allowedFlags(mm)) !== 0,
+      (flags & ~allowedFlags(mm)) !== 0n,
       Errno.EINVAL,
     ))
   )
@@ -655,13 +657,13 @@ function mremapVrm(mm: ModelSpace, a: RemapArgs): Result<bigint> {
     )
       return e;
     if (
-      (e = tr.check('check_mremap_params: !MAYMOVE', (flags & MREMAP.MAYMOVE) === 0, Errno.EINVAL))
+      (e = tr.check('check_mremap_params: !MAYMOVE', (flags & MREMAP.MAYMOVE) === 0n, Errno.EINVAL))
     )
       return e;
     if (
       (e = tr.check(
         'check_mremap_params: DONTUNMAP && old_len != new_len (unaligned)',
-        (flags & MREMAP.DONTUNMAP) !== 0 && a.oldLen !== a.newLen,
+        (flags & MREMAP.DONTUNMAP) !== 0n && a.oldLen !== a.newLen,
         Errno.EINVAL,
       ))
     )
@@ -712,7 +714,7 @@ function mremapMulti(mm: ModelSpace, a: RemapArgs): Result<bigint> {
   if (
     (e = tr.check(
       'check_mremap_params: flags & ~allowed',
-      (flags & ~allowedFlags(mm)) !== 0,
+      (flags & ~allowedFlags(mm)) !== 0n,
       Errno.EINVAL,
     ))
   )
@@ -753,13 +755,13 @@ function mremapMulti(mm: ModelSpace, a: RemapArgs): Result<bigint> {
     )
       return e;
     if (
-      (e = tr.check('check_mremap_params: !MAYMOVE', (flags & MREMAP.MAYMOVE) === 0, Errno.EINVAL))
+      (e = tr.check('check_mremap_params: !MAYMOVE', (flags & MREMAP.MAYMOVE) === 0n, Errno.EINVAL))
     )
       return e;
     if (
       (e = tr.check(
         'check_mremap_params: DONTUNMAP && old_len != new_len',
-        (flags & MREMAP.DONTUNMAP) !== 0 && oldLenB !== newLenB,
+        (flags & MREMAP.DONTUNMAP) !== 0n && oldLenB !== newLenB,
         Errno.EINVAL,
       ))
     )
@@ -782,7 +784,7 @@ function mremapMulti(mm: ModelSpace, a: RemapArgs): Result<bigint> {
       return e;
   } else tr.note('check_mremap_params: no new address implied', 'pass');
   const vrm = newVrm(mm, a, oldLenB, newLenB);
-  if ((flags & MREMAP.FIXED) !== 0 && oldLenB === newLenB) return remapMove(mm, vrm);
+  if ((flags & MREMAP.FIXED) !== 0n && oldLenB === newLenB) return remapMove(mm, vrm);
   const r = checkPrepVma(mm, vrm, a.addr > mm.o.taskSize);
   if (r === 'done') {
     if (vrm.type === 'SHRINK') {
@@ -831,7 +833,7 @@ function checkPrepVma(
 /** mm/mremap.c:mremap_to (6.17+): the destination is unmapped only after check_prep_vma. */
 function mremapTo617(mm: ModelSpace, vrm: VmaRemapStruct): Result<bigint> {
   const tr = mm.tracer;
-  if ((vrm.flags & MREMAP.FIXED) !== 0) {
+  if ((vrm.flags & MREMAP.FIXED) !== 0n) {
     const r = mm.doMunmap(vrm.newAddr, vrm.newAddr + vrm.newLen, 'mremap_to: do_munmap(new_addr)');
     if (!r.ok) return r;
     tr.note('mremap_to: destination unmapped', 'ok');

@@ -50,7 +50,7 @@ export interface Profile {
    */
   readonly hugeZeroWpAllocatesThp: boolean;
   /** RELOCATE_ANON RFC v2 flag bits (Appendix B), or null when the kernel rejects them. */
-  readonly relocateAnon: { readonly relocate: number; readonly must: number } | null;
+  readonly relocateAnon: { readonly relocate: bigint; readonly must: bigint } | null;
 }
 
 const base61: Profile = {
@@ -138,7 +138,7 @@ const rfc: Profile = {
   version: '6.16',
   description:
     'Lorenzo Stoakes, "[RFC PATCH v2 00/10] mm/mremap: introduce more mergeable mremap via MREMAP_RELOCATE_ANON" (22 Apr 2025), modelled on its 6.15/6.16-era mm base',
-  relocateAnon: { relocate: 8, must: 16 },
+  relocateAnon: { relocate: 8n, must: 16n },
 };
 
 export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({

@@ -10,6 +10,7 @@
  * Lengths: a number of pages, or "Nb" raw decimal bytes ("4095b", "-1b" = 2^64-1).
  */
 import { PAGE_SIZE } from '../space/constants.js';
+import { arenaAlignProblem } from '../space/arena-align.js';
 import type { AddrExpr, LenExpr } from './types.js';
 
 export class ScenarioInputError extends Error {
@@ -152,5 +153,8 @@ export function parseAlign(s: string | undefined, path: string): bigint {
   const mult: Record<string, bigint> = { K: 1024n, M: 1024n * 1024n, G: 1024n * 1024n * 1024n };
   if (!m)
     throw new ScenarioInputError(`expected an alignment like "4K", "2M" or "1G", got "${s}"`, path);
-  return BigInt(m[1]!) * mult[m[2]!.toUpperCase()]!;
+  const align = BigInt(m[1]!) * mult[m[2]!.toUpperCase()]!;
+  const problem = arenaAlignProblem(align);
+  if (problem !== null) throw new ScenarioInputError(`"${s}": ${problem}`, path);
+  return align;
 }

@@ -184,14 +184,17 @@ export function executeScenario(sc: Scenario, ctx: ExecContext): ScenarioResult 
   if (skip !== null)
     return { ...base, status: 'skip', reason: skip, steps: 0, durationMs: performance.now() - t0 };
   const size = BigInt(sc.arena.pages) * PAGE_SIZE;
-  const arena = Arena.reserve({
-    size,
-    align: parseAlign(sc.arena.align, '$.arena.align'),
-    interior: 'empty',
-  });
-  const kernel = new KernelSpace(arena);
+  let arena: Arena | undefined;
+  let kernel: KernelSpace | undefined;
   const hint = { next: null as bigint | null };
   try {
+    // Inside the try: an arena that cannot be had is this scenario's error, not a dead worker.
+    arena = Arena.reserve({
+      size,
+      align: parseAlign(sc.arena.align, '$.arena.align'),
+      interior: 'empty',
+    });
+    kernel = new KernelSpace(arena);
     const model = newModel(ctx, arena.start, arena.end, hint);
     const runner = new ScenarioRunner(sc, kernelSide(kernel), modelSide(model, hint), {
       arenaStart: arena.start,
@@ -223,7 +226,7 @@ export function executeScenario(sc: Scenario, ctx: ExecContext): ScenarioResult 
           : String(e);
     return { ...base, status: 'error', reason, steps: 0, durationMs: performance.now() - t0 };
   } finally {
-    kernel.dispose();
-    arena.release();
+    kernel?.dispose();
+    arena?.release();
   }
 }

@@ -15,7 +15,8 @@ import type {
   Snapshot,
   VmaView,
 } from '../space/address-space.js';
-import { MADV, MAP, MLOCK, MREMAP, PAGE_SIZE, PROT } from '../space/constants.js';
+import { MADV, MAP, MLOCK, PAGE_SIZE, PROT, mremapFlagNames } from '../space/constants.js';
+import { FlagSyntaxError, parseMremapFlags, type FlagSpec } from '../space/flags.js';
 import { formatResult, ok, type Result } from '../space/result.js';
 import { exprName, resolveAddr, resolveLen, ScenarioInputError, type Bindings } from './address.js';
 import { FrameLabeler, diffResults, diffSnapshots, presentFrames, showResult } from './diff.js';
@@ -81,25 +82,14 @@ export function parseProt(p: string | undefined, path: string): number {
   return v;
 }
 
-export function parseFlags(flags: (string | number)[] | undefined, path: string): number {
-  let v = 0;
-  for (const [i, f] of (flags ?? []).entries()) {
-    if (typeof f === 'number') {
-      if (!Number.isSafeInteger(f) || f < 0)
-        throw new ScenarioInputError(`flag bits must be a non-negative integer`, `${path}[${i}]`);
-      v |= f;
-      continue;
-    }
-    const bit = (MREMAP as Record<string, number>)[f.replace(/^MREMAP_/, '')];
-    if (bit === undefined) {
-      throw new ScenarioInputError(
-        `unknown mremap flag "${f}": use ${Object.keys(MREMAP).join(', ')} or a number`,
-        `${path}[${i}]`,
-      );
-    }
-    v |= bit;
+/** A step's mremap flags as the full unsigned long (space/flags.ts is the only parser). */
+export function parseFlags(flags: FlagSpec | undefined, path: string): bigint {
+  try {
+    return parseMremapFlags(flags);
+  } catch (e) {
+    if (!(e instanceof FlagSyntaxError)) throw e;
+    throw new ScenarioInputError(e.message, e.index === undefined ? path : `${path}[${e.index}]`);
   }
-  return v;
 }
 
 export function parseAdvice(a: string | number, path: string): number {
@@ -549,7 +539,7 @@ export function describeStep(s: Step): string {
     case 'map':
       return `mmap(${s.at}, ${len(s.len)}, ${s.prot ?? 'rw'}, ${s.kind ?? 'anon'}${s.hugetlb ? ' hugetlb' : ''}${s.placement && s.placement !== 'fixed' ? `, ${s.placement}` : ''})${s.name ? ` as ${s.name}` : ''}`;
     case 'mremap':
-      return `mremap(${s.at}, ${len(s.oldLen)}, ${len(s.newLen)}, ${(s.flags ?? []).join('|') || '0'}${s.to ? `, ${s.to}` : ''})`;
+      return `mremap(${s.at}, ${len(s.oldLen)}, ${len(s.newLen)}, ${mremapFlagNames(parseFlags(s.flags, 'flags'))}${s.to ? `, ${s.to}` : ''})`;
     case 'mprotect':
       return `mprotect(${s.at}, ${len(s.len)}, ${s.prot})`;
     case 'madvise':

@@ -5,6 +5,7 @@
  */
 import { checkAddrExpr, checkLenExpr, parseAlign, ScenarioInputError } from './address.js';
 import { checkScenarioAtLoad } from './load-checks.js';
+import type { FlagSpec } from '../space/flags.js';
 import { parseAdvice, parseFlags, parseProt } from './runner.js';
 import { KNOWN_FEATURES, type Scenario } from './types.js';
 import { rangeError } from './kernel-range.js';
@@ -58,6 +59,16 @@ const EXPECT_FIELDS = [
   'vmFlags',
   'thp',
 ];
+
+/** The spellings of every allowed arena alignment (space/arena-align.ts): 4K … 1048576K, 1M … 1024M, 1G. */
+const ALIGN_PATTERN = (() => {
+  const pow = (from: number, to: number): string[] => {
+    const out: string[] = [];
+    for (let v = from; v <= to; v *= 2) out.push(String(v));
+    return out;
+  };
+  return `^(0*(${pow(4, 1 << 20).join('|')})[Kk]|0*(${pow(1, 1024).join('|')})[Mm]|0*1[Gg])$`;
+})();
 
 function fail(path: string, msg: string): never {
   throw new ScenarioInputError(msg, path);
@@ -206,11 +217,7 @@ function checkStep(s: unknown, path: string, sawContinue: boolean): boolean {
   ) {
     fail(`${path}.placement`, 'expected "fixed", "noreplace" or "hint"');
   }
-  if (s['flags'] !== undefined) {
-    if (!Array.isArray(s['flags']))
-      fail(`${path}.flags`, 'expected an array of flag names or numbers');
-    parseFlags(s['flags'] as (string | number)[], `${path}.flags`);
-  }
+  if (s['flags'] !== undefined) parseFlags(s['flags'] as FlagSpec, `${path}.flags`);
   if (s['advice'] !== undefined) parseAdvice(s['advice'] as string | number, `${path}.advice`);
   if (s['expect'] !== undefined) checkExpects(s['expect'], `${path}.expect`);
   // The child made by fork-continue runs raw syscalls only: no memfd or userfaultfd there,
@@ -380,8 +387,11 @@ export function scenarioJsonSchema(): object {
     pages: { type: 'integer', minimum: 0 },
     tag: { type: 'integer', minimum: 0 },
     flags: {
-      type: 'array',
-      items: { oneOf: [{ type: 'string' }, { type: 'integer', minimum: 0 }] },
+      oneOf: [
+        { type: 'string' },
+        { type: 'integer', minimum: 0 },
+        { type: 'array', items: { oneOf: [{ type: 'string' }, { type: 'integer', minimum: 0 }] } },
+      ],
     },
     advice: { oneOf: [{ type: 'string' }, { type: 'integer' }] },
   };
@@ -424,7 +434,7 @@ export function scenarioJsonSchema(): object {
         required: ['pages'],
         properties: {
           pages: { type: 'integer', minimum: 1, maximum: 1048576 },
-          align: { type: 'string', pattern: '^\\d+[KMGkmg]$' },
+          align: { type: 'string', pattern: ALIGN_PATTERN },
         },
       },
       window: {

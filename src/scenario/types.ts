@@ -4,6 +4,7 @@
  * arena-relative expressions (address.ts), so one scenario runs in any arena whose
  * alignment it asks for, on the kernel and on the model alike.
  */
+import type { FlagSpec } from '../space/flags.js';
 
 /** `@N` page N of the arena, `name`, `name+K` / `name-K` pages, each optionally `+Nb` bytes; `=0x…` absolute. */
 export type AddrExpr = string;
@@ -120,8 +121,12 @@ export interface MremapStep extends StepBase {
   at: AddrExpr;
   oldLen: LenExpr;
   newLen: LenExpr;
-  /** Named flags ("MAYMOVE", "FIXED", "DONTUNMAP", "RELOCATE_ANON", "MUST_RELOCATE_ANON") and/or raw bits. */
-  flags?: (string | number)[];
+  /**
+   * The flags word: a number, a "0x..." string, names joined by "|" ("MAYMOVE|FIXED"), or a
+   * list of these, ORed (["MAYMOVE", "FIXED"]). Names: MAYMOVE, FIXED, DONTUNMAP,
+   * RELOCATE_ANON, MUST_RELOCATE_ANON. Bits above 2^53 need the string form.
+   */
+  flags?: FlagSpec;
   to?: AddrExpr;
   /** Rebinds this name to the result (default: the name `at` refers to, when `at` is a name). */
   name?: string;

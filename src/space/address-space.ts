@@ -24,8 +24,11 @@ export interface RemapArgs {
   addr: bigint;
   oldLen: bigint;
   newLen: bigint;
-  /** Raw flag bits: MREMAP_* and anything else (bits the kernel does not know are the test). */
-  flags: number;
+  /**
+   * The full `unsigned long flags`: MREMAP_* and anything else (bits the kernel does not
+   * know are the test, bit 32 and above included).
+   */
+  flags: bigint;
   /** Fifth argument; ignored by the kernel unless FIXED or DONTUNMAP. */
   newAddr: bigint;
 }

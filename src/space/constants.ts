@@ -35,11 +35,11 @@ export const MAP = {
  * takes the values from its profile, so a revised series can be modelled without code changes.
  */
 export const MREMAP = {
-  MAYMOVE: 1,
-  FIXED: 2,
-  DONTUNMAP: 4,
-  RELOCATE_ANON: 8,
-  MUST_RELOCATE_ANON: 16,
+  MAYMOVE: 1n,
+  FIXED: 2n,
+  DONTUNMAP: 4n,
+  RELOCATE_ANON: 8n,
+  MUST_RELOCATE_ANON: 16n,
 } as const;
 
 export const MADV = {
@@ -81,22 +81,22 @@ export const PUD_SIZE = 1024n * 1024n * 1024n;
 /** arch/x86/include/asm/page_64_types.h TASK_SIZE_MAX with 4-level paging. */
 export const TASK_SIZE_4LEVEL = 0x7ffffffff000n;
 
-function namesOf(table: Record<string, number>, value: number): string[] {
+/**
+ * `MAYMOVE|FIXED|0x100000000` style rendering of the full unsigned long; unknown bits stay
+ * visible in hex.
+ */
+export function mremapFlagNames(flags: bigint): string {
+  if (flags === 0n) return '0';
   const out: string[] = [];
-  let rest = value;
-  for (const [name, bit] of Object.entries(table)) {
-    if (bit !== 0 && (value & bit) === bit && (rest & bit) !== 0) {
+  let rest = flags;
+  for (const [name, bit] of Object.entries(MREMAP)) {
+    if ((rest & bit) !== 0n) {
       out.push(name);
       rest &= ~bit;
     }
   }
-  if (rest !== 0) out.push(`0x${rest.toString(16)}`);
-  return out;
-}
-
-/** `MAYMOVE|FIXED|0x40` style rendering; unknown bits stay visible in hex. */
-export function mremapFlagNames(flags: number): string {
-  return flags === 0 ? '0' : namesOf(MREMAP, flags).join('|');
+  if (rest !== 0n) out.push(`0x${rest.toString(16)}`);
+  return out.join('|');
 }
 
 export function protString(prot: number): string {

@@ -68,7 +68,7 @@ describe('Arena.reserve', () => {
       /size must be a bigint/,
     );
     expect(() => Arena.reserve({ size: 4096n, align: 3000n })).toThrow(
-      /align must be a power of two/,
+      /align: an arena alignment must be a power of two from 4K to 1G/,
     );
   });
 });

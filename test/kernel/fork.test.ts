@@ -83,7 +83,7 @@ describe('fork', () => {
         addr: arena.page(30),
         oldLen: PAGE_SIZE,
         newLen: 2n * PAGE_SIZE,
-        flags: 0,
+        flags: 0n,
         newAddr: 0n,
       }),
     ).toMatchObject({

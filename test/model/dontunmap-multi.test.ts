@@ -6,7 +6,7 @@ import { P, anon, code, fill, flagsAt, layout, space, value } from './helpers.js
 const B = 0x10000000n;
 const D = 0x20000000n;
 const { MAYMOVE, FIXED, DONTUNMAP } = MREMAP;
-const mv = (s: ModelSpace, addr: bigint, len: bigint, to: bigint, flags: number) =>
+const mv = (s: ModelSpace, addr: bigint, len: bigint, to: bigint, flags: bigint) =>
   s.remap({ addr, oldLen: len, newLen: len, flags, newAddr: to });
 
 describe('MREMAP_DONTUNMAP — dontunmap_complete (Appendix A, e14_lockfix)', () => {

@@ -93,6 +93,23 @@ describe('explain (CLI)', () => {
     expect(r.code).toBeUndefined();
   });
 
+  test('flags are the full unsigned long: bit 32 is printed and is EINVAL, bit 31 too', () => {
+    const call = ['--old', '0x1fff000', '--new', '0x0fff000', '--len', '0x1000', '--flags'];
+    const hi = run([...call, '0x100000003']);
+    expect(hi.code).toBeUndefined();
+    expect(hi.out).toContain(
+      'mremap(0x1fff000, 0x1000, 0x1000, MAYMOVE|FIXED|0x100000000, 0xfff000) on model linux-6.18',
+    );
+    expect(hi.out).toContain('check_mremap_params: flags & ~allowed → EINVAL');
+    expect(hi.out).toContain('result: -1 EINVAL');
+    const b31 = run([...call, 'MAYMOVE|FIXED|0x80000000']);
+    expect(b31.code).toBeUndefined();
+    expect(b31.out).toContain('MAYMOVE|FIXED|0x80000000, 0xfff000)');
+    expect(b31.out).toContain('result: -1 EINVAL');
+    const known = run([...call, '0x3']);
+    expect(known.out).toContain('result: 0xfff000');
+  });
+
   test('--json', () => {
     const r = run(['--old', '0x1fff000', '--new', '0x0fff000', '--len', '0x201000', '--json']);
     const j = JSON.parse(r.out) as { result: { value: string }; profile: string };
@@ -110,7 +127,7 @@ describe('explain (CLI)', () => {
     ).toContain("unknown --profile 'linux-9'");
     expect(
       run(['--old', '0x1000', '--new', '0x0', '--len', '0x1000', '--flags', 'MAYMOOVE']).err,
-    ).toContain("unknown flag 'MAYMOOVE'");
+    ).toContain('unknown mremap flag "MAYMOOVE"');
     expect(
       run(['--old', '0x1000', '--new', '0x0', '--len', '0x1000', '--layout', 'x']).err,
     ).toContain('layout entry 1');

@@ -7,9 +7,9 @@ import { P, RW, SHARED_ANON, anon, code, fill, layout, space, value } from './he
 const B = 0x10000000n;
 const F = 0x20000000n;
 const { MAYMOVE, FIXED } = MREMAP;
-const RELOCATE = 8;
-const MUST = 16;
-const mv = (s: ModelSpace, addr: bigint, len: bigint, to: bigint, flags: number) =>
+const RELOCATE = 8n;
+const MUST = 16n;
+const mv = (s: ModelSpace, addr: bigint, len: bigint, to: bigint, flags: bigint) =>
   s.remap({ addr, oldLen: len, newLen: len, flags, newAddr: to });
 
 describe('fork — dup_mmap / anon_vma_fork / CoW', () => {
@@ -179,7 +179,7 @@ describe('MREMAP_RELOCATE_ANON (relocate-anon-rfc, Appendix B)', () => {
 
   test('flag values are profile settings (a revised series can use other bits)', () => {
     const picked = pickProfile({ release: '6.15.0-rc3+', acceptedFlagBits: [8, 16] });
-    expect(picked.profile.relocateAnon).toEqual({ relocate: 8, must: 16 });
+    expect(picked.profile.relocateAnon).toEqual({ relocate: 8n, must: 16n });
     expect(picked.reason).toContain('RELOCATE_ANON');
   });
 });

@@ -130,7 +130,7 @@ describe('VMA merges — Appendix A on linux-6.18', () => {
     anon(s, B, 4);
     fill(s, B, 4);
     anon(s, B + 8n * P, 4);
-    value(s.remap({ addr: B, oldLen: 4n * P, newLen: 8n * P, flags: 0, newAddr: 0n }));
+    value(s.remap({ addr: B, oldLen: 4n * P, newLen: 8n * P, flags: 0n, newAddr: 0n }));
     expect(layout(s)).toEqual(['10000000-1000c000']);
   });
 
@@ -140,7 +140,7 @@ describe('VMA merges — Appendix A on linux-6.18', () => {
     fill(s, B, 4);
     anon(s, B + 8n * P, 4);
     fill(s, B + 8n * P, 4);
-    value(s.remap({ addr: B, oldLen: 4n * P, newLen: 8n * P, flags: 0, newAddr: 0n }));
+    value(s.remap({ addr: B, oldLen: 4n * P, newLen: 8n * P, flags: 0n, newAddr: 0n }));
     expect(layout(s)).toEqual(['10000000-10008000', '10008000-1000c000']);
   });
 

@@ -19,17 +19,17 @@ const r = (
   addr: bigint,
   oldLen: bigint,
   newLen: bigint,
-  flags: number,
+  flags: bigint,
   newAddr = 0n,
 ) => code(s.remap({ addr, oldLen, newLen, flags, newAddr }));
 
 /** Appendix A "Parameter validation" (e1_params), [6.18 observed]. */
 const APPENDIX_A: Row[] = [
-  ['flags 8', (s) => r(s, B, P, P, 8), 'EINVAL'],
-  ['flags 16|1', (s) => r(s, B, P, P, 16 | 1), 'EINVAL'],
-  ['flags 8 with misaligned addr', (s) => r(s, B + 1n, P, P, 8), 'EINVAL'],
-  ['misaligned addr', (s) => r(s, B + 1n, P, P, 0), 'EINVAL'],
-  ['new_len 0', (s) => r(s, B, P, 0n, 0), 'EINVAL'],
+  ['flags 8', (s) => r(s, B, P, P, 8n), 'EINVAL'],
+  ['flags 16|1', (s) => r(s, B, P, P, 16n | 1n), 'EINVAL'],
+  ['flags 8 with misaligned addr', (s) => r(s, B + 1n, P, P, 8n), 'EINVAL'],
+  ['misaligned addr', (s) => r(s, B + 1n, P, P, 0n), 'EINVAL'],
+  ['new_len 0', (s) => r(s, B, P, 0n, 0n), 'EINVAL'],
   ['new_len -1', (s) => r(s, B, P, (1n << 64n) - 1n, MAYMOVE), 'EINVAL'],
   ['new_len 1<<48', (s) => r(s, B, P, 1n << 48n, MAYMOVE), 'EINVAL'],
   ['FIXED w/o MAYMOVE', (s) => r(s, B, P, P, FIXED, 0x20000000n), 'EINVAL'],
@@ -43,14 +43,14 @@ const APPENDIX_A: Row[] = [
     (s) => r(s, 0x30000000n, 4n * P, 4n * P, MAYMOVE | FIXED, 0x30002000n),
     'EINVAL',
   ],
-  ['garbage new_addr without FIXED', (s) => r(s, B, P, P, 0, 0xdeadbeefn), 'ok'],
+  ['garbage new_addr without FIXED', (s) => r(s, B, P, P, 0n, 0xdeadbeefn), 'ok'],
   ['unmapped addr, resize', (s) => r(s, 0x30000000n, P, 2n * P, MAYMOVE), 'EFAULT'],
-  ['unmapped addr, no-op', (s) => r(s, 0x30000000n, P, P, 0), 'EFAULT'],
+  ['unmapped addr, no-op', (s) => r(s, 0x30000000n, P, P, 0n), 'EFAULT'],
   [
     'no-op with old_len spanning holes',
     (s) => {
       anon(s, B + 8n * P, 2);
-      return r(s, B, 16n * P, 16n * P, 0);
+      return r(s, B, 16n * P, 16n * P, 0n);
     },
     'ok',
   ],
@@ -65,11 +65,11 @@ const APPENDIX_A: Row[] = [
     'grow blocked without MAYMOVE',
     (s) => {
       anon(s, B + 4n * P, 1, 1);
-      return r(s, B, 4n * P, 8n * P, 0);
+      return r(s, B, 4n * P, 8n * P, 0n);
     },
     'ENOMEM',
   ],
-  ['grow of a mid-VMA range without MAYMOVE', (s) => r(s, B, P, 2n * P, 0), 'ENOMEM'],
+  ['grow of a mid-VMA range without MAYMOVE', (s) => r(s, B, P, 2n * P, 0n), 'ENOMEM'],
   ['DONTUNMAP 4095/4096', (s) => r(s, B, 4095n, 4096n, MAYMOVE | DONTUNMAP, 0x20000000n), 'ok'],
   [
     'shared old_len 0',
@@ -99,7 +99,7 @@ const APPENDIX_A: Row[] = [
     'vdso shrink',
     (s) => {
       s.installSpecialMapping(0x60000000n, 2n * P);
-      return r(s, 0x60000000n, 2n * P, P, 0);
+      return r(s, 0x60000000n, 2n * P, P, 0n);
     },
     'EINVAL',
   ],
@@ -119,7 +119,7 @@ describe('check_mremap_params / check_prep_vma errno order — Appendix A on lin
 describe('check_mremap_params — first failing check wins (linux-6.18)', () => {
   test('flags are checked before addr alignment and new_len', () => {
     const s = setup();
-    expect(r(s, B + 1n, P, 0n, 0x40)).toBe('EINVAL');
+    expect(r(s, B + 1n, P, 0n, 0x40n)).toBe('EINVAL');
     expect(s.lastTrace.entries.at(-1)!.step).toBe('check_mremap_params: flags & ~allowed');
   });
 
@@ -137,7 +137,7 @@ describe('check_mremap_params — first failing check wins (linux-6.18)', () => 
     for (let i = 0n; i < 15n; i++) anon(s, B + i * 2n * P, 1);
     expect(s.mapCount).toBe(15);
     expect(r(s, B, P, P, MAYMOVE | FIXED, 0x20000000n)).toBe('ENOMEM');
-    expect(r(s, B, P, P, 0)).toBe('ok');
+    expect(r(s, B, P, P, 0n)).toBe('ok');
     value(s.unmap(B + 28n * P, P));
     expect(s.mapCount).toBe(14);
     expect(r(s, B, P, P, MAYMOVE | FIXED, 0x20000000n)).toBe('ok');
@@ -163,7 +163,7 @@ describe('check_mremap_params — first failing check wins (linux-6.18)', () => 
     const s = setup();
     value(s.seal(B, 4n * P));
     expect(r(s, B, 4n * P, 4n * P, MAYMOVE | FIXED, 0x20000000n)).toBe('EPERM');
-    expect(r(s, B, 4n * P, 2n * P, 0)).toBe('EPERM');
+    expect(r(s, B, 4n * P, 2n * P, 0n)).toBe('EPERM');
     expect(r(s, B, 4n * P, 8n * P, MAYMOVE)).toBe('EPERM');
     anon(s, 0x30000000n, 4);
     expect(r(s, 0x30000000n, 4n * P, 4n * P, MAYMOVE | FIXED, B)).toBe('EPERM');
@@ -175,14 +175,14 @@ describe('check_mremap_params — first failing check wins (linux-6.18)', () => 
   });
 
   test('shrink with a huge old_len fails in do_vmi_munmap (len > TASK_SIZE - start) → EINVAL', () => {
-    expect(r(setup(), B, 1n << 62n, P, 0)).toBe('EINVAL');
+    expect(r(setup(), B, 1n << 62n, P, 0n)).toBe('EINVAL');
   });
 
   test('shrink in place unmaps the tail with munmap semantics, across holes and other VMAs', () => {
     const s = setup();
     anon(s, B + 6n * P, 2, 1);
     anon(s, B + 10n * P, 2);
-    expect(r(s, B, 11n * P, 2n * P, 0)).toBe('ok');
+    expect(r(s, B, 11n * P, 2n * P, 0n)).toBe('ok');
     expect(layout(s)).toEqual(['10000000-10002000', '1000b000-1000c000']);
   });
 });
@@ -220,7 +220,7 @@ describe('≤6.14 classic and 6.15–6.16 vrm orders', () => {
   });
 
   test('linux-6.1 garbage new_addr without FIXED is ignored', () => {
-    expect(r(setup('linux-6.1'), B, P, P, 0, 0xdeadbeefn)).toBe('ok');
+    expect(r(setup('linux-6.1'), B, P, P, 0n, 0xdeadbeefn)).toBe('ok');
   });
 });
 
@@ -228,9 +228,9 @@ describe('outcomes', () => {
   test('expand in place (vma_merge_extend) keeps addr and data', () => {
     const s = setup();
     fill(s, B, 4);
-    expect(value(s.remap({ addr: B, oldLen: 4n * P, newLen: 8n * P, flags: 0, newAddr: 0n }))).toBe(
-      B,
-    );
+    expect(
+      value(s.remap({ addr: B, oldLen: 4n * P, newLen: 8n * P, flags: 0n, newAddr: 0n })),
+    ).toBe(B);
     expect(layout(s)).toEqual(['10000000-10008000']);
     expect(value(s.read(B + 3n * P))).toBe(B + 3n * P);
   });
@@ -292,20 +292,20 @@ describe('align_hugetlb', () => {
       const s = hspace(profile);
       const code = (r: { ok: boolean; code?: string }) => (r.ok ? 'ok' : r.code);
       expect(
-        code(s.remap({ addr: H, oldLen: 2n * M2, newLen: 3n * M2, flags: 1, newAddr: 0n })),
+        code(s.remap({ addr: H, oldLen: 2n * M2, newLen: 3n * M2, flags: 1n, newAddr: 0n })),
       ).toBe('EINVAL');
       expect(
-        code(s.remap({ addr: H + 4096n, oldLen: 4096n, newLen: 4096n, flags: 0, newAddr: 0n })),
+        code(s.remap({ addr: H + 4096n, oldLen: 4096n, newLen: 4096n, flags: 0n, newAddr: 0n })),
       ).toBe('EINVAL');
-      expect(code(s.remap({ addr: H, oldLen: M2, newLen: M2, flags: 0, newAddr: 0x3001n }))).toBe(
+      expect(code(s.remap({ addr: H, oldLen: M2, newLen: M2, flags: 0n, newAddr: 0x3001n }))).toBe(
         'EINVAL',
       );
       // Lengths round up to the huge page: a 1-page no-op is a 2 MiB no-op.
-      expect(s.remap({ addr: H, oldLen: 4096n, newLen: 4096n, flags: 0, newAddr: 0n })).toEqual({
+      expect(s.remap({ addr: H, oldLen: 4096n, newLen: 4096n, flags: 0n, newAddr: 0n })).toEqual({
         ok: true,
         value: H,
       });
-      expect(s.remap({ addr: H, oldLen: 2n * M2, newLen: 4096n, flags: 0, newAddr: 0n })).toEqual({
+      expect(s.remap({ addr: H, oldLen: 2n * M2, newLen: 4096n, flags: 0n, newAddr: 0n })).toEqual({
         ok: true,
         value: H,
       });

@@ -160,7 +160,7 @@ describe('move_page_tables — THP and unpopulated slots', () => {
         addr: 0x40000000n,
         oldLen: 0x400000n,
         newLen: 0x400000n,
-        flags: 3,
+        flags: 3n,
         newAddr: 0x80000000n,
       }),
     );
@@ -175,7 +175,7 @@ describe('move_page_tables — THP and unpopulated slots', () => {
         addr: 0x80000000n,
         oldLen: 0x400000n,
         newLen: 0x400000n,
-        flags: 3,
+        flags: 3n,
         newAddr: 0xc0001000n,
       }),
     );
@@ -193,7 +193,7 @@ describe('move_page_tables — THP and unpopulated slots', () => {
         addr: 0x40000000n,
         oldLen: 0x400000n,
         newLen: 0x400000n,
-        flags: 3,
+        flags: 3n,
         newAddr: 0x80000000n,
       }),
     );

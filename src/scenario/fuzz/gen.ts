@@ -19,6 +19,7 @@ import type { ModelSpace } from '../../model/address-space.js';
 import type { Profile } from '../../model/profiles.js';
 import type { AddressSpace } from '../../space/address-space.js';
 import { MREMAP, PAGE_SIZE } from '../../space/constants.js';
+import { parseMremapFlags } from '../../space/flags.js';
 import { newModel } from '../execute.js';
 import { parseAdvice, parseProt } from '../runner.js';
 import type { MappingKind, MapStep, MremapStep, Step } from '../types.js';
@@ -130,7 +131,26 @@ export const ADVICES: (string | number)[] = [
   999,
 ];
 /** Bits beyond MAYMOVE|FIXED|DONTUNMAP: RELOCATE_ANON (8), MUST_RELOCATE_ANON (16), unknown ones. */
-const EXTRA_BITS = [0, 0, 0, 0, 0, 0, 8, 16, 24, 32, 64, 128, 0x100, 0x40000000];
+// Bits 32 and 63 too: mremap's flags are an unsigned long, and a bit JavaScript's 32-bit
+// `|` would drop must still reach both sides.
+const EXTRA_BITS = [
+  0n,
+  0n,
+  0n,
+  0n,
+  0n,
+  0n,
+  8n,
+  16n,
+  24n,
+  32n,
+  64n,
+  128n,
+  0x100n,
+  0x40000000n,
+  1n << 32n,
+  1n << 63n,
+];
 
 const pick = (): fc.Arbitrary<APick> =>
   fc.record({
@@ -300,18 +320,19 @@ function rangeIn(at: number, n: number, pages: number): [number, number] {
   return [a, clamp(n, 1, pages - a)];
 }
 
-function flagList(bits: number, relocate: boolean): (string | number)[] {
-  const out: (string | number)[] = [];
+function flagList(bits: bigint, relocate: boolean): string[] {
+  const out: string[] = [];
   if (bits & MREMAP.MAYMOVE) out.push('MAYMOVE');
   if (bits & MREMAP.FIXED) out.push('FIXED');
   if (bits & MREMAP.DONTUNMAP) out.push('DONTUNMAP');
-  let rest = bits & ~7;
+  let rest = bits & ~7n;
   if (relocate) {
     if (rest & MREMAP.RELOCATE_ANON) out.push('RELOCATE_ANON');
     if (rest & MREMAP.MUST_RELOCATE_ANON) out.push('MUST_RELOCATE_ANON');
     rest &= ~(MREMAP.RELOCATE_ANON | MREMAP.MUST_RELOCATE_ANON);
   }
-  if (rest) out.push(rest);
+  // Hex string, not a JSON number: bits above 2^53 would not survive a number.
+  if (rest) out.push(`0x${rest.toString(16)}`);
   return out;
 }
 
@@ -323,7 +344,7 @@ function realizeMremap(
   pages: number,
   relocate: boolean,
 ): MremapStep {
-  let bits = op.flags | EXTRA_BITS[op.extra]!;
+  let bits = BigInt(op.flags) | EXTRA_BITS[op.extra]!;
   const src = clamp(resolvePick(op.at, vmas, pages), 0, pages - 1);
   let oldLen = clamp(resolveLenPages(op.oldLen, src, vmas, pages), 1, pages - src);
   let newLen =
@@ -335,8 +356,8 @@ function realizeMremap(
           ? oldLen + op.k
           : 1 + (op.k % 8);
   if (op.rel === 4) oldLen = 0;
-  const fixed = (bits & MREMAP.FIXED) !== 0;
-  const newAddr = (bits & (MREMAP.FIXED | MREMAP.DONTUNMAP)) !== 0;
+  const fixed = (bits & MREMAP.FIXED) !== 0n;
+  const newAddr = (bits & (MREMAP.FIXED | MREMAP.DONTUNMAP)) !== 0n;
   let to = 0;
   if (newAddr) {
     if (op.toMode === 1) to = src + op.to.d * 2 + (op.to.i % 3) - 1;
@@ -349,7 +370,7 @@ function realizeMremap(
   }
   // Without FIXED the call may grow in place over [src, src + new_len): keep that inside.
   if (!fixed) newLen = clamp(newLen, 1, pages - src);
-  if ((bits & MREMAP.DONTUNMAP) !== 0 && op.rel !== 3 && op.rel !== 4) {
+  if ((bits & MREMAP.DONTUNMAP) !== 0n && op.rel !== 3 && op.rel !== 4) {
     // DONTUNMAP needs equal lengths; keep most such draws valid so they reach the move.
     oldLen = Math.min(oldLen, newLen);
     newLen = oldLen;
@@ -557,10 +578,8 @@ function applyShadow(sh: Shadow, s: Step, index: number, placeUnfixed: () => voi
       break;
     }
     case 'mremap': {
-      let flags = 0;
-      for (const f of s.flags ?? [])
-        flags |= typeof f === 'number' ? f : (MREMAP as Record<string, number>)[f]!;
-      if ((flags & MREMAP.FIXED) === 0) placeUnfixed();
+      const flags = parseMremapFlags(s.flags);
+      if ((flags & MREMAP.FIXED) === 0n) placeUnfixed();
       sp.remap({
         addr: addr(s.at),
         oldLen: bytes(s.oldLen),

@@ -162,7 +162,7 @@ function checkRemap(st: KernelState, after: Snapshot, space: AddressSpace): stri
   const oldLen = al(args.oldLen);
   const newLen = al(args.newLen);
   const ranges: [bigint, bigint][] = [[args.addr, args.addr + (oldLen > newLen ? oldLen : newLen)]];
-  if (args.flags & (MREMAP.FIXED | MREMAP.DONTUNMAP))
+  if ((args.flags & (MREMAP.FIXED | MREMAP.DONTUNMAP)) !== 0n)
     ranges.push([args.newAddr, args.newAddr + newLen]);
   if (result.ok) ranges.push([result.value, result.value + newLen]);
   const inRanges = (a: bigint) => ranges.some(([s, e]) => s <= a && a < e);
