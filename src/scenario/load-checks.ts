@@ -5,7 +5,8 @@
  * load time they are input errors naming the JSON path, like the schema's; names bound
  * by earlier steps are only known while running and are not checked here.
  */
-import { PAGE_SIZE } from '../space/constants.js';
+import { parseMremapFlags, type FlagSpec } from '../space/flags.js';
+import { MREMAP, PAGE_SIZE } from '../space/constants.js';
 import { Errno } from '../space/errno.js';
 import { arenaOffset, ScenarioInputError } from './address.js';
 import type { AddrExpr, LenExpr, Scenario, Step } from './types.js';
@@ -49,9 +50,10 @@ function checkRange(at: unknown, len: bigint | undefined, arenaPages: number, pa
     );
 }
 
+/** The schema has already parsed the flags (src/space/flags.ts), in any of their spellings. */
 function isFixedMove(s: Step): boolean {
-  const flags = (s as { flags?: (string | number)[] }).flags ?? [];
-  return flags.some((f) => f === 'FIXED' || (typeof f === 'number' && (f & 2) !== 0));
+  const spec = (s as { flags?: FlagSpec }).flags;
+  return (parseMremapFlags(spec) & MREMAP.FIXED) !== 0n;
 }
 
 export function checkScenarioAtLoad(sc: Scenario): void {
