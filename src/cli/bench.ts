@@ -5,14 +5,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import Table from 'cli-table3';
 import cliProgress from 'cli-progress';
 import pc from 'picocolors';
 import { JsonInputError } from '../bench/jsonpos.js';
-import { loadMatrix, presetMatrix, PRESETS, type Matrix } from '../bench/matrix.js';
+import { loadMatrix, MAX_SAMPLES, presetMatrix, PRESETS, type Matrix } from '../bench/matrix.js';
 import { BenchInputError, runBench } from '../bench/run.js';
-import { readResults, type CaseRecord } from '../bench/results.js';
+import { readResults, tornWarning, type CaseRecord, type ResultsFile } from '../bench/results.js';
+import { CPU_SETSIZE, pinProblem } from '../bench/cpus.js';
 import { fitCostModel } from '../bench/costmodel.js';
 import { planLabel } from '../bench/plan.js';
 import {
@@ -36,13 +37,28 @@ function inputError(e: unknown): void {
   throw e;
 }
 
-function intArg(name: string, min: number) {
+/**
+ * A decimal integer in [min, max], checked while the options are parsed, before any file is
+ * created: a value the sampler cannot hold (a Float64Array of --samples doubles, 8 GB at
+ * 1e9) must not leave a header-only results file behind.
+ */
+function intArg(name: string, min: number, max: number) {
   return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min)
-      throw new BenchInputError(`${name} must be an integer ≥ ${min} (got ${v})`);
+    const n = /^\s*\d+\s*$/.test(v) ? Number(v) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(
+        `${name} must be a whole number from ${min} to ${max.toLocaleString('en-US')} (got ${v})`,
+      );
     return n;
   };
+}
+
+/** readResults, with the torn-last-line warning on stderr. */
+function readWarned(file: string): ResultsFile {
+  const f = readResults(file);
+  const w = tornWarning(f);
+  if (w) process.stderr.write(`${w}\n`);
+  return f;
 }
 
 function summaryTable(records: CaseRecord[]): string {
@@ -97,6 +113,7 @@ interface BenchOpts {
   pin?: number;
   out?: string;
   resume?: boolean;
+  retryFailed?: boolean;
   json?: boolean;
   inProcess?: boolean;
   verify: boolean;
@@ -104,7 +121,7 @@ interface BenchOpts {
 }
 
 function resumeCommand(out: string): string {
-  const args = process.argv.slice(2).filter((a) => a !== '--resume');
+  const args = process.argv.slice(2).filter((a) => a !== '--resume' && a !== '--retry-failed');
   const i = args.findIndex((a) => a === '--out' || a === '-o');
   if (i >= 0) args.splice(i, 2);
   return `mremap-lab ${[...args.filter((a) => !a.startsWith('--out=')), '--out', out, '--resume'].join(' ')}`;
@@ -121,30 +138,35 @@ export function registerBench(program: Command): void {
     .option(
       '--samples <n>',
       'timed samples per case (default: the matrix’s)',
-      intArg('--samples', 1),
+      intArg('--samples', 1, MAX_SAMPLES),
     )
     .option(
       '--warmup <n>',
       'discarded samples per case (default: the matrix’s)',
-      intArg('--warmup', 0),
+      intArg('--warmup', 0, MAX_SAMPLES),
     )
-    .option('--pin <cpu>', 'sched_setaffinity the sampling process to this CPU', intArg('--pin', 0))
+    .option(
+      '--pin <cpu>',
+      'sched_setaffinity the sampling process to this CPU',
+      intArg('--pin', 0, CPU_SETSIZE - 1),
+    )
     .option('--out <file>', 'results file (default bench-results/<preset>-<time>.jsonl)')
     .option('--resume', 'complete an interrupted results file (--out) with the cases it lacks')
+    .option('--retry-failed', 'with --resume: also rerun the cases recorded as failed')
     .option('--json', 'print the case records as JSON lines on stdout instead of the table')
     .option('--in-process', 'sample in this (multi-threaded) process instead of a forked child')
     .option('--no-verify', 'skip the data check after each call')
     .option('--list', 'list the cases and exit')
-    .action((opts: BenchOpts) => {
+    .action(async (opts: BenchOpts) => {
       try {
-        benchAction(opts);
+        await benchAction(opts);
       } catch (e) {
         inputError(e);
       }
     });
 }
 
-function benchAction(opts: BenchOpts): void {
+async function benchAction(opts: BenchOpts): Promise<void> {
   if (opts.preset && opts.matrix) throw new BenchInputError('give --preset or --matrix, not both');
   const matrix: Matrix = opts.matrix
     ? loadMatrix(opts.matrix)
@@ -155,6 +177,12 @@ function benchAction(opts: BenchOpts): void {
   }
   if (opts.resume && !opts.out)
     throw new BenchInputError('--resume needs --out FILE (the results file to complete)');
+  if (opts.retryFailed && !opts.resume)
+    throw new BenchInputError(
+      '--retry-failed goes with --resume (it reruns the failed cases of --out)',
+    );
+  const pinWhy = opts.pin === undefined ? null : pinProblem(opts.pin);
+  if (pinWhy) throw new BenchInputError(pinWhy);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const label = opts.preset ?? (opts.matrix ? path.basename(opts.matrix, '.json') : 'quick');
   const out = opts.out ?? path.join('bench-results', `${label}-${stamp}.jsonl`);
@@ -173,10 +201,12 @@ function benchAction(opts: BenchOpts): void {
     : null;
   const t0 = Date.now();
   let startDone = 0;
-  const result = runBench({
+  const result = await runBench({
     matrix,
     out,
     resume: opts.resume ?? false,
+    retryFailed: opts.retryFailed ?? false,
+    onNote: (m) => process.stderr.write(`${m}\n`),
     samples: opts.samples ?? matrix.samples,
     warmup: opts.warmup ?? matrix.warmup,
     pin: opts.pin ?? null,
@@ -236,8 +266,8 @@ export function registerCompare(program: Command): void {
             `--threshold: expected a percentage like 5% (got ${opts.threshold})`,
           );
         const threshold = Number(m[1]) / 100;
-        const a = readResults(baseFile);
-        const b = readResults(newFile);
+        const a = readWarned(baseFile);
+        const b = readWarned(newFile);
         const c = compareResults(a, b, threshold);
         if (opts.format === 'json') process.stdout.write(`${JSON.stringify(c, null, 2)}\n`);
         else if (opts.format === 'markdown') process.stdout.write(`${toMarkdown(c)}\n`);
@@ -282,7 +312,7 @@ export function registerReport(program: Command): void {
     .option('--svg <dir>', 'also write each chart as an SVG file into DIR')
     .action(async (files: string[], opts: { output: string; svg?: string }) => {
       try {
-        const results = files.map(readResults);
+        const results = files.map(readWarned);
         const { html, charts } = await buildReport(results);
         fs.writeFileSync(opts.output, html);
         if (opts.svg) {
