@@ -6,7 +6,7 @@
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import { compareResults, formatNs, toMarkdown, type Comparison } from './compare.js';
-import { fitCostModel, type CostFit } from './costmodel.js';
+import { describeFit, fitCostModel, type CostFit } from './costmodel.js';
 import { planLabel } from './plan.js';
 import type { ResultsFile } from './results.js';
 import { formatAlign, type BenchCase } from './types.js';
@@ -250,11 +250,7 @@ function fileSection(f: ResultsFile, i: number): string {
       r ? `${(r.rel * 100).toFixed(0)}%${r.flagged ? ` ⚑ ${r.note}` : ''}` : '-',
     ];
   });
-  const coef = fit
-    ? `<p>Cost model (${fit.n} cases, relative RMS ${(fit.rmsRel * 100).toFixed(1)}%): ${esc(
-        `fixed ${fit.coef.fixed.toFixed(0)} ns + ${fit.coef.ptes.toFixed(2)} ns/PTE + ${fit.coef.pmds.toFixed(0)} ns/PMD entry + ${fit.coef.puds.toFixed(0)} ns/PUD entry + ${fit.coef.folios.toFixed(1)} ns/folio relocated + ${fit.coef.pteRuns.toFixed(0)} ns/PTE run`,
-      )}</p>`
-    : '<p>Cost model: not enough move cases to fit.</p>';
+  const coef = `<p>${esc(describeFit(fit))}</p>`;
   return `<h2>${esc(fileLabel(f, i))}</h2>${env}${coef}${table(
     [
       'case',

@@ -14,7 +14,7 @@ import { loadMatrix, MAX_SAMPLES, presetMatrix, PRESETS, type Matrix } from '../
 import { BenchInputError, runBench } from '../bench/run.js';
 import { readResults, tornWarning, type CaseRecord, type ResultsFile } from '../bench/results.js';
 import { CPU_SETSIZE, pinProblem } from '../bench/cpus.js';
-import { fitCostModel } from '../bench/costmodel.js';
+import { describeFit, fitCostModel } from '../bench/costmodel.js';
 import { planLabel } from '../bench/plan.js';
 import {
   compareResults,
@@ -95,13 +95,8 @@ function summaryTable(records: CaseRecord[]): string {
     ]);
   }
   let out = t.toString();
-  if (fit) {
-    out +=
-      `\ncost model (${fit.n} cases, rel. RMS ${(fit.rmsRel * 100).toFixed(1)}%): fixed ${fit.coef.fixed.toFixed(0)} ns` +
-      ` + ${fit.coef.ptes.toFixed(2)} ns/PTE + ${fit.coef.pmds.toFixed(0)} ns/PMD + ${fit.coef.puds.toFixed(0)} ns/PUD` +
-      ` + ${fit.coef.folios.toFixed(1)} ns/folio + ${fit.coef.pteRuns.toFixed(0)} ns/PTE run`;
-    for (const r of fit.residuals.filter((x) => x.flagged)) out += `\n  ⚑ ${r.id}: ${r.note}`;
-  }
+  out += `\n${describeFit(fit)}`;
+  for (const r of fit?.residuals.filter((x) => x.flagged) ?? []) out += `\n  ⚑ ${r.id}: ${r.note}`;
   return out;
 }
 
