@@ -73,19 +73,26 @@ describe('bench end to end', () => {
     );
   });
 
-  it('the report is one offline HTML file with the SVG charts', () => {
+  it('the report is one offline HTML file with the SVG charts the data allow', () => {
     const html = path.join(tmp, 'report.html');
     const svg = path.join(tmp, 'svg');
     const r = run(['report', out, out, '-o', html, '--svg', svg]);
     expect(r.status, r.stderr).toBe(0);
     const text = fs.readFileSync(html, 'utf8');
     expect(text).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
-    expect((text.match(/<svg/g) ?? []).length).toBeGreaterThanOrEqual(3);
-    expect(fs.readdirSync(svg).sort()).toEqual([
+    // What this run's data allow (a cost-model chart needs two finished moves; the
+    // chart itself is tested on data made for it in report.test.ts), never timing luck.
+    const f = readResults(out);
+    const moves = f.cases.filter((c) => c.status === 'ok' && c.plan.kind === 'move').length;
+    const expected = [
+      'ab-ratio.svg',
       'ab.svg',
-      'measured-vs-model.svg',
+      ...(moves >= 2 ? ['measured-vs-model.svg'] : []),
       'time-vs-size.svg',
-    ]);
+    ];
+    expect(fs.readdirSync(svg).sort()).toEqual(expected);
+    expect((text.match(/<svg/g) ?? []).length).toBe(expected.length);
+    expect(r.stderr).toContain(`(${expected.length} charts)`);
   });
 
   it('a malformed results file is refused with file, line and field (exit 2)', () => {
