@@ -149,7 +149,10 @@ export function registerBench(program: Command): void {
     .option('--resume', 'complete an interrupted results file (--out) with the cases it lacks')
     .option('--retry-failed', 'with --resume: also rerun the cases recorded as failed')
     .option('--json', 'print the case records as JSON lines on stdout instead of the table')
-    .option('--in-process', 'sample in this (multi-threaded) process instead of a forked child')
+    .option(
+      '--in-process',
+      'sample in the case’s (multi-threaded Node) worker process instead of a forked child',
+    )
     .option('--no-verify', 'skip the data check after each call')
     .option('--list', 'list the cases and exit')
     .action(async (opts: BenchOpts) => {
