@@ -146,15 +146,24 @@ export function footer(c: Comparison): string {
   );
 }
 
+/** A row's cells as every format prints them: case, base, new, ratio, CI, p, verdict. */
+export function rowCells(r: CompareRow): string[] {
+  return [
+    r.id,
+    formatNs(r.base.median),
+    formatNs(r.next.median),
+    r.ratio.toFixed(3),
+    `${r.lo.toFixed(3)}–${r.hi.toFixed(3)}`,
+    r.p.toPrecision(2),
+    r.verdict,
+  ];
+}
+
 export function toMarkdown(c: Comparison): string {
   const lines = [
     `| case | base | new | ratio | 95% CI | p | verdict |`,
     `| --- | ---: | ---: | ---: | --- | ---: | --- |`,
-    ...c.rows.map(
-      (r) =>
-        `| ${r.id} | ${formatNs(r.base.median)} | ${formatNs(r.next.median)} | ${r.ratio.toFixed(3)} | ` +
-        `${r.lo.toFixed(3)}–${r.hi.toFixed(3)} | ${r.p.toPrecision(2)} | ${r.verdict} |`,
-    ),
+    ...c.rows.map((r) => `| ${rowCells(r).join(' | ')} |`),
     '',
     footer(c),
   ];

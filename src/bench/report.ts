@@ -5,7 +5,7 @@
  */
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
-import { compareResults, footer, formatNs, type Comparison } from './compare.js';
+import { compareResults, footer, formatNs, rowCells, type Comparison } from './compare.js';
 import { describeFit, fitCostModel, type CostFit } from './costmodel.js';
 import { planLabel } from './plan.js';
 import type { ResultsFile } from './results.js';
@@ -258,15 +258,7 @@ function table(head: string[], rows: string[][]): string {
 }
 
 function comparisonSection(c: Comparison): string {
-  const rows = c.rows.map((r) => [
-    r.id,
-    formatNs(r.base.median),
-    formatNs(r.next.median),
-    r.ratio.toFixed(3),
-    `${r.lo.toFixed(3)}–${r.hi.toFixed(3)}`,
-    r.p.toPrecision(2),
-    r.verdict,
-  ]);
+  const rows = c.rows.map(rowCells);
   const unmatched = c.unmatched.length
     ? `<p>Not compared: ${c.unmatched.map((u) => esc(`${u.id} (${u.why})`)).join('; ')}</p>`
     : '';

@@ -21,6 +21,7 @@ import {
   CompareError,
   footer,
   formatNs,
+  rowCells,
   toBenchstat,
   toMarkdown,
 } from '../bench/compare.js';
@@ -282,15 +283,7 @@ export function registerCompare(program: Command): void {
                 : r.verdict === 'regressed'
                   ? pc.red(r.verdict)
                   : r.verdict;
-            t.push([
-              r.id,
-              formatNs(r.base.median),
-              formatNs(r.next.median),
-              r.ratio.toFixed(3),
-              `${r.lo.toFixed(3)}–${r.hi.toFixed(3)}`,
-              r.p.toPrecision(2),
-              v,
-            ]);
+            t.push([...rowCells(r).slice(0, -1), v]);
           }
           process.stdout.write(`${t.toString()}\n${footer(c)}\n`);
           for (const u of c.unmatched) process.stdout.write(`  unmatched: ${u.id} (${u.why})\n`);

@@ -1,6 +1,7 @@
 // The report's charts on data made for them (synthetic results files with known medians and
 // a cost model that fits exactly), checked where the marks land in the SVG; never timings.
 import { describe, expect, it } from 'vitest';
+import { presetMatrix } from '../../src/bench/matrix.js';
 import { buildReport } from '../../src/bench/report.js';
 import type { CaseRecord, ResultsFile } from '../../src/bench/results.js';
 import { summarize } from '../../src/bench/stats.js';
@@ -12,20 +13,8 @@ const cost = (ptes: number): number => 3000 + 20 * ptes + 1500;
 
 function file(name: string, factor: number): ResultsFile {
   const cases = SIZES.map((size, index): CaseRecord => {
-    const params: BenchCase = {
-      op: 'move',
-      size,
-      newSize: size,
-      src: 'pte',
-      dst: 'pte',
-      kind: 'private-anon',
-      populate: 1,
-      thp: false,
-      flags: [],
-      neighbour: 'none',
-      forkChild: false,
-      verify: true,
-    };
+    // move 4K pte->pte private-anon pop=1, resized.
+    const params: BenchCase = { ...presetMatrix('quick').cases[0]!, size, newSize: size };
     const m = cost(size / 4096) * factor;
     // 21 samples, symmetric around m within ±1%: median m, a narrow CI.
     const samples = Array.from({ length: 21 }, (_, i) => m * (1 + (i - 10) / 1000));
