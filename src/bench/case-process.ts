@@ -22,16 +22,27 @@ const WORKER = fs.existsSync(path.join(here, 'case-worker.js'))
 export class CaseProcess {
   private child: ChildProcess | null = null;
 
+  private spawn(): ChildProcess {
+    const c = fork(WORKER, [], {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: 'advanced',
+    });
+    // An 'error' while a case runs is that case's failure (run() listens); one between
+    // cases (an IPC write to a worker that has just died) must not kill this process, and
+    // the next case then starts a new worker.
+    c.on('error', () => {
+      if (this.child === c) this.child = null;
+    });
+    return c;
+  }
+
   /** Asks the running case to stop after its current sample (SIGINT, as from a terminal). */
   interrupt(): void {
     this.child?.kill('SIGINT');
   }
 
   run(c: BenchCase, options: SampleOptions, probe: ProbeResult, fallback: () => CaseBase) {
-    const child = (this.child ??= fork(WORKER, [], {
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      serialization: 'advanced',
-    }));
+    const child = (this.child ??= this.spawn());
     let stderr = '';
     const onErr = (d: Buffer): void => {
       stderr = (stderr + d.toString()).slice(-4000);
@@ -56,6 +67,7 @@ export class CaseProcess {
       const finish = (o: CaseOutcome): void => {
         child.off('message', onMsg);
         child.off('exit', onExit);
+        child.off('error', onError);
         child.stderr?.off('data', onErr);
         resolve(o);
       };
@@ -75,8 +87,14 @@ export class CaseProcess {
               : `exited with code ${code}`;
         finish(failed(`the process running this case ${how}${tail ? `: ${tail}` : ''}`));
       };
+      // fork() itself failed (EAGAIN, ENOMEM): no 'exit' follows.
+      const onError = (e: Error): void => {
+        this.child = null;
+        finish(failed(`could not start the process for this case: ${e.message}`));
+      };
       child.on('message', onMsg);
       child.on('exit', onExit);
+      child.on('error', onError);
       // Only the sampling options travel (the run's callbacks cannot be cloned).
       const { samples, warmup, pin, isolated, noVerify } = options;
       const job: CaseJob = {
