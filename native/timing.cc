@@ -25,6 +25,17 @@ inline uint64_t NowNs() {
   return static_cast<uint64_t>(t.tv_sec) * 1000000000ull + static_cast<uint64_t>(t.tv_nsec);
 }
 
+// 0 or the errno of sched_setaffinity: a pin that did not happen must not be recorded as
+// one (EINVAL for a CPU outside the allowed set, which CPU_SET alone cannot tell).
+int PinTo(int cpu) {
+  if (cpu < 0) return 0;
+  if (cpu >= CPU_SETSIZE) return EINVAL;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  return sched_setaffinity(0, sizeof set, &set) == 0 ? 0 : errno;
+}
+
 Napi::Value BenchMremapPingPong(const Napi::CallbackInfo& info) {
   uint64_t a = U64(info, 0), b = U64(info, 1), len = U64(info, 2);
   int64_t iters = I64(info, 3);
@@ -63,11 +74,10 @@ Napi::Value BenchMremapPingPongIsolated(const Napi::CallbackInfo& info) {
     close(fds[0]);
     const long flags = MREMAP_MAYMOVE | MREMAP_FIXED;
     int64_t out = 0;
-    if (cpu >= 0) {
-      cpu_set_t set;
-      CPU_ZERO(&set);
-      CPU_SET(cpu, &set);
-      sched_setaffinity(0, sizeof set, &set);
+    if (int err = PinTo(cpu)) {
+      out = -err;
+      (void)!write(fds[1], &out, sizeof out);
+      _exit(0);
     }
     // After fork the range belongs to a fork child (its anon_vma chain also links the
     // parent's anon_vma), which makes every copy_vma() dearer. Replace it with a fresh
@@ -112,7 +122,9 @@ enum Op { kOpMove = 0, kOpResize = 1, kOpEmpty = 2 };
 enum Kind { kPrivateAnon = 0, kSharedAnon = 1, kMemfd = 2 };
 enum Neighbour { kNbNone = 0, kNbMergePartner = 1, kNbPreamble = 2 };
 enum Mode { kInProcess = 0, kIsolated = 1, kObserve = 2 };
-enum Stage { kStageNone = 0, kStageSetup = 1, kStageMremap = 2, kStageVerify = 3, kStageCrash = 4 };
+enum Stage {
+  kStageNone = 0, kStageSetup = 1, kStageMremap = 2, kStageVerify = 3, kStageCrash = 4, kStagePin = 5
+};
 
 // Lives in a MAP_SHARED page so a forked sampler and its parent see the same words.
 struct Control {
@@ -350,13 +362,6 @@ struct Sampler {
   }
 };
 
-void PinTo(int cpu) {
-  if (cpu < 0) return;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  sched_setaffinity(0, sizeof set, &set);
-}
 
 // benchCase(params: Float64Array, out: Float64Array) → { done, interrupted, stage, errno,
 // badOffset, result }. Samples (ns) are copied into out[0..done).
@@ -397,8 +402,8 @@ Napi::Value BenchCase(const Napi::CallbackInfo& info) {
       c->stage = kStageSetup;
       c->err = errno;
     } else if (pid == 0) {
-      PinTo(cpu);
-      s.Run();
+      if (int err = PinTo(cpu)) s.Fail(kStagePin, err);
+      else s.Run();
       _exit(0);
     } else {
       int status = 0;
@@ -412,8 +417,8 @@ Napi::Value BenchCase(const Napi::CallbackInfo& info) {
   } else {
     cpu_set_t saved;
     bool restore = cpu >= 0 && sched_getaffinity(0, sizeof saved, &saved) == 0;
-    PinTo(cpu);
-    s.Run();
+    if (int err = PinTo(cpu)) s.Fail(kStagePin, err);
+    else s.Run();
     if (restore) sched_setaffinity(0, sizeof saved, &saved);
   }
   sigaction(SIGINT, &old, nullptr);
@@ -425,7 +430,7 @@ Napi::Value BenchCase(const Napi::CallbackInfo& info) {
   const bool interrupted = c->stop != 0 && done < slots && c->stage == kStageNone;
   r.Set("done", Napi::Number::New(env, static_cast<double>(done)));
   r.Set("interrupted", Napi::Boolean::New(env, interrupted));
-  static const char* const kStages[] = {"none", "setup", "mremap", "verify", "crash"};
+  static const char* const kStages[] = {"none", "setup", "mremap", "verify", "crash", "pin"};
   r.Set("stage", Napi::String::New(env, kStages[c->stage]));
   r.Set("errno", Napi::Number::New(env, c->err));
   r.Set("badOffset", Napi::Number::New(env, static_cast<double>(c->badOffset)));

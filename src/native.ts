@@ -182,8 +182,11 @@ export interface NativeBenchCaseResult {
   done: number;
   /** SIGINT arrived before all samples were taken. */
   interrupted: boolean;
-  /** Where a sample failed: 'none' when none did; 'crash': the sampler died (errno = signal). */
-  stage: 'none' | 'setup' | 'mremap' | 'verify' | 'crash';
+  /**
+   * Where a sample failed: 'none' when none did; 'crash': the sampler died (errno = signal);
+   * 'pin': sched_setaffinity refused the CPU (nothing was sampled).
+   */
+  stage: 'none' | 'setup' | 'mremap' | 'verify' | 'crash' | 'pin';
   errno: number;
   /** For stage 'verify': byte offset of the first page whose pattern word differed. */
   badOffset: number;

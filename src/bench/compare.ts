@@ -1,13 +1,23 @@
 /**
- * A/B comparison of two results files, case by case (matched by case id = all parameters):
- * ratio of medians with a Hodges–Lehmann 95% CI (on log-times), Mann–Whitney U p-value, and
- * a verdict that needs all three: the CI excludes 1, p < 0.05, and the change exceeds the
- * threshold.
+ * A/B comparison of two results files, case by case (matched by case id = all parameters).
+ * One estimator gives the ratio, its CI and the verdict: the Hodges–Lehmann shift of
+ * log-times and its 95% CI, exponentiated. The verdict reads the CI against the threshold:
+ * wholly above 1+t regressed, wholly below 1−t improved, wholly within [1−t, 1+t] no change,
+ * and otherwise uncertain (the data cannot tell a change of t from none). The Mann–Whitney
+ * p-value (the test this CI inverts) is shown alongside.
  */
 import { incompatibility, type CaseRecord, type ResultsFile } from './results.js';
-import { geometricMean, mannWhitneyU, median, ratioWithCI } from './stats.js';
+import { geometricMean, mannWhitneyU, median, ratioWithCI, relativeSpread } from './stats.js';
 
-export type Verdict = 'improved' | 'regressed' | 'no change';
+export type Verdict = 'improved' | 'regressed' | 'no change' | 'uncertain';
+
+/** The verdict of a ratio CI [lo, hi] against a threshold t (a fraction, 0.05 for 5%). */
+export function verdictOf(lo: number, hi: number, t: number): Verdict {
+  if (lo > 1 + t) return 'regressed';
+  if (hi < 1 - t) return 'improved';
+  if (lo >= 1 - t && hi <= 1 + t) return 'no change';
+  return 'uncertain';
+}
 
 export interface CompareRow {
   id: string;
@@ -29,6 +39,8 @@ export interface Comparison {
   unmatched: { id: string; why: string }[];
   geomean: number;
   counts: Record<Verdict, number>;
+  /** Why the threshold may be meaningless for these files (noise), for the user. */
+  warnings: string[];
 }
 
 export class CompareError extends Error {}
@@ -36,9 +48,7 @@ export class CompareError extends Error {}
 export function compareCases(base: CaseRecord, next: CaseRecord, threshold: number): CompareRow {
   const r = ratioWithCI(base.samples, next.samples);
   const mw = mannWhitneyU(base.samples, next.samples);
-  let verdict: Verdict = 'no change';
-  if (mw.p < 0.05 && r.lo > 1 && r.ratio > 1 + threshold) verdict = 'regressed';
-  else if (mw.p < 0.05 && r.hi < 1 && r.ratio < 1 - threshold) verdict = 'improved';
+  const verdict = verdictOf(r.lo, r.hi, threshold);
   return {
     id: base.id,
     base: { n: base.samples.length, median: median(base.samples) },
@@ -70,8 +80,18 @@ export function compareResults(a: ResultsFile, b: ResultsFile, threshold = 0.05)
     throw new CompareError(
       `cannot compare ${a.file} and ${b.file}: no case with the same parameters finished in both`,
     );
-  const counts: Record<Verdict, number> = { improved: 0, regressed: 0, 'no change': 0 };
+  const counts: Record<Verdict, number> = {
+    improved: 0,
+    regressed: 0,
+    'no change': 0,
+    uncertain: 0,
+  };
   for (const r of rows) counts[r.verdict]++;
+  const compared = new Set(rows.map((r) => r.id));
+  const warnings = [a, b].flatMap((f) => {
+    const w = noiseWarning(f, compared, threshold);
+    return w ? [w] : [];
+  });
   return {
     base: a.file,
     next: b.file,
@@ -80,7 +100,31 @@ export function compareResults(a: ResultsFile, b: ResultsFile, threshold = 0.05)
     unmatched,
     geomean: geometricMean(rows.map((r) => r.ratio)),
     counts,
+    warnings,
   };
+}
+
+/**
+ * When the samples of one case typically spread wider than the threshold, a change of the
+ * threshold's size is within this machine's run-to-run noise (back-to-back runs of one
+ * build were seen ±18% apart): say so rather than let verdicts look precise.
+ */
+export function noiseWarning(
+  f: ResultsFile,
+  ids: ReadonlySet<string>,
+  threshold: number,
+): string | null {
+  const spreads = f.cases.filter((c) => ids.has(c.id)).map((c) => relativeSpread(c.samples));
+  if (spreads.length === 0) return null;
+  const typical = median(spreads);
+  if (!(typical > threshold)) return null;
+  const p = (x: number): string => `${(x * 100).toFixed(1)}%`;
+  return (
+    `${f.file}: the samples of a case typically spread ±${p(typical)} (median of 1.4826·MAD/median ` +
+    `over ${spreads.length} cases), more than the ${p(threshold)} threshold: changes of that size ` +
+    `are within this machine's noise. Quiet the machine, pin the sampler (--pin), take more ` +
+    `samples, or compare with --threshold ${Math.ceil(typical * 100)}%.`
+  );
 }
 
 export function formatNs(ns: number): string {
@@ -95,20 +139,31 @@ const pct = (r: number): string => `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixe
 export function footer(c: Comparison): string {
   return (
     `geometric mean of ratios ${c.geomean.toFixed(4)} (${pct(c.geomean)}) over ${c.rows.length} cases: ` +
-    `${c.counts.improved} improved, ${c.counts.regressed} regressed, ${c.counts['no change']} no change` +
-    (c.unmatched.length ? `; ${c.unmatched.length} unmatched` : '')
+    `${c.counts.improved} improved, ${c.counts.regressed} regressed, ${c.counts['no change']} no change, ` +
+    `${c.counts.uncertain} uncertain (95% CI vs threshold ±${(c.threshold * 100).toFixed(1)}%)` +
+    (c.unmatched.length ? `; ${c.unmatched.length} unmatched` : '') +
+    c.warnings.map((w) => `\nwarning: ${w}`).join('')
   );
+}
+
+/** A row's cells as every format prints them: case, base, new, ratio, CI, p, verdict. */
+export function rowCells(r: CompareRow): string[] {
+  return [
+    r.id,
+    formatNs(r.base.median),
+    formatNs(r.next.median),
+    r.ratio.toFixed(3),
+    `${r.lo.toFixed(3)}–${r.hi.toFixed(3)}`,
+    r.p.toPrecision(2),
+    r.verdict,
+  ];
 }
 
 export function toMarkdown(c: Comparison): string {
   const lines = [
     `| case | base | new | ratio | 95% CI | p | verdict |`,
     `| --- | ---: | ---: | ---: | --- | ---: | --- |`,
-    ...c.rows.map(
-      (r) =>
-        `| ${r.id} | ${formatNs(r.base.median)} | ${formatNs(r.next.median)} | ${r.ratio.toFixed(3)} | ` +
-        `${r.lo.toFixed(3)}–${r.hi.toFixed(3)} | ${r.p.toPrecision(2)} | ${r.verdict} |`,
-    ),
+    ...c.rows.map((r) => `| ${rowCells(r).join(' | ')} |`),
     '',
     footer(c),
   ];

@@ -2,12 +2,19 @@
  * A linear cost model of measured time against the model's predicted plan:
  *   t ≈ fixed + a·PTEs moved + b·PMD entries + c·PUD entries + d·folios relocated
  *       + e·PTE runs (each move_ptes extent also pays pte_alloc of its destination table)
- * fitted by least squares on relative error (weights 1/t, so a 4 KiB and a 1 GiB move count
- * alike). A case whose median is far from its fitted value did not cost what its predicted
+ * fitted by non-negative least squares on relative error (weights 1/t, so a 4 KiB and a
+ * 1 GiB move count alike). A case whose median is far from its fitted value did not cost what its predicted
  * plan costs elsewhere: a hint that the kernel took another path than the model expects.
  */
 import { planLabel, type PlanFeatures } from './plan.js';
 import type { CaseRecord } from './results.js';
+import { nnls } from './nnls.js';
+
+/**
+ * Above this relative RMS error the coefficients are only the least-bad non-negative
+ * combination, not costs: the plans do not explain the measured times.
+ */
+export const FIT_RMS_MAX = 0.25;
 
 export const TERMS = ['fixed', 'ptes', 'pmds', 'puds', 'folios', 'pteRuns'] as const;
 export type Term = (typeof TERMS)[number];
@@ -17,8 +24,10 @@ export interface CostFit {
   coef: Record<Term, number>;
   /** Cases used in the fit. */
   n: number;
-  /** Relative RMS error of the fit. */
+  /** Relative RMS error of the fit: √mean(((measured − fit) / measured)²). */
   rmsRel: number;
+  /** rmsRel ≤ FIT_RMS_MAX: the plan explains the times; otherwise the model does not fit. */
+  fits: boolean;
   residuals: CaseResidual[];
 }
 
@@ -37,43 +46,20 @@ function row(f: PlanFeatures): number[] {
   return [1, f.ptes, f.pmds, f.puds, f.folios, f.pteRuns ?? 0];
 }
 
-/** Solves A x = b (Gaussian elimination with partial pivoting); null when singular. */
-export function solve(a: number[][], b: number[]): number[] | null {
-  const n = b.length;
-  const m = a.map((r, i) => [...r, b[i]!]);
-  for (let col = 0; col < n; col++) {
-    let piv = col;
-    for (let r = col + 1; r < n; r++) if (Math.abs(m[r]![col]!) > Math.abs(m[piv]![col]!)) piv = r;
-    if (Math.abs(m[piv]![col]!) < 1e-12) return null;
-    [m[col], m[piv]] = [m[piv]!, m[col]!];
-    for (let r = 0; r < n; r++) {
-      if (r === col) continue;
-      const f = m[r]![col]! / m[col]![col]!;
-      for (let k = col; k <= n; k++) m[r]![k]! -= f * m[col]![k]!;
-    }
-  }
-  return m.map((r, i) => r[n]! / r[i]!);
-}
-
-/** Weighted least squares; columns that are zero in every row are left out (coefficient 0). */
-export function leastSquares(x: number[][], y: number[], w: number[]): number[] | null {
+/**
+ * Weighted non-negative least squares (nnls.ts): a per-entry cost cannot be negative, and
+ * an unconstrained fit on collinear plan features returned negative ns/PTE or no solution
+ * at all. Columns that are zero in every row keep coefficient 0.
+ */
+export function fitNonNegative(x: number[][], y: number[], w: number[]): number[] | null {
   const p = x[0]?.length ?? 0;
   const used = [...Array(p).keys()].filter((j) => x.some((r) => r[j] !== 0));
-  if (used.length === 0 || y.length < used.length) return null;
-  // Scale columns so the normal equations stay well conditioned (PTE counts reach 2^19).
+  if (used.length === 0 || y.length === 0) return null;
+  // Scale columns to unit size (PTE counts reach 2^19, the constant term is 1).
   const scale = used.map((j) => Math.max(...x.map((r) => Math.abs(r[j]!))) || 1);
-  const ata = used.map(() => used.map(() => 0));
-  const atb = used.map(() => 0);
-  for (let i = 0; i < y.length; i++) {
-    const xi = used.map((j, k) => x[i]![j]! / scale[k]!);
-    const wi = w[i]! * w[i]!;
-    for (let a = 0; a < used.length; a++) {
-      atb[a]! += wi * xi[a]! * y[i]!;
-      for (let b = 0; b < used.length; b++) ata[a]![b]! += wi * xi[a]! * xi[b]!;
-    }
-  }
-  const sol = solve(ata, atb);
-  if (!sol) return null;
+  const a = x.map((r, i) => used.map((j, k) => (w[i]! * r[j]!) / scale[k]!));
+  const b = y.map((v, i) => w[i]! * v);
+  const { x: sol } = nnls(a, b);
   const out = new Array<number>(p).fill(0);
   used.forEach((j, k) => (out[j] = sol[k]! / scale[k]!));
   return out;
@@ -86,7 +72,7 @@ export function fitCostModel(records: readonly CaseRecord[], flagAt = 0.3): Cost
   if (cases.length < 2) return null;
   const x = cases.map((r) => row(r.plan));
   const y = cases.map((r) => r.stats!.median);
-  const beta = leastSquares(
+  const beta = fitNonNegative(
     x,
     y,
     y.map((v) => 1 / v),
@@ -98,7 +84,8 @@ export function fitCostModel(records: readonly CaseRecord[], flagAt = 0.3): Cost
     const predicted = x[i]!.reduce((s, v, j) => s + v * beta[j]!, 0);
     const measured = y[i]!;
     const rel = predicted > 0 ? (measured - predicted) / predicted : Number.POSITIVE_INFINITY;
-    ss += Number.isFinite(rel) ? rel * rel : 0;
+    // The fit's own objective (weights 1/t): finite even where the fit predicts 0 ns.
+    ss += ((measured - predicted) / measured) ** 2;
     // Small absolute differences are noise, whatever their ratio.
     const flagged = Math.abs(rel) > flagAt && Math.abs(measured - predicted) > 1000;
     let note = '';
@@ -111,5 +98,21 @@ export function fitCostModel(records: readonly CaseRecord[], flagAt = 0.3): Cost
     }
     return { id: r.id, measured, predicted, rel, flagged, note };
   });
-  return { coef, n: cases.length, rmsRel: Math.sqrt(ss / cases.length), residuals };
+  const rmsRel = Math.sqrt(ss / cases.length);
+  return { coef, n: cases.length, rmsRel, fits: rmsRel <= FIT_RMS_MAX, residuals };
+}
+
+/** The one-line account of a fit for the bench summary and the report. */
+export function describeFit(fit: CostFit | null): string {
+  if (!fit) return 'cost model: fewer than 2 finished move cases, nothing to fit';
+  const c = fit.coef;
+  const terms =
+    `fixed ${c.fixed.toFixed(0)} ns + ${c.ptes.toFixed(2)} ns/PTE + ${c.pmds.toFixed(0)} ns/PMD entry` +
+    ` + ${c.puds.toFixed(0)} ns/PUD entry + ${c.folios.toFixed(1)} ns/folio relocated` +
+    ` + ${c.pteRuns.toFixed(0)} ns/PTE run`;
+  const err = `${fit.n} cases, relative RMS error ${(fit.rmsRel * 100).toFixed(1)}%`;
+  return fit.fits
+    ? `cost model (${err}): ${terms}`
+    : `cost model does not fit (${err}, above ${(FIT_RMS_MAX * 100).toFixed(0)}%): the predicted ` +
+        `plans do not explain these times; the least-bad non-negative fit is ${terms}`;
 }

@@ -70,7 +70,7 @@ export function arenaSizeFor(c: BenchCase): number {
   return roundUp(2 * span, PUD_SIZE) + 8 * PUD_SIZE;
 }
 
-export function layoutCase(c: BenchCase, arena: Arena): CaseLayout {
+export function layoutCase(c: BenchCase, arena: Pick<Arena, 'start' | 'end'>): CaseLayout {
   const lo = Number(arena.start);
   const span = Math.max(c.size, c.newSize);
   const src = placeExact(lo + PUD_SIZE, c.src);

@@ -18,6 +18,12 @@ import {
   type BenchFlag,
 } from './types.js';
 
+/**
+ * Upper bound of samples (and warm-up samples) per case: each sample is a double in the
+ * sampler's shared page and in the results line, so 1e6 is 8 MB and a ~10 MB line.
+ */
+export const MAX_SAMPLES = 1_000_000;
+
 export interface Matrix {
   /** Where it came from: "preset quick" or a file path. */
   source: string;
@@ -335,8 +341,8 @@ export function loadMatrix(file: string): Matrix {
   const count = (k: 'samples' | 'warmup', dflt: number, min: number): number => {
     const v = obj[k];
     if (v === undefined) return dflt;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > 1_000_000)
-      bad(`$.${k}`, `expected an integer ≥ ${min}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > MAX_SAMPLES)
+      bad(`$.${k}`, `expected an integer from ${min} to ${MAX_SAMPLES}`);
     return v as number;
   };
   const samples = count('samples', 30, 1);

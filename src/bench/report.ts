@@ -5,8 +5,8 @@
  */
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
-import { compareResults, formatNs, toMarkdown, type Comparison } from './compare.js';
-import { fitCostModel, type CostFit } from './costmodel.js';
+import { compareResults, footer, formatNs, rowCells, type Comparison } from './compare.js';
+import { describeFit, fitCostModel, type CostFit } from './costmodel.js';
 import { planLabel } from './plan.js';
 import type { ResultsFile } from './results.js';
 import { formatAlign, type BenchCase } from './types.js';
@@ -128,7 +128,11 @@ function measuredVsModel(fits: { file: string; fit: CostFit }[]): vl.TopLevelSpe
   } as vl.TopLevelSpec;
 }
 
-function abBars(files: ResultsFile[]): vl.TopLevelSpec | null {
+/**
+ * Medians with their CIs per file, as points: a bar on a log scale starts at 0, which a log
+ * scale cannot place, so every bar had zero width.
+ */
+function abMedians(files: ResultsFile[]): vl.TopLevelSpec | null {
   if (files.length < 2) return null;
   const common = files
     .map((f) => new Set(f.cases.filter((c) => c.status === 'ok').map((c) => c.id)))
@@ -146,6 +150,7 @@ function abBars(files: ResultsFile[]): vl.TopLevelSpec | null {
         hi: c.stats!.ci95[1],
       })),
   );
+  const log = { type: 'log' as const };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     width: 520,
@@ -157,28 +162,64 @@ function abBars(files: ResultsFile[]): vl.TopLevelSpec | null {
     },
     layer: [
       {
-        mark: 'bar',
+        mark: { type: 'rule' },
         encoding: {
-          x: {
-            field: 'median',
-            type: 'quantitative',
-            scale: { type: 'log' },
-            title: 'median (ns), 95% CI',
-          },
+          x: { field: 'lo', type: 'quantitative', scale: log, title: 'median (ns), 95% CI' },
+          x2: { field: 'hi' },
         },
       },
       {
-        mark: { type: 'rule', color: 'black' },
+        mark: { type: 'point', filled: true, size: 40 },
+        encoding: { x: { field: 'median', type: 'quantitative', scale: log } },
+      },
+    ],
+  } as vl.TopLevelSpec;
+}
+
+/** new/base per case from compare (the same ratio, CI and verdict as its table). */
+function abRatios(cmp: Comparison | null): vl.TopLevelSpec | null {
+  if (!cmp || cmp.rows.length === 0) return null;
+  const values = cmp.rows.map((r) => ({ ...r, verdict: r.verdict }));
+  const log = { type: 'log' as const };
+  const t = cmp.threshold;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    width: 520,
+    layer: [
+      {
+        data: { values: [{ lo: 1 - t, hi: 1 + t }] },
+        mark: { type: 'rect', color: '#eee' },
         encoding: {
-          x: { field: 'lo', type: 'quantitative', scale: { type: 'log' } },
+          x: { field: 'lo', type: 'quantitative', scale: log },
           x2: { field: 'hi' },
+        },
+      },
+      {
+        data: { values },
+        mark: { type: 'rule', color: '#666' },
+        encoding: {
+          y: { field: 'id', type: 'nominal', title: null },
+          x: { field: 'lo', type: 'quantitative', scale: log, title: 'new / base, 95% CI' },
+          x2: { field: 'hi' },
+        },
+      },
+      {
+        data: { values },
+        mark: { type: 'point', filled: true, size: 50 },
+        encoding: {
+          y: { field: 'id', type: 'nominal' },
+          x: { field: 'ratio', type: 'quantitative', scale: log },
+          color: { field: 'verdict', type: 'nominal', title: null },
         },
       },
     ],
   } as vl.TopLevelSpec;
 }
 
-export async function buildCharts(files: ResultsFile[]): Promise<Chart[]> {
+export async function buildCharts(
+  files: ResultsFile[],
+  cmp: Comparison | null = null,
+): Promise<Chart[]> {
   const fits = files
     .map((f, i) => ({ file: fileLabel(f, i), fit: fitCostModel(f.cases) }))
     .filter((x): x is { file: string; fit: CostFit } => x.fit !== null);
@@ -193,7 +234,12 @@ export async function buildCharts(files: ResultsFile[]): Promise<Chart[]> {
       'Measured vs the cost model of the predicted plan',
       measuredVsModel(fits),
     ],
-    ['ab', 'A/B: medians with 95% CIs', abBars(files)],
+    ['ab', 'A/B: medians with 95% CIs (log scale)', abMedians(files)],
+    [
+      'ab-ratio',
+      `A/B: new / base per case with 95% CI; shaded: within ±${((cmp?.threshold ?? 0) * 100).toFixed(0)}%`,
+      abRatios(cmp),
+    ],
   ];
   const out: Chart[] = [];
   for (const [name, title, spec] of specs) {
@@ -209,6 +255,14 @@ function table(head: string[], rows: string[][]): string {
   return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
     .map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
+}
+
+function comparisonSection(c: Comparison): string {
+  const rows = c.rows.map(rowCells);
+  const unmatched = c.unmatched.length
+    ? `<p>Not compared: ${c.unmatched.map((u) => esc(`${u.id} (${u.why})`)).join('; ')}</p>`
+    : '';
+  return `<h2>Comparison</h2>${table(['case', 'base median', 'new median', 'ratio', '95% CI', 'p (MWU)', 'verdict'], rows)}<p>${esc(footer({ ...c, warnings: [] }))}</p>${c.warnings.map((w) => `<p><strong>warning:</strong> ${esc(w)}</p>`).join('')}${unmatched}`;
 }
 
 function fileSection(f: ResultsFile, i: number): string {
@@ -250,11 +304,7 @@ function fileSection(f: ResultsFile, i: number): string {
       r ? `${(r.rel * 100).toFixed(0)}%${r.flagged ? ` ⚑ ${r.note}` : ''}` : '-',
     ];
   });
-  const coef = fit
-    ? `<p>Cost model (${fit.n} cases, relative RMS ${(fit.rmsRel * 100).toFixed(1)}%): ${esc(
-        `fixed ${fit.coef.fixed.toFixed(0)} ns + ${fit.coef.ptes.toFixed(2)} ns/PTE + ${fit.coef.pmds.toFixed(0)} ns/PMD entry + ${fit.coef.puds.toFixed(0)} ns/PUD entry + ${fit.coef.folios.toFixed(1)} ns/folio relocated + ${fit.coef.pteRuns.toFixed(0)} ns/PTE run`,
-      )}</p>`
-    : '<p>Cost model: not enough move cases to fit.</p>';
+  const coef = `<p>${esc(describeFit(fit))}</p>`;
   return `<h2>${esc(fileLabel(f, i))}</h2>${env}${coef}${table(
     [
       'case',
@@ -275,7 +325,6 @@ function fileSection(f: ResultsFile, i: number): string {
 export async function buildReport(
   files: ResultsFile[],
 ): Promise<{ html: string; charts: Chart[] }> {
-  const charts = await buildCharts(files);
   let cmp: Comparison | null = null;
   let cmpNote = '';
   if (files.length === 2) {
@@ -285,6 +334,7 @@ export async function buildReport(
       cmpNote = (e as Error).message;
     }
   }
+  const charts = await buildCharts(files, cmp);
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>mremap-lab benchmark report</title>
 <style>
@@ -293,12 +343,11 @@ table{border-collapse:collapse;margin:1em 0;font-size:12px}
 td,th{border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top}
 th{background:#f3f3f3}
 figure{margin:1em 0}
-pre{background:#f7f7f7;padding:1em;overflow:auto}
 </style></head><body>
 <h1>mremap-lab benchmark report</h1>
 <p>${files.map((f, i) => esc(`${fileLabel(f, i)} — ${f.header.kernel}, ${f.cases.length} cases`)).join('<br>')}</p>
 ${charts.map((c) => `<figure id="${c.name}"><figcaption>${esc(c.title)}</figcaption>${c.svg}</figure>`).join('\n')}
-${cmp ? `<h2>Comparison</h2><pre>${esc(toMarkdown(cmp))}</pre>` : cmpNote ? `<p>${esc(cmpNote)}</p>` : ''}
+${cmp ? comparisonSection(cmp) : cmpNote ? `<p>${esc(cmpNote)}</p>` : ''}
 ${files.map(fileSection).join('\n')}
 </body></html>
 `;

@@ -68,6 +68,19 @@ export interface ResultsFile {
   file: string;
   header: ResultsHeader;
   cases: CaseRecord[];
+  torn: TornLine | null;
+}
+
+/** The warning for a torn last line, or null. */
+export function tornWarning(f: ResultsFile, resuming = false): string | null {
+  if (!f.torn) return null;
+  return (
+    `warning: ${f.file}:${f.torn.line}: the last line is incomplete (${f.torn.bytes} bytes, ` +
+    `the writer was killed mid-line); ignoring it` +
+    (resuming
+      ? ', cutting it off and running that case again'
+      : `; \`--resume\` removes it and reruns that case`)
+  );
 }
 
 export function cpuModel(): string {
@@ -91,7 +104,21 @@ function requireFields(
   }
 }
 
-/** Reads a results file; malformed input throws JsonInputError (file, line, field). */
+/** The last line of a file whose writer was killed mid-line: ignored, its case redone. */
+export interface TornLine {
+  line: number;
+  /** Byte offset where the torn line starts (--resume truncates the file there). */
+  offset: number;
+  bytes: number;
+}
+
+/**
+ * Reads a results file; malformed input throws JsonInputError (file, line, field). A last
+ * line without its newline that is not valid JSON is what a writer killed mid-write leaves
+ * (records are appended one write each, so only the last can be torn): it is reported in
+ * `torn` and left out instead of making the whole file unreadable. A case recorded twice is
+ * refused, naming both lines.
+ */
 export function readResults(file: string): ResultsFile {
   let text: string;
   try {
@@ -100,8 +127,24 @@ export function readResults(file: string): ResultsFile {
     throw new JsonInputError(file, 0, '', (e as Error).message);
   }
   const lines = text.split('\n');
+  let torn: TornLine | null = null;
+  const lastRaw = lines[lines.length - 1]!;
+  if (lastRaw.trim() !== '') {
+    try {
+      JSON.parse(lastRaw);
+    } catch {
+      const start = text.length - lastRaw.length;
+      torn = {
+        line: lines.length,
+        offset: Buffer.byteLength(text.slice(0, start)),
+        bytes: Buffer.byteLength(lastRaw),
+      };
+      lines.pop();
+    }
+  }
   let header: ResultsHeader | null = null;
   const cases: CaseRecord[] = [];
+  const seen = new Map<string, number>();
   lines.forEach((raw, i) => {
     const lineNo = i + 1;
     if (raw.trim() === '') return;
@@ -153,10 +196,25 @@ export function readResults(file: string): ResultsFile {
       bad('samples', 'expected a list of numbers (ns)');
     if (o.status === 'ok' && (o.samples as unknown[]).length === 0)
       bad('samples', 'an ok case needs at least one sample');
+    const first = seen.get(o.id as string);
+    if (first !== undefined)
+      bad(
+        'id',
+        `case ${JSON.stringify(o.id)} is recorded twice (also on line ${first}); keep one of the two lines`,
+      );
+    seen.set(o.id as string, lineNo);
     cases.push(o as unknown as CaseRecord);
   });
-  if (header === null) throw new JsonInputError(file, 1, '', 'empty results file (no header)');
-  return { file, header, cases };
+  if (header === null)
+    throw new JsonInputError(
+      file,
+      1,
+      '',
+      torn
+        ? 'the header line is incomplete (the writer was killed while creating the file); delete the file and run again'
+        : 'empty results file (no header)',
+    );
+  return { file, header, cases, torn };
 }
 
 /** Why two results files cannot be compared or merged; null when they can. */
@@ -175,7 +233,10 @@ export class ResultsWriter {
     this.fd = fs.openSync(file, append ? 'a' : 'wx');
   }
   write(record: ResultsHeader | CaseRecord): void {
-    fs.writeSync(this.fd, `${JSON.stringify(record)}\n`);
+    // fs.writeSync is one write(2), which may write less than asked: loop, so that only a
+    // killed writer can leave a torn line.
+    const buf = Buffer.from(`${JSON.stringify(record)}\n`);
+    for (let off = 0; off < buf.length;) off += fs.writeSync(this.fd, buf, off);
     fs.fsyncSync(this.fd);
   }
   close(): void {

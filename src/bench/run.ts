@@ -8,7 +8,14 @@ import { Arena } from '../kernel/arena.js';
 import { probe, type ProbeResult } from '../kernel/probe.js';
 import { native, type NativeBenchCaseResult } from '../native.js';
 import { errnoName } from '../space/errno.js';
-import { arenaSizeFor, layoutCase, MODE, nativeParams, emptyBracketParams } from './layout.js';
+import {
+  arenaSizeFor,
+  layoutCase,
+  MODE,
+  nativeParams,
+  emptyBracketParams,
+  type CaseLayout,
+} from './layout.js';
 import type { Matrix } from './matrix.js';
 import { observeLayout, type ObservedLayout } from './observe.js';
 import { predictPlan, type PlanEnv } from './plan.js';
@@ -19,10 +26,12 @@ import {
   RESULTS_VERSION,
   ResultsWriter,
   toolVersion,
+  tornWarning,
   type CaseRecord,
   type ResultsHeader,
 } from './results.js';
 import { summarize } from './stats.js';
+import { CaseProcess } from './case-process.js';
 import { caseId, GIB, type BenchCase } from './types.js';
 
 export interface SampleOptions {
@@ -50,6 +59,20 @@ export interface CaseOutcome {
   interrupted: boolean;
 }
 
+/** What a case's record holds before anything runs: its id, layout and predicted plan. */
+export type CaseBase = Omit<CaseRecord, 'index' | 'status' | 'observed' | 'samples' | 'stats'>;
+
+/** One case for the worker (src/bench/case-worker.ts), and its replies. */
+export interface CaseJob {
+  case: BenchCase;
+  options: SampleOptions;
+  probe: ProbeResult;
+}
+export type WorkerReply =
+  | { kind: 'base'; base: CaseBase }
+  | { kind: 'done'; outcome: CaseOutcome }
+  | { kind: 'error'; message: string };
+
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
 function unsupportedReason(c: BenchCase, p: ProbeResult): string | null {
@@ -62,13 +85,49 @@ function unsupportedReason(c: BenchCase, p: ProbeResult): string | null {
 
 function failure(r: NativeBenchCaseResult): string {
   if (r.stage === 'crash') return `the sampler died with signal ${r.errno}`;
+  if (r.stage === 'pin') return `sched_setaffinity to the --pin CPU failed: ${errnoName(r.errno)}`;
   if (r.stage === 'verify')
     return `data check failed at offset 0x${r.badOffset.toString(16)} after the move`;
   return `${r.stage}: ${errnoName(r.errno)}`;
 }
 
-/** One case end to end; the arena is released whatever happens. */
-export function runCase(c: BenchCase, o: SampleOptions, p: ProbeResult): CaseOutcome {
+function caseBase(c: BenchCase, layout: CaseLayout, p: ProbeResult): CaseBase {
+  return {
+    type: 'case',
+    id: caseId(c),
+    params: c,
+    layout: {
+      src: hex(layout.src),
+      dst: hex(layout.dst),
+      regionLo: hex(layout.regionLo),
+      regionHi: hex(layout.regionHi),
+      neighbour: layout.nbLen ? hex(layout.nbAddr) : null,
+    },
+    plan: predictPlan(c, layout, planEnv(p)),
+    durationMs: 0,
+    finishedAt: '',
+  };
+}
+
+/**
+ * The base of a case whose worker died before it had an arena: laid out in a nominal
+ * GiB-aligned arena at 16 TiB (the plan depends only on alignment, not on the address).
+ */
+export function nominalCaseBase(c: BenchCase, p: ProbeResult): CaseBase {
+  const start = 16n << 40n;
+  return caseBase(c, layoutCase(c, { start, end: start + BigInt(arenaSizeFor(c)) }), p);
+}
+
+/**
+ * One case end to end; the arena is released whatever happens. `onBase` sees the case's
+ * base before anything is mapped, so a caller that loses the process can still record it.
+ */
+export function runCase(
+  c: BenchCase,
+  o: SampleOptions,
+  p: ProbeResult,
+  onBase?: (base: CaseBase) => void,
+): CaseOutcome {
   const t0 = Date.now();
   const effective: BenchCase = o.noVerify ? { ...c, verify: false } : c;
   const arena = Arena.reserve({
@@ -78,22 +137,9 @@ export function runCase(c: BenchCase, o: SampleOptions, p: ProbeResult): CaseOut
   });
   try {
     const layout = layoutCase(c, arena);
-    const plan = predictPlan(c, layout, planEnv(p));
-    const base: Omit<CaseRecord, 'index' | 'status' | 'observed' | 'samples' | 'stats'> = {
-      type: 'case',
-      id: caseId(c),
-      params: c,
-      layout: {
-        src: hex(layout.src),
-        dst: hex(layout.dst),
-        regionLo: hex(layout.regionLo),
-        regionHi: hex(layout.regionHi),
-        neighbour: layout.nbLen ? hex(layout.nbAddr) : null,
-      },
-      plan,
-      durationMs: 0,
-      finishedAt: '',
-    };
+    const base = caseBase(c, layout, p);
+    const plan = base.plan;
+    onBase?.(base);
     const done = (
       status: CaseRecord['status'],
       rest: Partial<CaseRecord>,
@@ -180,6 +226,10 @@ export interface RunBenchOptions extends SampleOptions {
   out: string;
   resume: boolean;
   command: string[];
+  /** With resume: run the cases recorded as failed again (they are skipped otherwise). */
+  retryFailed?: boolean;
+  /** Warnings and notes for the user (a torn last line, failed cases retried). */
+  onNote?: (message: string) => void;
   onStart?: (total: number, already: number) => void;
   onCase?: (record: CaseRecord, position: number, total: number) => void;
 }
@@ -226,31 +276,69 @@ export function makeHeader(o: RunBenchOptions, p: ProbeResult): ResultsHeader {
   };
 }
 
-/** Runs (or resumes) a matrix into a results file. SIGINT ends the run after the current sample. */
-export function runBench(o: RunBenchOptions): RunBenchResult {
+/**
+ * Opens the results file of a resumed run: checks it belongs to this run, cuts off a torn
+ * last line (its case runs again) and, with `retryFailed`, drops failed records so that
+ * their cases run again. Returns the records kept.
+ */
+function reopen(
+  o: RunBenchOptions,
+  header: ResultsHeader,
+): { kept: CaseRecord[]; h: ResultsHeader } {
+  const prev = readResults(o.out);
+  const h = prev.header;
+  const reasons: string[] = [];
+  if (h.toolVersion !== header.toolVersion)
+    reasons.push(`tool version ${h.toolVersion}, now ${header.toolVersion}`);
+  if (h.kernel !== header.kernel) reasons.push(`kernel ${h.kernel}, now ${header.kernel}`);
+  if (JSON.stringify(h.matrix.caseIds) !== JSON.stringify(header.matrix.caseIds))
+    reasons.push(
+      `its matrix (${h.matrix.source}, ${h.matrix.caseIds.length} cases) differs from this one`,
+    );
+  if (h.matrix.samples !== o.samples || h.matrix.warmup !== o.warmup)
+    reasons.push(
+      `samples/warmup ${h.matrix.samples}/${h.matrix.warmup}, now ${o.samples}/${o.warmup}`,
+    );
+  if (reasons.length) throw new BenchInputError(`cannot resume ${o.out}: ${reasons.join('; ')}`);
+  const torn = tornWarning(prev, true);
+  if (torn) o.onNote?.(torn);
+  const failed = o.retryFailed ? prev.cases.filter((c) => c.status === 'failed') : [];
+  if (failed.length) {
+    // Rewritten beside the file and renamed over it: a crash here leaves the old file whole.
+    const tmp = `${o.out}.retry-${process.pid}`;
+    const keep = [h, ...prev.cases.filter((c) => c.status !== 'failed')];
+    fs.writeFileSync(tmp, keep.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    fs.renameSync(tmp, o.out);
+    o.onNote?.(`retrying ${failed.length} failed case(s): ${failed.map((c) => c.id).join(', ')}`);
+  } else if (prev.torn) {
+    fs.truncateSync(o.out, prev.torn.offset);
+  }
+  const size = fs.statSync(o.out).size;
+  if (size > 0) {
+    // A last record without its newline (complete, but the "\n" was never written).
+    const fd = fs.openSync(o.out, 'r+');
+    const last = Buffer.alloc(1);
+    fs.readSync(fd, last, 0, 1, size - 1);
+    if (last[0] !== 0x0a) fs.writeSync(fd, '\n', size);
+    fs.closeSync(fd);
+  }
+  return { kept: prev.cases.filter((c) => !failed.includes(c)), h };
+}
+
+/**
+ * Runs (or resumes) a matrix into a results file, each case in a worker process
+ * (case-process.ts). SIGINT ends the run after the current sample.
+ */
+export async function runBench(o: RunBenchOptions): Promise<RunBenchResult> {
   const p = probe();
   let header = makeHeader(o, p);
   const records: CaseRecord[] = [];
   const finished = new Set<string>();
   let writer: ResultsWriter;
   if (o.resume && fs.existsSync(o.out)) {
-    const prev = readResults(o.out);
-    const h = prev.header;
-    const reasons: string[] = [];
-    if (h.toolVersion !== header.toolVersion)
-      reasons.push(`tool version ${h.toolVersion}, now ${header.toolVersion}`);
-    if (h.kernel !== header.kernel) reasons.push(`kernel ${h.kernel}, now ${header.kernel}`);
-    if (JSON.stringify(h.matrix.caseIds) !== JSON.stringify(header.matrix.caseIds))
-      reasons.push(
-        `its matrix (${h.matrix.source}, ${h.matrix.caseIds.length} cases) differs from this one`,
-      );
-    if (h.matrix.samples !== o.samples || h.matrix.warmup !== o.warmup)
-      reasons.push(
-        `samples/warmup ${h.matrix.samples}/${h.matrix.warmup}, now ${o.samples}/${o.warmup}`,
-      );
-    if (reasons.length) throw new BenchInputError(`cannot resume ${o.out}: ${reasons.join('; ')}`);
+    const { kept, h } = reopen(o, header);
     header = h;
-    for (const c of prev.cases) {
+    for (const c of kept) {
       finished.add(c.id);
       records.push(c);
     }
@@ -263,9 +351,11 @@ export function runBench(o: RunBenchOptions): RunBenchResult {
     writer = new ResultsWriter(o.out, false);
     writer.write(header);
   }
+  const worker = new CaseProcess();
   let stopping = false;
   const onSigint = (): void => {
     stopping = true;
+    worker.interrupt();
   };
   process.on('SIGINT', onSigint);
   let ran = 0;
@@ -281,8 +371,9 @@ export function runBench(o: RunBenchOptions): RunBenchResult {
         interrupted = true;
         break;
       }
-      const outcome = runCase(c, o, p);
-      if (outcome.interrupted) {
+      const outcome = await worker.run(c, o, p, () => nominalCaseBase(c, p));
+      if (outcome.interrupted || (stopping && outcome.record.status === 'failed')) {
+        // A case cut short by the user is not a result: --resume runs it again.
         interrupted = true;
         break;
       }
@@ -297,6 +388,7 @@ export function runBench(o: RunBenchOptions): RunBenchResult {
     return { header, records, ran, total, interrupted };
   } finally {
     process.off('SIGINT', onSigint);
+    worker.close();
     writer.close();
   }
 }

@@ -1,8 +1,8 @@
 /**
  * Statistics for benchmark samples. Robust by default (median, MAD, percentiles), with a
  * bootstrap CI of the median; outliers are counted and listed, never dropped. A/B: Mann–Whitney
- * U (normal approximation, tie and continuity corrected) and a Hodges–Lehmann interval on
- * log-times, which is a distribution-free CI of the ratio of the two distributions' locations.
+ * U (normal approximation, tie and continuity corrected) and the Hodges–Lehmann estimate on
+ * log-times, a distribution-free ratio of the two distributions' locations with its CI.
  */
 
 /** Deterministic PRNG (mulberry32): the same samples give the same bootstrap CI. */
@@ -213,7 +213,9 @@ export function mannWhitneyU(a: ArrayLike<number>, b: ArrayLike<number>): MannWh
 /**
  * Hodges–Lehmann shift of b relative to a (median of all b_j − a_i) with its
  * distribution-free CI (order statistics of the pairwise differences, normal approximation
- * for the rank).
+ * for the rank; the interval that inverts the Mann–Whitney test). The shift is taken as the
+ * middle order statistic (or the mean of the two middle ones), which lies inside the CI by
+ * construction: the CI's ranks are at most the middle ones.
  */
 export function hodgesLehmann(
   a: ArrayLike<number>,
@@ -226,16 +228,20 @@ export function hodgesLehmann(
   let k = 0;
   for (let i = 0; i < n1; i++) for (let j = 0; j < n2; j++) d[k++] = b[j]! - a[i]!;
   d.sort();
-  const s = d as unknown as number[];
   const m = n1 * n2;
   const z = normalQuantile(1 - (1 - confidence) / 2);
-  const ka = Math.floor(m / 2 - z * Math.sqrt((m * (n1 + n2 + 1)) / 12));
-  const lo = s[Math.max(0, ka)]!;
-  const hi = s[Math.min(m - 1, m - 1 - Math.max(0, ka))]!;
-  return { shift: quantileSorted(s, 0.5), lo, hi };
+  const ka = Math.max(0, Math.floor(m / 2 - z * Math.sqrt((m * (n1 + n2 + 1)) / 12)));
+  const lo = d[Math.min(ka, (m - 1) >> 1)]!;
+  const hi = d[Math.max(m - 1 - ka, m >> 1)]!;
+  // (x + y) / 2 of two sorted values never leaves [x, y] in floating point.
+  const shift = m % 2 ? d[(m - 1) / 2]! : (d[m / 2 - 1]! + d[m / 2]!) / 2;
+  return { shift, lo, hi };
 }
 
-/** new/base as a ratio: ratio of medians, with the Hodges–Lehmann CI of exp(log-shift). */
+/**
+ * new/base as a ratio: the Hodges–Lehmann shift of log-times and its CI, exponentiated, so
+ * the ratio and its interval come from one estimator and the ratio always lies inside it.
+ */
 export function ratioWithCI(
   base: ArrayLike<number>,
   next: ArrayLike<number>,
@@ -244,7 +250,13 @@ export function ratioWithCI(
   const la = Array.from(base, (x) => Math.log(Math.max(x, 1e-9)));
   const lb = Array.from(next, (x) => Math.log(Math.max(x, 1e-9)));
   const hl = hodgesLehmann(la, lb, confidence);
-  return { ratio: median(next) / median(base), lo: Math.exp(hl.lo), hi: Math.exp(hl.hi) };
+  return { ratio: Math.exp(hl.shift), lo: Math.exp(hl.lo), hi: Math.exp(hl.hi) };
+}
+
+/** Robust relative spread of one sample: 1.4826·MAD / median (a CV for normal data). */
+export function relativeSpread(xs: ArrayLike<number>): number {
+  const m = median(xs);
+  return m > 0 ? (1.4826 * mad(xs)) / m : Number.POSITIVE_INFINITY;
 }
 
 export function geometricMean(xs: readonly number[]): number {

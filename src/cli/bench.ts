@@ -11,16 +11,18 @@ import Table from 'cli-table3';
 import cliProgress from 'cli-progress';
 import { colors as pc, tableStyle } from './color.js';
 import { JsonInputError } from '../bench/jsonpos.js';
-import { loadMatrix, presetMatrix, PRESETS, type Matrix } from '../bench/matrix.js';
+import { loadMatrix, MAX_SAMPLES, presetMatrix, PRESETS, type Matrix } from '../bench/matrix.js';
 import { BenchInputError, runBench } from '../bench/run.js';
-import { readResults, type CaseRecord } from '../bench/results.js';
-import { fitCostModel } from '../bench/costmodel.js';
+import { readResults, tornWarning, type CaseRecord, type ResultsFile } from '../bench/results.js';
+import { CPU_SETSIZE, pinProblem } from '../bench/cpus.js';
+import { describeFit, fitCostModel } from '../bench/costmodel.js';
 import { planLabel } from '../bench/plan.js';
 import {
   compareResults,
   CompareError,
   footer,
   formatNs,
+  rowCells,
   toBenchstat,
   toMarkdown,
 } from '../bench/compare.js';
@@ -37,13 +39,28 @@ function inputError(e: unknown): void {
   throw e;
 }
 
-function intArg(name: string, min: number) {
+/**
+ * A decimal integer in [min, max], checked while the options are parsed, before any file is
+ * created: a value the sampler cannot hold (a Float64Array of --samples doubles, 8 GB at
+ * 1e9) must not leave a header-only results file behind.
+ */
+function intArg(name: string, min: number, max: number) {
   return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min)
-      throw new InvalidArgumentError(`${name} must be an integer ≥ ${min} (got ${v})`);
+    const n = /^\s*\d+\s*$/.test(v) ? Number(v) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(
+        `${name} must be a whole number from ${min} to ${max.toLocaleString('en-US')} (got ${v})`,
+      );
     return n;
   };
+}
+
+/** readResults, with the torn-last-line warning on stderr. */
+function readWarned(file: string): ResultsFile {
+  const f = readResults(file);
+  const w = tornWarning(f);
+  if (w) process.stderr.write(`${w}\n`);
+  return f;
 }
 
 function summaryTable(records: CaseRecord[]): string {
@@ -80,13 +97,8 @@ function summaryTable(records: CaseRecord[]): string {
     ]);
   }
   let out = t.toString();
-  if (fit) {
-    out +=
-      `\ncost model (${fit.n} cases, rel. RMS ${(fit.rmsRel * 100).toFixed(1)}%): fixed ${fit.coef.fixed.toFixed(0)} ns` +
-      ` + ${fit.coef.ptes.toFixed(2)} ns/PTE + ${fit.coef.pmds.toFixed(0)} ns/PMD + ${fit.coef.puds.toFixed(0)} ns/PUD` +
-      ` + ${fit.coef.folios.toFixed(1)} ns/folio + ${fit.coef.pteRuns.toFixed(0)} ns/PTE run`;
-    for (const r of fit.residuals.filter((x) => x.flagged)) out += `\n  ⚑ ${r.id}: ${r.note}`;
-  }
+  out += `\n${describeFit(fit)}`;
+  for (const r of fit?.residuals.filter((x) => x.flagged) ?? []) out += `\n  ⚑ ${r.id}: ${r.note}`;
   return out;
 }
 
@@ -98,6 +110,7 @@ interface BenchOpts {
   pin?: number;
   out?: string;
   resume?: boolean;
+  retryFailed?: boolean;
   json?: boolean;
   inProcess?: boolean;
   verify: boolean;
@@ -105,7 +118,7 @@ interface BenchOpts {
 }
 
 function resumeCommand(out: string): string {
-  const args = process.argv.slice(2).filter((a) => a !== '--resume');
+  const args = process.argv.slice(2).filter((a) => a !== '--resume' && a !== '--retry-failed');
   const i = args.findIndex((a) => a === '--out' || a === '-o');
   if (i >= 0) args.splice(i, 2);
   return `mremap-lab ${[...args.filter((a) => !a.startsWith('--out=')), '--out', out, '--resume'].join(' ')}`;
@@ -122,30 +135,38 @@ export function registerBench(program: Command): void {
     .option(
       '--samples <n>',
       'timed samples per case (default: the matrix’s)',
-      intArg('--samples', 1),
+      intArg('--samples', 1, MAX_SAMPLES),
     )
     .option(
       '--warmup <n>',
       'discarded samples per case (default: the matrix’s)',
-      intArg('--warmup', 0),
+      intArg('--warmup', 0, MAX_SAMPLES),
     )
-    .option('--pin <cpu>', 'sched_setaffinity the sampling process to this CPU', intArg('--pin', 0))
+    .option(
+      '--pin <cpu>',
+      'sched_setaffinity the sampling process to this CPU',
+      intArg('--pin', 0, CPU_SETSIZE - 1),
+    )
     .option('--out <file>', 'results file (default bench-results/<preset>-<time>.jsonl)')
     .option('--resume', 'complete an interrupted results file (--out) with the cases it lacks')
+    .option('--retry-failed', 'with --resume: also rerun the cases recorded as failed')
     .option('--json', 'print the case records as JSON lines on stdout instead of the table')
-    .option('--in-process', 'sample in this (multi-threaded) process instead of a forked child')
+    .option(
+      '--in-process',
+      'sample in the case’s (multi-threaded Node) worker process instead of a forked child',
+    )
     .option('--no-verify', 'skip the data check after each call')
     .option('--list', 'list the cases and exit')
-    .action((opts: BenchOpts) => {
+    .action(async (opts: BenchOpts) => {
       try {
-        benchAction(opts);
+        await benchAction(opts);
       } catch (e) {
         inputError(e);
       }
     });
 }
 
-function benchAction(opts: BenchOpts): void {
+async function benchAction(opts: BenchOpts): Promise<void> {
   if (opts.preset && opts.matrix) throw new BenchInputError('give --preset or --matrix, not both');
   const matrix: Matrix = opts.matrix
     ? loadMatrix(opts.matrix)
@@ -156,6 +177,12 @@ function benchAction(opts: BenchOpts): void {
   }
   if (opts.resume && !opts.out)
     throw new BenchInputError('--resume needs --out FILE (the results file to complete)');
+  if (opts.retryFailed && !opts.resume)
+    throw new BenchInputError(
+      '--retry-failed goes with --resume (it reruns the failed cases of --out)',
+    );
+  const pinWhy = opts.pin === undefined ? null : pinProblem(opts.pin);
+  if (pinWhy) throw new BenchInputError(pinWhy);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const label = opts.preset ?? (opts.matrix ? path.basename(opts.matrix, '.json') : 'quick');
   const out = opts.out ?? path.join('bench-results', `${label}-${stamp}.jsonl`);
@@ -179,10 +206,12 @@ function benchAction(opts: BenchOpts): void {
     : null;
   const t0 = Date.now();
   let startDone = 0;
-  const result = runBench({
+  const result = await runBench({
     matrix,
     out,
     resume: opts.resume ?? false,
+    retryFailed: opts.retryFailed ?? false,
+    onNote: (m) => process.stderr.write(`${m}\n`),
     samples: opts.samples ?? matrix.samples,
     warmup: opts.warmup ?? matrix.warmup,
     pin: opts.pin ?? null,
@@ -242,8 +271,8 @@ export function registerCompare(program: Command): void {
             `--threshold: expected a percentage like 5% (got ${opts.threshold})`,
           );
         const threshold = Number(m[1]) / 100;
-        const a = readResults(baseFile);
-        const b = readResults(newFile);
+        const a = readWarned(baseFile);
+        const b = readWarned(newFile);
         const c = compareResults(a, b, threshold);
         if (opts.format === 'json') process.stdout.write(`${JSON.stringify(c, null, 2)}\n`);
         else if (opts.format === 'markdown') process.stdout.write(`${toMarkdown(c)}\n`);
@@ -260,15 +289,7 @@ export function registerCompare(program: Command): void {
                 : r.verdict === 'regressed'
                   ? pc.red(r.verdict)
                   : r.verdict;
-            t.push([
-              r.id,
-              formatNs(r.base.median),
-              formatNs(r.next.median),
-              r.ratio.toFixed(3),
-              `${r.lo.toFixed(3)}–${r.hi.toFixed(3)}`,
-              r.p.toPrecision(2),
-              v,
-            ]);
+            t.push([...rowCells(r).slice(0, -1), v]);
           }
           process.stdout.write(`${t.toString()}\n${footer(c)}\n`);
           for (const u of c.unmatched) process.stdout.write(`  unmatched: ${u.id} (${u.why})\n`);
@@ -292,7 +313,7 @@ export function registerReport(program: Command): void {
         if (outProblem) throw new BenchInputError(`cannot write -o ${opts.output}: ${outProblem}`);
         const svgProblem = opts.svg === undefined ? null : outDirProblem(opts.svg);
         if (svgProblem) throw new BenchInputError(`cannot write --svg ${opts.svg}: ${svgProblem}`);
-        const results = files.map(readResults);
+        const results = files.map(readWarned);
         for (const r of results)
           if (r.cases.length === 0)
             throw new BenchInputError(

@@ -53,12 +53,19 @@ describe('bench end to end', () => {
     if (!f.header.probe.relocateAnon.relocate) expect(reloc.status).toBe('unsupported');
   });
 
-  it('compare of a file with itself says "no change" everywhere', () => {
+  it('compare of a file with itself: ratio 1, never improved or regressed', () => {
     const r = run(['compare', out, out, '--format', 'json']);
     expect(r.status, r.stderr).toBe(0);
-    const c = JSON.parse(r.stdout) as { rows: { verdict: string }[]; geomean: number };
+    const c = JSON.parse(r.stdout) as {
+      rows: { verdict: string; ratio: number; lo: number; hi: number }[];
+      geomean: number;
+    };
     expect(c.rows.length).toBeGreaterThan(0);
-    expect(c.rows.every((x) => x.verdict === 'no change')).toBe(true);
+    for (const x of c.rows) {
+      expect(x.ratio).toBe(1);
+      // Five samples may not be enough to tell ±5% from nothing: "uncertain" is honest then.
+      expect(x.verdict).toBe(x.lo >= 0.95 && x.hi <= 1.05 ? 'no change' : 'uncertain');
+    }
     expect(c.geomean).toBe(1);
     const b = run(['compare', out, out, '--format', 'benchstat']);
     expect(b.stdout).toMatch(
@@ -66,19 +73,26 @@ describe('bench end to end', () => {
     );
   });
 
-  it('the report is one offline HTML file with the SVG charts', () => {
+  it('the report is one offline HTML file with the SVG charts the data allow', () => {
     const html = path.join(tmp, 'report.html');
     const svg = path.join(tmp, 'svg');
     const r = run(['report', out, out, '-o', html, '--svg', svg]);
     expect(r.status, r.stderr).toBe(0);
     const text = fs.readFileSync(html, 'utf8');
     expect(text).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
-    expect((text.match(/<svg/g) ?? []).length).toBeGreaterThanOrEqual(3);
-    expect(fs.readdirSync(svg).sort()).toEqual([
+    // What this run's data allow (a cost-model chart needs two finished moves; the
+    // chart itself is tested on data made for it in report.test.ts), never timing luck.
+    const f = readResults(out);
+    const moves = f.cases.filter((c) => c.status === 'ok' && c.plan.kind === 'move').length;
+    const expected = [
+      'ab-ratio.svg',
       'ab.svg',
-      'measured-vs-model.svg',
+      ...(moves >= 2 ? ['measured-vs-model.svg'] : []),
       'time-vs-size.svg',
-    ]);
+    ];
+    expect(fs.readdirSync(svg).sort()).toEqual(expected);
+    expect((text.match(/<svg/g) ?? []).length).toBe(expected.length);
+    expect(r.stderr).toContain(`(${expected.length} charts)`);
   });
 
   it('a malformed results file is refused with file, line and field (exit 2)', () => {

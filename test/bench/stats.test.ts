@@ -16,7 +16,6 @@ import {
   summarize,
   tukeyOutliers,
 } from '../../src/bench/stats.js';
-import { leastSquares } from '../../src/bench/costmodel.js';
 
 describe('descriptive statistics', () => {
   it('median, MAD and type-7 quantiles match known values', () => {
@@ -89,27 +88,5 @@ describe('A/B tests against @tracerbench/stats', () => {
     expect(r.lo).toBeLessThanOrEqual(1);
     expect(r.hi).toBeGreaterThanOrEqual(1);
     expect(mannWhitneyU(a, a).p).toBeCloseTo(1, 6);
-  });
-});
-
-describe('cost model least squares', () => {
-  it('recovers exact coefficients and leaves unused terms at 0', () => {
-    const x = [
-      [1, 1, 0, 0],
-      [1, 16, 0, 0],
-      [1, 512, 0, 0],
-      [1, 0, 1, 0],
-      [1, 0, 512, 0],
-    ];
-    const y = x.map((r) => 3000 + 20 * r[1]! + 400 * r[2]!);
-    const beta = leastSquares(
-      x,
-      y,
-      y.map((v) => 1 / v),
-    )!;
-    expect(beta[0]).toBeCloseTo(3000, 6);
-    expect(beta[1]).toBeCloseTo(20, 8);
-    expect(beta[2]).toBeCloseTo(400, 8);
-    expect(beta[3]).toBe(0);
   });
 });

@@ -1,0 +1,85 @@
+// A case's failure is that case's result: a worker killed mid-case (SIGKILL, as the OOM
+// killer does; injected with MREMAP_LAB_KILL_CASE) is recorded as failed and the run goes
+// on; --resume keeps the failure, --retry-failed runs it again. A --pin the kernel refuses
+// fails the case loudly instead of being recorded as a pin.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { probe } from '../../src/kernel/probe.js';
+import { presetMatrix } from '../../src/bench/matrix.js';
+import { readResults } from '../../src/bench/results.js';
+import { runCase } from '../../src/bench/run.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const cli = path.join(root, 'dist/cli/main.js');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mrl-bench-iso-'));
+const run = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [cli, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
+
+describe('a case whose process dies', () => {
+  it('is recorded as failed, the run goes on, --resume keeps it, --retry-failed reruns it', () => {
+    const matrix = path.join(tmp, 'm.json');
+    fs.writeFileSync(
+      matrix,
+      JSON.stringify({ samples: 3, warmup: 0, cases: [{ size: ['4K', '64K', '128K'] }] }),
+    );
+    const out = path.join(tmp, 'killed.jsonl');
+    const victim = 'move 64K pte->pte private-anon pop=1';
+    const r = run(['bench', '--matrix', matrix, '--out', out, '--json'], {
+      MREMAP_LAB_KILL_CASE: victim,
+    });
+    expect(r.status, r.stderr).toBe(1);
+    const f = readResults(out);
+    expect(f.cases.map((c) => [c.id, c.status, c.reason ?? null])).toEqual([
+      ['move 4K pte->pte private-anon pop=1', 'ok', null],
+      [
+        victim,
+        'failed',
+        'the process running this case was killed by SIGKILL (what the OOM killer sends when memory runs out)',
+      ],
+      ['move 128K pte->pte private-anon pop=1', 'ok', null],
+    ]);
+    expect(f.cases[1]!.plan.ptes).toBe(16);
+
+    const resumed = run(['bench', '--matrix', matrix, '--out', out, '--resume', '--json']);
+    expect(resumed.stderr).toContain('0 cases run');
+    expect(readResults(out).cases).toHaveLength(3);
+
+    const retried = run([
+      'bench',
+      '--matrix',
+      matrix,
+      '--out',
+      out,
+      '--resume',
+      '--retry-failed',
+      '--json',
+    ]);
+    expect(retried.status, retried.stderr).toBe(0);
+    expect(retried.stderr).toContain(`retrying 1 failed case(s): ${victim}`);
+    const g = readResults(out);
+    expect(g.cases.map((c) => [c.index, c.status])).toEqual([
+      [0, 'ok'],
+      [2, 'ok'],
+      [1, 'ok'],
+    ]);
+  });
+});
+
+describe('--pin that sched_setaffinity refuses', () => {
+  const p = probe();
+  const c = presetMatrix('quick').cases[0]!;
+  for (const isolated of [true, false]) {
+    it(`fails the case with EINVAL (${isolated ? 'forked sampler' : 'in process'})`, () => {
+      const o = runCase(c, { samples: 2, warmup: 0, pin: 1000, isolated }, p);
+      expect(o.record.status).toBe('failed');
+      expect(o.record.reason).toBe('sched_setaffinity to the --pin CPU failed: EINVAL');
+      expect(o.record.samples).toEqual([]);
+    });
+  }
+});
