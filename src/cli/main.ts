@@ -11,6 +11,7 @@ import { registerMaps } from './maps.js';
 import { registerPagemap } from './pagemap.js';
 import { registerProbe } from './probe.js';
 import { registerValidate } from './validate.js';
+import { registerVm } from './vm.js';
 
 const USAGE_CODES = new Set([
   'commander.unknownCommand',
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerBench(program);
   registerCompare(program);
   registerReport(program);
+  registerVm(program);
   return program;
 }
 

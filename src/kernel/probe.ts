@@ -52,6 +52,17 @@ export interface ProbeResult {
   maxMapCount: number | null;
   mmapMinAddr: number | null;
   overcommitMemory: number | null;
+  /**
+   * Set when running inside a `mremap-lab vm` guest: the QEMU accelerator, so results can
+   * say whether timings are a real CPU's (kvm) or an emulator's (tcg).
+   */
+  accel?: 'kvm' | 'tcg';
+}
+
+/** The vm layer's guest /init exports this (src/vm/qemu.ts ACCEL_ENV). */
+function guestAccel(): { accel?: 'kvm' | 'tcg' } {
+  const a = process.env['MREMAP_LAB_ACCEL'];
+  return a === 'kvm' || a === 'tcg' ? { accel: a } : {};
 }
 
 function readTrim(path: string): string | null {
@@ -263,6 +274,7 @@ export function probe(): ProbeResult {
       maxMapCount: readInt('/proc/sys/vm/max_map_count'),
       mmapMinAddr: readInt('/proc/sys/vm/mmap_min_addr'),
       overcommitMemory: readInt('/proc/sys/vm/overcommit_memory'),
+      ...guestAccel(),
     };
   } finally {
     arena.release();
