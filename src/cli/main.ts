@@ -12,6 +12,7 @@ import { registerPagemap } from './pagemap.js';
 import { registerProbe } from './probe.js';
 import { registerValidate } from './validate.js';
 import { registerVm } from './vm.js';
+import { registerKernel } from './kernel.js';
 
 const USAGE_CODES = new Set([
   'commander.unknownCommand',
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerCompare(program);
   registerReport(program);
   registerVm(program);
+  registerKernel(program);
   return program;
 }
 

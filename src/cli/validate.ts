@@ -11,6 +11,7 @@ import { formatKtap } from '../scenario/report/ktap.js';
 import { formatJunit } from '../scenario/report/junit.js';
 import { counts, type RunReport } from '../scenario/report/types.js';
 import { emitReproducers } from '../scenario/fuzz/output.js';
+import { addKernelOption, validateOnKernels } from './multi-kernel.js';
 
 interface Opts {
   suite: string[];
@@ -25,6 +26,7 @@ interface Opts {
   printSchema?: boolean;
   out?: string;
   emitC?: string;
+  kernel?: string[];
 }
 
 function positiveInt(name: string) {
@@ -45,7 +47,7 @@ export function resolveProfile(
 }
 
 export function registerValidate(program: Command): void {
-  program
+  const cmd = program
     .command('validate')
     .description(
       'run scenarios on the real kernel and on the reference model, and report every divergence',
@@ -76,7 +78,10 @@ export function registerValidate(program: Command): void {
       'after',
       '\nExit codes: 0 all passed or skipped, 1 a divergence or failure, 2 a usage or scenario input error.\nScenario format: docs/scenarios.md',
     )
-    .action(async (opts: Opts) => {
+    .action(async (opts: Opts, self: Command) => {
+      if (opts.kernel && !opts.list && !opts.printSchema) {
+        return validateOnKernels(self);
+      }
       if (opts.printSchema) {
         process.stdout.write(`${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`);
         return;
@@ -174,4 +179,5 @@ export function registerValidate(program: Command): void {
       const c = counts(report);
       process.exitCode = c.fail + c.crash + c.timeout + c.error > 0 ? 1 : 0;
     });
+  addKernelOption(cmd);
 }

@@ -17,7 +17,8 @@ export type Accel = 'kvm' | 'tcg';
 
 export interface VmOptions {
   kernel: CachedKernel;
-  job: Job;
+  /** The command, or a function of the accelerator (TCG needs longer inner timeouts). */
+  job: Job | ((accel: Accel) => Job);
   /** QEMU -m syntax: 4G, 2048M. */
   mem: string;
   cpus: number;
@@ -138,7 +139,8 @@ function once(
 ): Promise<VmResult & { kvmBroken?: string }> {
   const t0 = performance.now();
   const initrd = path.join(runDir, 'initrd.cpio.gz');
-  const job = { ...o.job, env: { ...o.job.env, [ACCEL_ENV]: accel } };
+  const base = typeof o.job === 'function' ? o.job(accel) : o.job;
+  const job = { ...base, env: { ...base.env, [ACCEL_ENV]: accel } };
   fs.writeFileSync(
     initrd,
     Buffer.concat([fs.readFileSync(o.kernel.initramfs), buildJobArchive(job)]),
@@ -171,7 +173,7 @@ function once(
     mem: o.mem,
     cpus: o.cpus,
     accel,
-    out: o.job.out,
+    out: job.out,
     sockets,
   });
   fs.writeFileSync(path.join(runDir, 'qemu.args'), `${args.join('\n')}\n`);

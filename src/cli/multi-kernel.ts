@@ -1,0 +1,309 @@
+/**
+ * `validate --kernel A --kernel B …`: the same validate run on each kernel (`host` is the
+ * running one, the others in vm guests, one after the other), merged by kernel release.
+ * validate.ts only adds the option and hands over here.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import Table from 'cli-table3';
+import type { Command } from 'commander';
+import { cacheRoot } from '../vm/cache.js';
+import { VmInputError } from '../vm/errors.js';
+import { ensureKernel } from '../vm/fetch.js';
+import { CLI_MAIN, cliJob, GUEST_FAILED_EXIT, guestFailureText } from '../vm/guest.js';
+import { runVm, type Accel } from '../vm/qemu.js';
+import type { ScenarioResult } from '../scenario/execute.js';
+import { formatKtap } from '../scenario/report/ktap.js';
+import { counts, type RunReport } from '../scenario/report/types.js';
+import { addGuestOptions, checkHostTools, type GuestOptions } from './vm.js';
+
+/** Options of the outer command that configure guests or the merged output, not the inner run. */
+const OUTER_OPTIONS: Record<string, boolean> = {
+  '--kernel': true,
+  '--modules': true,
+  '--config': true,
+  '--mem': true,
+  '--cpus': true,
+  '--vm-timeout': true,
+  '--accel': true,
+  '--keep': false,
+  '--format': true,
+  '-o': true,
+  '--out': true,
+};
+
+/** argv without the named options (both "--opt v" and "--opt=v" forms); after "--" untouched. */
+export function stripOptions(
+  argv: string[],
+  drop: Record<string, boolean> = OUTER_OPTIONS,
+): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const name = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
+    if (name in drop) {
+      if (drop[name] && !a.includes('=')) i++;
+      continue;
+    }
+    out.push(a);
+  }
+  return out;
+}
+
+/** Per-scenario timeout for validate under TCG, where each worker start alone takes ~20 s. */
+export const TCG_SCENARIO_TIMEOUT_MS = 120_000;
+
+export function collectKernel(v: string, prev: string[] = []): string[] {
+  return [...prev, v];
+}
+
+/** Adds --kernel (repeatable) and the guest options to a command. */
+export function addKernelOption(cmd: Command): Command {
+  cmd.option(
+    '--kernel <kernel>',
+    'run on this kernel: host, debian:6.1, debian:6.12, a .deb or a bzImage (repeatable; docs/vm.md)',
+    collectKernel,
+  );
+  return addGuestOptions(cmd, '--vm-timeout');
+}
+
+export interface KernelRun {
+  kernel: string;
+  release: string;
+  accel: Accel | 'host';
+  report: RunReport | null;
+  /** Why there is no report (the guest failed, the inner command crashed). */
+  failure?: string;
+}
+
+const discard = () =>
+  new Writable({
+    write(_c, _e, cb) {
+      cb();
+    },
+  });
+
+function readReport(file: string): RunReport | null {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as RunReport;
+  } catch {
+    return null;
+  }
+}
+
+async function onHost(args: string[], file: string): Promise<KernelRun> {
+  const child = spawn(process.execPath, [CLI_MAIN, ...args, '--format', 'json', '-o', file], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const code = await new Promise<number | null>((r) => child.on('close', r));
+  const report = readReport(file);
+  return {
+    kernel: 'host',
+    release: report?.kernel ?? os.release(),
+    accel: 'host',
+    report,
+    ...(report ? {} : { failure: `validate on the host exited with ${code} and wrote no report` }),
+  };
+}
+
+async function inGuest(
+  kernel: string,
+  args: string[],
+  file: string,
+  o: GuestOptions & { vmTimeout: number },
+): Promise<KernelRun> {
+  const k = ensureKernel(kernel, { ...o, log: (l) => process.stderr.write(`mremap-lab: ${l}\n`) });
+  const hasTimeout = args.some((a) => a === '--timeout' || a.startsWith('--timeout='));
+  const r = await runVm({
+    kernel: k,
+    job: (accel) =>
+      cliJob(
+        [
+          ...args,
+          '--format',
+          'json',
+          '-o',
+          file,
+          ...(accel === 'tcg' && !hasTimeout ? ['--timeout', String(TCG_SCENARIO_TIMEOUT_MS)] : []),
+        ],
+        { cwd: process.cwd(), out: path.dirname(file), color: false },
+      ),
+    mem: o.mem,
+    cpus: o.cpus,
+    timeoutMs: o.vmTimeout,
+    accel: o.accel,
+    stdout: discard(),
+    stderr: process.stderr,
+    keep: o.keep === true,
+    log: (l) => process.stderr.write(`mremap-lab vm: ${l}\n`),
+  });
+  const report = r.status === 'exit' ? readReport(file) : null;
+  const failure =
+    r.status !== 'exit'
+      ? guestFailureText(kernel, r)
+      : report
+        ? undefined
+        : `validate in the ${kernel} guest exited with ${r.exitCode} and wrote no report`;
+  return {
+    kernel,
+    release: report?.kernel ?? r.release ?? k.release,
+    accel: r.accel,
+    report: report ? { ...report } : null,
+    ...(failure ? { failure } : {}),
+  };
+}
+
+/** One line per result that is not a pass or skip: what diverged, where. */
+export function oneLine(r: ScenarioResult): string {
+  const d = r.divergence;
+  if (d)
+    return `step ${d.step + 1} ${d.call}: kernel ${d.kernel}, model ${d.model}${d.differences[0] ? `; ${d.differences[0]}` : ''}`;
+  const f = r.expectationFailures?.[0];
+  if (f) return `step ${f.step + 1} (${f.side}): ${f.message}`;
+  return (r.reason ?? r.status).replace(/\s+/g, ' ');
+}
+
+/** Scenario ids whose status is not the same on every kernel that has a report. */
+export function differing(runs: KernelRun[]): { id: string; status: Record<string, string> }[] {
+  const withReport = runs.filter((r) => r.report);
+  const ids = new Set(withReport.flatMap((r) => r.report!.results.map((x) => x.id)));
+  const rows: { id: string; status: Record<string, string> }[] = [];
+  for (const id of ids) {
+    const status: Record<string, string> = {};
+    for (const r of withReport)
+      status[r.release] = r.report!.results.find((x) => x.id === id)?.status ?? '-';
+    if (new Set(Object.values(status)).size > 1) rows.push({ id, status });
+  }
+  return rows.sort((a, b) => a.id.localeCompare(b.id));
+}
+
+const label = (r: KernelRun) =>
+  `${r.release} (${r.kernel === 'host' ? 'host' : `${r.kernel}, ${r.accel}`})`;
+
+export function formatMultiPretty(runs: KernelRun[]): string {
+  const out: string[] = [];
+  for (const r of runs) {
+    if (!r.report) {
+      out.push(`kernel ${label(r)}: NO RESULT`, ...r.failure!.split('\n').map((l) => `  ${l}`));
+      continue;
+    }
+    const c = counts(r.report);
+    const parts = Object.entries(c).filter(
+      ([k, n]) => n > 0 || k === 'pass' || k === 'fail' || k === 'skip',
+    );
+    out.push(
+      `kernel ${label(r)}: ${parts.map(([k, n]) => `${n} ${k}`).join(', ')} in ${(r.report.durationMs / 1000).toFixed(1)} s (profile ${r.report.profile})`,
+    );
+    for (const x of r.report.results.filter((x) => x.status !== 'pass' && x.status !== 'skip'))
+      out.push(`  ${x.status} ${x.id}: ${oneLine(x)}`);
+  }
+  const rows = differing(runs);
+  const releases = runs.filter((r) => r.report).map((r) => r.release);
+  if (releases.length > 1) {
+    if (rows.length === 0) out.push('every scenario has the same result on every kernel');
+    else {
+      const t = new Table({
+        head: ['scenario', ...releases],
+        style: { head: ['cyan'], compact: true },
+      });
+      for (const row of rows) t.push([row.id, ...releases.map((k) => row.status[k] ?? '-')]);
+      out.push(`scenarios whose result differs between kernels (${rows.length}):`, t.toString());
+    }
+  }
+  return out.join('\n');
+}
+
+export function formatMultiJson(runs: KernelRun[]): string {
+  const kernels: Record<string, unknown> = {};
+  for (const r of runs)
+    kernels[r.release] = {
+      kernel: r.kernel,
+      accel: r.accel,
+      ...(r.report ?? {}),
+      ...(r.failure ? { failure: r.failure } : {}),
+    };
+  return JSON.stringify({ tool: 'mremap-lab 0.1.0', kernels, differing: differing(runs) }, null, 2);
+}
+
+/** KTAP with one subtest per kernel (Documentation/dev-tools/ktap.rst, nested tests). */
+export function formatMultiKtap(runs: KernelRun[]): string {
+  const out = ['KTAP version 1', `1..${runs.length}`];
+  runs.forEach((r, i) => {
+    if (r.report) {
+      const [version, ...rest] = formatKtap(r.report).split('\n');
+      out.push(`    ${version}`, `    # Subtest: ${r.release}`, ...rest.map((l) => `    ${l}`));
+      const c = counts(r.report);
+      const bad = c.fail + c.crash + c.timeout + c.error + r.report.loadErrors.length;
+      out.push(`${bad ? 'not ok' : 'ok'} ${i + 1} ${r.release}`);
+    } else {
+      for (const l of r.failure!.split('\n')) out.push(`# ${l}`);
+      out.push(`not ok ${i + 1} ${r.release} # no result`);
+    }
+  });
+  return out.join('\n');
+}
+
+export interface MultiOptions extends GuestOptions {
+  kernel: string[];
+  vmTimeout: number;
+  format: string;
+  out?: string;
+}
+
+/** The command line from the subcommand's name on (commander keeps it as the parent's rawArgs). */
+function commandArgs(cmd: Command): string[] {
+  const raw = (cmd.parent as unknown as { rawArgs: string[] }).rawArgs;
+  return raw.slice(raw.indexOf(cmd.name()));
+}
+
+/**
+ * Run validate once per kernel and print the merged report. Exit code: 3 when a kernel
+ * gave no report (the vm machinery or the inner command broke), 1 for a divergence, else 0.
+ */
+export async function validateOnKernels(cmd: Command): Promise<void> {
+  const o = cmd.opts<MultiOptions>();
+  try {
+    const rawArgs = commandArgs(cmd);
+    if (o.format === 'junit') throw new VmInputError('--kernel reports as pretty, json or ktap');
+    if (o.kernel.some((k) => k !== 'host')) checkHostTools();
+    const args = stripOptions(rawArgs);
+    const runsRoot = path.join(path.dirname(cacheRoot()), 'runs');
+    fs.mkdirSync(runsRoot, { recursive: true });
+    const dir = fs.mkdtempSync(path.join(runsRoot, 'validate-'));
+    const runs: KernelRun[] = [];
+    try {
+      for (const [i, k] of o.kernel.entries()) {
+        process.stderr.write(`mremap-lab validate: kernel ${k} (${i + 1}/${o.kernel.length})\n`);
+        const file = path.join(dir, `report-${i}.json`);
+        runs.push(k === 'host' ? await onHost(args, file) : await inGuest(k, args, file, o));
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    const text =
+      o.format === 'json'
+        ? formatMultiJson(runs)
+        : o.format === 'ktap'
+          ? formatMultiKtap(runs)
+          : formatMultiPretty(runs);
+    process.stdout.write(`${text}\n`);
+    if (o.out) fs.writeFileSync(o.out, `${text}\n`);
+    const diverged = runs.some((r) => {
+      if (!r.report) return false;
+      const c = counts(r.report);
+      return c.fail + c.crash + c.timeout + c.error > 0;
+    });
+    process.exitCode = runs.some((r) => !r.report) ? GUEST_FAILED_EXIT : diverged ? 1 : 0;
+  } catch (e) {
+    if (!(e instanceof VmInputError)) throw e;
+    process.stderr.write(`mremap-lab validate: ${e.message}\n`);
+    process.exitCode = 2;
+  }
+}
