@@ -160,14 +160,19 @@ async function inGuest(
   };
 }
 
-/** One line per result that is not a pass or skip: what diverged, where. */
+const ONE_LINE_MAX = 200;
+
+/** One line per result that is not a pass or skip: what diverged, where (layouts folded). */
 export function oneLine(r: ScenarioResult): string {
   const d = r.divergence;
-  if (d)
-    return `step ${d.step + 1} ${d.call}: kernel ${d.kernel}, model ${d.model}${d.differences[0] ? `; ${d.differences[0]}` : ''}`;
   const f = r.expectationFailures?.[0];
-  if (f) return `step ${f.step + 1} (${f.side}): ${f.message}`;
-  return (r.reason ?? r.status).replace(/\s+/g, ' ');
+  const text = d
+    ? `step ${d.step + 1} ${d.call}: kernel ${d.kernel}, model ${d.model}${d.differences[0] ? `; ${d.differences[0]}` : ''}`
+    : f
+      ? `step ${f.step + 1} (${f.side}): ${f.message}`
+      : (r.reason ?? r.status);
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > ONE_LINE_MAX ? `${flat.slice(0, ONE_LINE_MAX - 1)}…` : flat;
 }
 
 /** Scenario ids whose status is not the same on every kernel that has a report. */

@@ -91,6 +91,12 @@ describe('validate --kernel fan-out', () => {
     expect(oneLine(r)).toBe(
       'step 3 mremap(a, 4096, 8192, MAYMOVE): kernel 0x1000, model ENOMEM; address differs',
     );
+    const long = result('z', 'fail', {
+      expectationFailures: [
+        { step: 0, side: 'kernel', message: `VMAs differ:\n${'x'.repeat(300)}` },
+      ],
+    } as Partial<ScenarioResult>);
+    expect(oneLine(long)).toBe(`step 1 (kernel): VMAs differ: ${'x'.repeat(199 - 30)}…`);
     expect(oneLine(result('y', 'timeout', { reason: 'timed out\nafter 30000 ms' }))).toBe(
       'timed out after 30000 ms',
     );
