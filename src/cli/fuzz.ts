@@ -11,6 +11,7 @@ import { runFuzz, type FuzzResult, type Progress } from '../scenario/fuzz/driver
 import { writeCase, stepsText, failureText, type CaseFiles } from '../scenario/fuzz/output.js';
 import type { Scenario } from '../scenario/types.js';
 import { resolveProfile } from './validate.js';
+import { addKernelOption, runOnKernels } from './multi-kernel.js';
 
 interface Opts {
   seed?: number;
@@ -25,6 +26,7 @@ interface Opts {
   shrinkTime: number;
   confirm: number;
   path?: string;
+  kernel?: string[];
 }
 
 function wholeNumber(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -99,7 +101,7 @@ function summary(r: FuzzResult, profile: string, files: CaseFiles | undefined): 
 }
 
 export function registerFuzz(program: Command): void {
-  program
+  const cmd = program
     .command('fuzz')
     .description(
       'differential fuzzing: random op sequences on the kernel and the model, shrunk to a minimal case with a C reproducer',
@@ -142,7 +144,8 @@ export function registerFuzz(program: Command): void {
       'after',
       '\nExit codes: 0 no divergence, 1 a divergence (or kernel invariant) was found, 2 bad options.\nEvery case is reproducible from --seed (and the fast-check path in the summary). See docs/fuzzing.md.',
     )
-    .action((opts: Opts) => {
+    .action((opts: Opts, self: Command) => {
+      if (opts.kernel) return runOnKernels(self);
       if (opts.runs !== undefined && opts.time !== undefined)
         program.error('fuzz: give --runs or --time, not both', { exitCode: 2 });
       if (opts.path !== undefined && (opts.seed === undefined || !/^\d+(:\d+)*$/.test(opts.path)))
@@ -253,4 +256,5 @@ export function registerFuzz(program: Command): void {
       }
       process.exitCode = r.found ? 1 : 0;
     });
+  addKernelOption(cmd);
 }

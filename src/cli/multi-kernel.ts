@@ -20,8 +20,8 @@ import { formatKtap } from '../scenario/report/ktap.js';
 import { counts, type RunReport } from '../scenario/report/types.js';
 import { addGuestOptions, checkHostTools, type GuestOptions } from './vm.js';
 
-/** Options of the outer command that configure guests or the merged output, not the inner run. */
-const OUTER_OPTIONS: Record<string, boolean> = {
+/** Options that configure the guests (name → takes a value), not the inner command. */
+const GUEST_OPTIONS: Record<string, boolean> = {
   '--kernel': true,
   '--modules': true,
   '--config': true,
@@ -30,6 +30,11 @@ const OUTER_OPTIONS: Record<string, boolean> = {
   '--vm-timeout': true,
   '--accel': true,
   '--keep': false,
+};
+
+/** validate sets the inner run's output itself and merges the reports. */
+const OUTER_OPTIONS: Record<string, boolean> = {
+  ...GUEST_OPTIONS,
   '--format': true,
   '-o': true,
   '--out': true,
@@ -260,6 +265,53 @@ export interface MultiOptions extends GuestOptions {
   vmTimeout: number;
   format: string;
   out?: string;
+}
+
+/**
+ * `fuzz --kernel K …`: the same command in each guest in turn, its output streamed, the
+ * highest exit code kept. The directory of `--out` (else the current one) is the writable
+ * share, so findings land on the host.
+ */
+export async function runOnKernels(cmd: Command): Promise<void> {
+  const o = cmd.opts<GuestOptions & { kernel: string[]; vmTimeout: number; out?: string }>();
+  try {
+    checkHostTools();
+    const args = stripOptions(commandArgs(cmd), GUEST_OPTIONS);
+    let out = process.cwd();
+    if (o.out) {
+      out = path.resolve(o.out);
+      fs.mkdirSync(out, { recursive: true });
+    }
+    let worst = 0;
+    for (const k of o.kernel) {
+      if (k === 'host') throw new VmInputError(`--kernel host: run ${cmd.name()} without --kernel`);
+      process.stderr.write(`mremap-lab ${cmd.name()}: kernel ${k}\n`);
+      const r = await runVm({
+        kernel: ensureKernel(k, { ...o, log: (l) => process.stderr.write(`mremap-lab: ${l}\n`) }),
+        job: cliJob(args, { cwd: process.cwd(), out, color: process.stdout.isTTY === true }),
+        mem: o.mem,
+        cpus: o.cpus,
+        timeoutMs: o.vmTimeout,
+        accel: o.accel,
+        stdout: process.stdout,
+        stderr: process.stderr,
+        keep: o.keep === true,
+        log: (l) => process.stderr.write(`mremap-lab vm: ${l}\n`),
+      });
+      if (r.status !== 'exit') process.stderr.write(`${guestFailureText(k, r)}\n`);
+      const code = r.status === 'exit' ? (r.exitCode ?? GUEST_FAILED_EXIT) : GUEST_FAILED_EXIT;
+      worst = Math.max(worst, code);
+      if (r.status === 'interrupted') {
+        worst = 130;
+        break;
+      }
+    }
+    process.exitCode = worst;
+  } catch (e) {
+    if (!(e instanceof VmInputError)) throw e;
+    process.stderr.write(`mremap-lab ${cmd.name()}: ${e.message}\n`);
+    process.exitCode = 2;
+  }
 }
 
 /** The command line from the subcommand's name on (commander keeps it as the parent's rawArgs). */
