@@ -24,6 +24,8 @@ import {
   toMarkdown,
 } from '../bench/compare.js';
 import { buildReport } from '../bench/report.js';
+import { addKernelOption } from './multi-kernel.js';
+import { benchOnKernels } from './bench-kernels.js';
 import { caseId } from '../bench/types.js';
 
 /** Prints an input error and sets exit code 2; anything else is rethrown. */
@@ -101,6 +103,7 @@ interface BenchOpts {
   inProcess?: boolean;
   verify: boolean;
   list?: boolean;
+  kernel?: string[];
 }
 
 function resumeCommand(out: string): string {
@@ -111,7 +114,7 @@ function resumeCommand(out: string): string {
 }
 
 export function registerBench(program: Command): void {
-  program
+  const cmd = program
     .command('bench')
     .description(
       'time mremap() cases in C++ (one call per sample) and write a JSON-lines results file',
@@ -135,13 +138,15 @@ export function registerBench(program: Command): void {
     .option('--in-process', 'sample in this (multi-threaded) process instead of a forked child')
     .option('--no-verify', 'skip the data check after each call')
     .option('--list', 'list the cases and exit')
-    .action((opts: BenchOpts) => {
+    .action((opts: BenchOpts, self: Command) => {
+      if (opts.kernel && !opts.list) return benchOnKernels(self);
       try {
         benchAction(opts);
       } catch (e) {
         inputError(e);
       }
     });
+  addKernelOption(cmd);
 }
 
 function benchAction(opts: BenchOpts): void {
@@ -223,6 +228,7 @@ export function registerCompare(program: Command): void {
     .argument('<base>', 'results file A')
     .argument('<new>', 'results file B')
     .option('--threshold <pct>', 'smallest change that counts', '5%')
+    .option('--mixed-accel', 'compare results measured under different CPUs (host, kvm, tcg)')
     .addOption(
       new Option('--format <fmt>', 'output format')
         .choices(['table', 'markdown', 'json', 'benchstat'])
@@ -238,7 +244,8 @@ export function registerCompare(program: Command): void {
         const threshold = Number(m[1]) / 100;
         const a = readResults(baseFile);
         const b = readResults(newFile);
-        const c = compareResults(a, b, threshold);
+        const mixed = (opts as { mixedAccel?: boolean }).mixedAccel;
+        const c = compareResults(a, b, threshold, mixed);
         if (opts.format === 'json') process.stdout.write(`${JSON.stringify(c, null, 2)}\n`);
         else if (opts.format === 'markdown') process.stdout.write(`${toMarkdown(c)}\n`);
         else if (opts.format === 'benchstat') process.stdout.write(`${toBenchstat(a, b)}\n`);

@@ -21,7 +21,7 @@ import { counts, type RunReport } from '../scenario/report/types.js';
 import { addGuestOptions, checkHostTools, type GuestOptions } from './vm.js';
 
 /** Options that configure the guests (name → takes a value), not the inner command. */
-const GUEST_OPTIONS: Record<string, boolean> = {
+export const GUEST_OPTIONS: Record<string, boolean> = {
   '--kernel': true,
   '--modules': true,
   '--config': true,
@@ -315,7 +315,7 @@ export async function runOnKernels(cmd: Command): Promise<void> {
 }
 
 /** The command line from the subcommand's name on (commander keeps it as the parent's rawArgs). */
-function commandArgs(cmd: Command): string[] {
+export function commandArgs(cmd: Command): string[] {
   const raw = (cmd.parent as unknown as { rawArgs: string[] }).rawArgs;
   return raw.slice(raw.indexOf(cmd.name()));
 }
