@@ -8,13 +8,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { VmInputError } from '../vm/errors.js';
-import { ensureKernel } from '../vm/fetch.js';
-import { CLI_MAIN, cliJob, GUEST_FAILED_EXIT, guestFailureText } from '../vm/guest.js';
-import { runVm } from '../vm/qemu.js';
-import { checkHostTools, type GuestOptions } from './vm.js';
-import { commandArgs, GUEST_OPTIONS, stripOptions } from './multi-kernel.js';
+import { CLI_MAIN, GUEST_FAILED_EXIT } from '../vm/guest.js';
+import { checkHostTools } from './vm.js';
+import { commandArgs, GUEST_OPTIONS, stripOptions } from './argv.js';
+import { commandInGuest, type KernelCommandOptions } from './kernel-option.js';
 
-/** "bench-results/quick.jsonl" → "bench-results/quick-6.1.0-57-amd64.jsonl". */
+/** "bench-results/quick.jsonl" → "bench-results/quick-debian_6.1.jsonl". */
 export function perKernelFile(base: string, kernel: string): string {
   const ext = path.extname(base) || '.jsonl';
   const tag = kernel.replace(/[^A-Za-z0-9.+_-]+/g, '_');
@@ -22,9 +21,7 @@ export function perKernelFile(base: string, kernel: string): string {
 }
 
 export async function benchOnKernels(cmd: Command): Promise<void> {
-  const o = cmd.opts<
-    GuestOptions & { kernel: string[]; vmTimeout: number; out?: string; preset?: string }
-  >();
+  const o = cmd.opts<KernelCommandOptions & { out?: string; preset?: string }>();
   try {
     if (o.kernel.some((k) => k !== 'host')) checkHostTools();
     const args = stripOptions(commandArgs(cmd), { ...GUEST_OPTIONS, '--out': true });
@@ -44,24 +41,7 @@ export async function benchOnKernels(cmd: Command): Promise<void> {
           spawnSync(process.execPath, [CLI_MAIN, ...args, '--out', file], { stdio: 'inherit' })
             .status ?? GUEST_FAILED_EXIT;
       } else {
-        const r = await runVm({
-          kernel: ensureKernel(k, { ...o, log: (l) => process.stderr.write(`mremap-lab: ${l}\n`) }),
-          job: cliJob([...args, '--out', file], {
-            cwd: process.cwd(),
-            out: path.dirname(file),
-            color: process.stdout.isTTY === true,
-          }),
-          mem: o.mem,
-          cpus: o.cpus,
-          timeoutMs: o.vmTimeout,
-          accel: o.accel,
-          stdout: process.stdout,
-          stderr: process.stderr,
-          keep: o.keep === true,
-          log: (l) => process.stderr.write(`mremap-lab vm: ${l}\n`),
-        });
-        if (r.status !== 'exit') process.stderr.write(`${guestFailureText(k, r)}\n`);
-        code = r.status === 'exit' ? (r.exitCode ?? GUEST_FAILED_EXIT) : GUEST_FAILED_EXIT;
+        ({ code } = await commandInGuest(k, [...args, '--out', file], path.dirname(file), o));
       }
       worst = Math.max(worst, code);
       if (fs.existsSync(file)) files.push(file);

@@ -24,7 +24,7 @@ import {
   toMarkdown,
 } from '../bench/compare.js';
 import { buildReport } from '../bench/report.js';
-import { addKernelOption } from './multi-kernel.js';
+import { addKernelOption } from './kernel-option.js';
 import { benchOnKernels } from './bench-kernels.js';
 import { caseId } from '../bench/types.js';
 

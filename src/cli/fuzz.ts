@@ -11,7 +11,7 @@ import { runFuzz, type FuzzResult, type Progress } from '../scenario/fuzz/driver
 import { writeCase, stepsText, failureText, type CaseFiles } from '../scenario/fuzz/output.js';
 import type { Scenario } from '../scenario/types.js';
 import { resolveProfile } from './validate.js';
-import { addKernelOption, runOnKernels } from './multi-kernel.js';
+import { addKernelOption, runOnKernels } from './kernel-option.js';
 
 interface Opts {
   seed?: number;

@@ -18,66 +18,19 @@ import { runVm, type Accel } from '../vm/qemu.js';
 import type { ScenarioResult } from '../scenario/execute.js';
 import { formatKtap } from '../scenario/report/ktap.js';
 import { counts, type RunReport } from '../scenario/report/types.js';
-import { addGuestOptions, checkHostTools, type GuestOptions } from './vm.js';
-
-/** Options that configure the guests (name → takes a value), not the inner command. */
-export const GUEST_OPTIONS: Record<string, boolean> = {
-  '--kernel': true,
-  '--modules': true,
-  '--config': true,
-  '--mem': true,
-  '--cpus': true,
-  '--vm-timeout': true,
-  '--accel': true,
-  '--keep': false,
-};
+import { checkHostTools, type GuestOptions } from './vm.js';
+import { commandArgs, GUEST_OPTIONS, stripOptions } from './argv.js';
 
 /** validate sets the inner run's output itself and merges the reports. */
-const OUTER_OPTIONS: Record<string, boolean> = {
+export const OUTER_OPTIONS: Record<string, boolean> = {
   ...GUEST_OPTIONS,
   '--format': true,
   '-o': true,
   '--out': true,
 };
 
-/** argv without the named options (both "--opt v" and "--opt=v" forms); after "--" untouched. */
-export function stripOptions(
-  argv: string[],
-  drop: Record<string, boolean> = OUTER_OPTIONS,
-): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      out.push(...argv.slice(i));
-      break;
-    }
-    const name = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
-    if (name in drop) {
-      if (drop[name] && !a.includes('=')) i++;
-      continue;
-    }
-    out.push(a);
-  }
-  return out;
-}
-
 /** Per-scenario timeout for validate under TCG, where each worker start alone takes ~20 s. */
 export const TCG_SCENARIO_TIMEOUT_MS = 120_000;
-
-export function collectKernel(v: string, prev: string[] = []): string[] {
-  return [...prev, v];
-}
-
-/** Adds --kernel (repeatable) and the guest options to a command. */
-export function addKernelOption(cmd: Command): Command {
-  cmd.option(
-    '--kernel <kernel>',
-    'run on this kernel: host, debian:6.1, debian:6.12, a .deb or a bzImage (repeatable; docs/vm.md)',
-    collectKernel,
-  );
-  return addGuestOptions(cmd, '--vm-timeout');
-}
 
 export interface KernelRun {
   kernel: string;
@@ -268,59 +221,6 @@ export interface MultiOptions extends GuestOptions {
 }
 
 /**
- * `fuzz --kernel K …`: the same command in each guest in turn, its output streamed, the
- * highest exit code kept. The directory of `--out` (else the current one) is the writable
- * share, so findings land on the host.
- */
-export async function runOnKernels(cmd: Command): Promise<void> {
-  const o = cmd.opts<GuestOptions & { kernel: string[]; vmTimeout: number; out?: string }>();
-  try {
-    checkHostTools();
-    const args = stripOptions(commandArgs(cmd), GUEST_OPTIONS);
-    let out = process.cwd();
-    if (o.out) {
-      out = path.resolve(o.out);
-      fs.mkdirSync(out, { recursive: true });
-    }
-    let worst = 0;
-    for (const k of o.kernel) {
-      if (k === 'host') throw new VmInputError(`--kernel host: run ${cmd.name()} without --kernel`);
-      process.stderr.write(`mremap-lab ${cmd.name()}: kernel ${k}\n`);
-      const r = await runVm({
-        kernel: ensureKernel(k, { ...o, log: (l) => process.stderr.write(`mremap-lab: ${l}\n`) }),
-        job: cliJob(args, { cwd: process.cwd(), out, color: process.stdout.isTTY === true }),
-        mem: o.mem,
-        cpus: o.cpus,
-        timeoutMs: o.vmTimeout,
-        accel: o.accel,
-        stdout: process.stdout,
-        stderr: process.stderr,
-        keep: o.keep === true,
-        log: (l) => process.stderr.write(`mremap-lab vm: ${l}\n`),
-      });
-      if (r.status !== 'exit') process.stderr.write(`${guestFailureText(k, r)}\n`);
-      const code = r.status === 'exit' ? (r.exitCode ?? GUEST_FAILED_EXIT) : GUEST_FAILED_EXIT;
-      worst = Math.max(worst, code);
-      if (r.status === 'interrupted') {
-        worst = 130;
-        break;
-      }
-    }
-    process.exitCode = worst;
-  } catch (e) {
-    if (!(e instanceof VmInputError)) throw e;
-    process.stderr.write(`mremap-lab ${cmd.name()}: ${e.message}\n`);
-    process.exitCode = 2;
-  }
-}
-
-/** The command line from the subcommand's name on (commander keeps it as the parent's rawArgs). */
-export function commandArgs(cmd: Command): string[] {
-  const raw = (cmd.parent as unknown as { rawArgs: string[] }).rawArgs;
-  return raw.slice(raw.indexOf(cmd.name()));
-}
-
-/**
  * Run validate once per kernel and print the merged report. Exit code: 3 when a kernel
  * gave no report (the vm machinery or the inner command broke), 1 for a divergence, else 0.
  */
@@ -330,7 +230,7 @@ export async function validateOnKernels(cmd: Command): Promise<void> {
     const rawArgs = commandArgs(cmd);
     if (o.format === 'junit') throw new VmInputError('--kernel reports as pretty, json or ktap');
     if (o.kernel.some((k) => k !== 'host')) checkHostTools();
-    const args = stripOptions(rawArgs);
+    const args = stripOptions(rawArgs, OUTER_OPTIONS);
     const runsRoot = path.join(path.dirname(cacheRoot()), 'runs');
     fs.mkdirSync(runsRoot, { recursive: true });
     const dir = fs.mkdtempSync(path.join(runsRoot, 'validate-'));

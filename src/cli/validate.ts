@@ -11,7 +11,8 @@ import { formatKtap } from '../scenario/report/ktap.js';
 import { formatJunit } from '../scenario/report/junit.js';
 import { counts, type RunReport } from '../scenario/report/types.js';
 import { emitReproducers } from '../scenario/fuzz/output.js';
-import { addKernelOption, validateOnKernels } from './multi-kernel.js';
+import { validateOnKernels } from './multi-kernel.js';
+import { addKernelOption } from './kernel-option.js';
 
 interface Opts {
   suite: string[];

@@ -3,9 +3,10 @@ import {
   differing,
   formatMultiKtap,
   oneLine,
-  stripOptions,
+  OUTER_OPTIONS,
   type KernelRun,
 } from '../../src/cli/multi-kernel.js';
+import { stripOptions } from '../../src/cli/argv.js';
 import type { ScenarioResult } from '../../src/scenario/execute.js';
 import type { RunReport } from '../../src/scenario/report/types.js';
 
@@ -41,23 +42,26 @@ const run = (release: string, results: ScenarioResult[]): KernelRun => ({
 describe('validate --kernel fan-out', () => {
   it('the inner command keeps its own options and loses the guest and output ones', () => {
     expect(
-      stripOptions([
-        'validate',
-        '--kernel',
-        'host',
-        '--kernel=debian:6.1',
-        '--filter',
-        'merge-*',
-        '--mem',
-        '2G',
-        '--keep',
-        '--format',
-        'ktap',
-        '-o',
-        'x.txt',
-        '--timeout',
-        '5000',
-      ]),
+      stripOptions(
+        [
+          'validate',
+          '--kernel',
+          'host',
+          '--kernel=debian:6.1',
+          '--filter',
+          'merge-*',
+          '--mem',
+          '2G',
+          '--keep',
+          '--format',
+          'ktap',
+          '-o',
+          'x.txt',
+          '--timeout',
+          '5000',
+        ],
+        OUTER_OPTIONS,
+      ),
     ).toEqual(['validate', '--filter', 'merge-*', '--timeout', '5000']);
   });
 
