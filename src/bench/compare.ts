@@ -61,8 +61,13 @@ export function compareCases(base: CaseRecord, next: CaseRecord, threshold: numb
   };
 }
 
-export function compareResults(a: ResultsFile, b: ResultsFile, threshold = 0.05): Comparison {
-  const why = incompatibility(a.header, b.header);
+export function compareResults(
+  a: ResultsFile,
+  b: ResultsFile,
+  threshold = 0.05,
+  mixedAccel = false,
+): Comparison {
+  const why = incompatibility(a.header, b.header, mixedAccel);
   if (why) throw new CompareError(`cannot compare ${a.file} and ${b.file}: ${why}`);
   const byId = new Map(b.cases.map((c) => [c.id, c]));
   const rows: CompareRow[] = [];

@@ -3,8 +3,7 @@
  * Charts are vega-lite specs compiled to vega and rendered server-side (`renderer: 'none'`,
  * `toSVG()`), so the report opens offline and diffs as text.
  */
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
+import type * as vl from 'vega-lite';
 import { compareResults, footer, formatNs, rowCells, type Comparison } from './compare.js';
 import { describeFit, fitCostModel, type CostFit } from './costmodel.js';
 import { planLabel } from './plan.js';
@@ -17,8 +16,13 @@ export interface Chart {
   svg: string;
 }
 
+/**
+ * vega and vega-lite are loaded on first use: importing them costs ~0.7 s, which every CLI
+ * start paid although only the report needs them (and under TCG it is many seconds).
+ */
 export async function renderSpec(spec: vl.TopLevelSpec): Promise<string> {
-  const compiled = vl.compile(spec).spec;
+  const [vega, vlc] = await Promise.all([import('vega'), import('vega-lite')]);
+  const compiled = vlc.compile(spec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     return await view.toSVG();

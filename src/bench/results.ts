@@ -218,9 +218,21 @@ export function readResults(file: string): ResultsFile {
 }
 
 /** Why two results files cannot be compared or merged; null when they can. */
-export function incompatibility(a: ResultsHeader, b: ResultsHeader): string | null {
+/** How the CPU ran: a vm guest's accelerator (probe.accel), else real hardware. */
+export function accelOf(h: ResultsHeader): string {
+  return h.probe.accel ?? 'host';
+}
+
+export function incompatibility(
+  a: ResultsHeader,
+  b: ResultsHeader,
+  mixedAccel = false,
+): string | null {
   if (a.toolVersion !== b.toolVersion)
     return `written by different tool versions (${a.toolVersion} vs ${b.toolVersion}); re-run both with one version`;
+  // TCG emulates every instruction: its timings measure QEMU, not the kernel.
+  if (!mixedAccel && accelOf(a) !== accelOf(b))
+    return `measured under different CPUs (${accelOf(a)} vs ${accelOf(b)}; tcg is emulated), so the timings are not comparable; pass --mixed-accel to compare anyway`;
   return null;
 }
 

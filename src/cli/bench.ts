@@ -27,6 +27,8 @@ import {
   toMarkdown,
 } from '../bench/compare.js';
 import { buildReport } from '../bench/report.js';
+import { addKernelOption } from './kernel-option.js';
+import { benchOnKernels } from './bench-kernels.js';
 import { caseId } from '../bench/types.js';
 
 /** Prints an input error and sets exit code 2; anything else is rethrown. */
@@ -115,6 +117,7 @@ interface BenchOpts {
   inProcess?: boolean;
   verify: boolean;
   list?: boolean;
+  kernel?: string[];
 }
 
 function resumeCommand(out: string): string {
@@ -125,7 +128,7 @@ function resumeCommand(out: string): string {
 }
 
 export function registerBench(program: Command): void {
-  program
+  const cmd = program
     .command('bench')
     .description(
       'time mremap() cases in C++ (one call per sample) and write a JSON-lines results file',
@@ -157,13 +160,15 @@ export function registerBench(program: Command): void {
     )
     .option('--no-verify', 'skip the data check after each call')
     .option('--list', 'list the cases and exit')
-    .action(async (opts: BenchOpts) => {
+    .action(async (opts: BenchOpts, cmd: Command) => {
+      if (opts.kernel && !opts.list) return benchOnKernels(cmd);
       try {
         await benchAction(opts);
       } catch (e) {
         inputError(e);
       }
     });
+  addKernelOption(cmd);
 }
 
 async function benchAction(opts: BenchOpts): Promise<void> {
@@ -258,6 +263,7 @@ export function registerCompare(program: Command): void {
     .argument('<base>', 'results file A')
     .argument('<new>', 'results file B')
     .option('--threshold <pct>', 'smallest change that counts', '5%')
+    .option('--mixed-accel', 'compare results measured under different CPUs (host, kvm, tcg)')
     .addOption(
       new Option('--format <fmt>', 'output format')
         .choices(['table', 'markdown', 'json', 'benchstat'])
@@ -273,7 +279,8 @@ export function registerCompare(program: Command): void {
         const threshold = Number(m[1]) / 100;
         const a = readWarned(baseFile);
         const b = readWarned(newFile);
-        const c = compareResults(a, b, threshold);
+        const mixed = (opts as { mixedAccel?: boolean }).mixedAccel;
+        const c = compareResults(a, b, threshold, mixed);
         if (opts.format === 'json') process.stdout.write(`${JSON.stringify(c, null, 2)}\n`);
         else if (opts.format === 'markdown') process.stdout.write(`${toMarkdown(c)}\n`);
         else if (opts.format === 'benchstat') process.stdout.write(`${toBenchstat(a, b)}\n`);

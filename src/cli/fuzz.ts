@@ -14,6 +14,7 @@ import type { Scenario } from '../scenario/types.js';
 import { describeTraits } from '../model/traits.js';
 import { resolveProfile, resolveTraits } from '../scenario/model-config.js';
 import { collect, TRAIT_HELP, traitOverridesOrExit } from './validate.js';
+import { addKernelOption, runOnKernels } from './kernel-option.js';
 
 interface Opts {
   seed?: number;
@@ -29,6 +30,7 @@ interface Opts {
   confirm: number;
   path?: string;
   trait: string[];
+  kernel?: string[];
 }
 
 function wholeNumber(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -107,7 +109,7 @@ function summary(r: FuzzResult, profile: string, files: CaseFiles | undefined): 
 }
 
 export function registerFuzz(program: Command): void {
-  program
+  const cmd = program
     .command('fuzz')
     .description(
       'differential fuzzing: random op sequences on the kernel and the model, shrunk to a minimal case with a C reproducer',
@@ -156,6 +158,7 @@ export function registerFuzz(program: Command): void {
       '\nExit codes: 0 no divergence, 1 a divergence (or kernel invariant) was found, 2 bad options.\nEvery case is reproducible from --seed (and the fast-check path in the summary). See docs/fuzzing.md.',
     )
     .action(async (opts: Opts, cmd: Command) => {
+      if (opts.kernel) return runOnKernels(cmd);
       if (opts.runs !== undefined && opts.time !== undefined)
         cmd.error('fuzz: give --runs or --time, not both', { exitCode: 2 });
       if (opts.path !== undefined && (opts.seed === undefined || !/^\d+(:\d+)*$/.test(opts.path)))
@@ -284,4 +287,5 @@ export function registerFuzz(program: Command): void {
       }
       process.exitCode = r.interrupted ? 130 : r.found ? 1 : 0;
     });
+  addKernelOption(cmd);
 }

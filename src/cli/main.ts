@@ -11,6 +11,8 @@ import { registerMaps } from './maps.js';
 import { registerPagemap } from './pagemap.js';
 import { registerProbe } from './probe.js';
 import { registerValidate } from './validate.js';
+import { registerVm } from './vm.js';
+import { registerKernel } from './kernel.js';
 
 const USAGE_CODES = new Set([
   'commander.unknownCommand',
@@ -42,6 +44,8 @@ export function buildProgram(): Command {
   registerBench(program);
   registerCompare(program);
   registerReport(program);
+  registerVm(program);
+  registerKernel(program);
   return program;
 }
 

@@ -16,6 +16,8 @@ import { formatJunit } from '../scenario/report/junit.js';
 import { counts, type RunReport } from '../scenario/report/types.js';
 import { emitReproducers } from '../scenario/fuzz/output.js';
 import { colors } from './color.js';
+import { validateOnKernels } from './multi-kernel.js';
+import { addKernelOption } from './kernel-option.js';
 
 interface Opts {
   suite: string[];
@@ -31,6 +33,7 @@ interface Opts {
   out?: string;
   emitC?: string;
   trait: string[];
+  kernel?: string[];
 }
 
 function positiveInt(name: string) {
@@ -60,7 +63,7 @@ export function traitOverridesOrExit(name: string, cmd: Command, settings: strin
 export const TRAIT_HELP = `override a probed behaviour trait for the model (repeatable): ${TRAIT_NAMES.join(', ')}; e.g. --trait zeroPage=false`;
 
 export function registerValidate(program: Command): void {
-  program
+  const cmd = program
     .command('validate')
     .description(
       'run scenarios on the real kernel and on the reference model, and report every divergence',
@@ -98,6 +101,9 @@ export function registerValidate(program: Command): void {
       '\nExit codes: 0 all passed or skipped, 1 a divergence or failure, 2 a usage or scenario input error (the scenarios that loaded still run and are reported).\nScenario format: docs/scenarios.md',
     )
     .action(async (opts: Opts, cmd: Command) => {
+      if (opts.kernel && !opts.list && !opts.printSchema) {
+        return validateOnKernels(cmd);
+      }
       if (opts.printSchema) {
         process.stdout.write(`${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`);
         return;
@@ -213,4 +219,5 @@ export function registerValidate(program: Command): void {
       const c = counts(report);
       process.exitCode = errors.length > 0 ? 2 : c.fail + c.crash + c.timeout + c.error > 0 ? 1 : 0;
     });
+  addKernelOption(cmd);
 }

@@ -55,6 +55,17 @@ export interface ProbeResult {
   overcommitMemory: number | null;
   /** What this build does, measured (zero page, PT reclaim, fault-around, …): docs/probe.md. */
   traits: KernelTraits;
+  /**
+   * Set when running inside a `mremap-lab vm` guest: the QEMU accelerator, so results can
+   * say whether timings are a real CPU's (kvm) or an emulator's (tcg).
+   */
+  accel?: 'kvm' | 'tcg';
+}
+
+/** The vm layer's guest /init exports this (src/vm/qemu.ts ACCEL_ENV). */
+function guestAccel(): { accel?: 'kvm' | 'tcg' } {
+  const a = process.env['MREMAP_LAB_ACCEL'];
+  return a === 'kvm' || a === 'tcg' ? { accel: a } : {};
 }
 
 function readTrim(path: string): string | null {
@@ -279,6 +290,7 @@ export function probe(): ProbeResult {
         thpDefrag: thp.defrag,
         thpSizes: thp.sizes,
       }),
+      ...guestAccel(),
     };
   } finally {
     arena.release();

@@ -116,6 +116,29 @@ describe('bench end to end', () => {
     expect(v.status).toBe(2);
     expect(v.stderr).toMatch(/different tool versions/);
   });
+
+  it('results measured under TCG are compared with host ones only when told (--mixed-accel)', () => {
+    const good = fs.readFileSync(out, 'utf8').split('\n');
+    const hdr = JSON.parse(good[0]!) as { probe: Record<string, unknown> };
+    const tcg = path.join(tmp, 'tcg.jsonl');
+    fs.writeFileSync(
+      tcg,
+      [JSON.stringify({ ...hdr, probe: { ...hdr.probe, accel: 'tcg' } }), ...good.slice(1)].join(
+        '\n',
+      ),
+    );
+    const refused = run(['compare', out, tcg]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain(
+      'measured under different CPUs (host vs tcg; tcg is emulated), so the timings are not comparable; pass --mixed-accel to compare anyway',
+    );
+    const told = run(['compare', out, tcg, '--mixed-accel', '--format', 'json']);
+    expect(told.status).toBe(0);
+    const ok = good
+      .slice(1)
+      .filter((l) => l && (JSON.parse(l) as { status: string }).status === 'ok');
+    expect((JSON.parse(told.stdout) as { rows: unknown[] }).rows.length).toBe(ok.length);
+  });
 });
 
 describe('interrupt and resume', () => {
