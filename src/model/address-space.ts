@@ -665,10 +665,10 @@ export class ModelSpace implements AddressSpace {
       return this.mapFreshThp(slot, pn, newTag);
     }
     if (pte?.zero === true && this.pt.hugePmds.has(slot) && this.profile.hugeZeroWpAllocatesThp) {
-      // mm/huge_memory.c:do_huge_zero_wp_pmd (6.12): the huge zero PMD becomes a fresh THP.
+      // mm/huge_memory.c:do_huge_zero_wp_pmd (6.13): the huge zero PMD becomes a fresh THP.
       return this.mapFreshThp(slot, pn, newTag);
     }
-    // A write into a PMD-mapped THP we cannot write in place (huge zero page before 6.12,
+    // A write into a PMD-mapped THP we cannot write in place (huge zero page before 6.13,
     // CoW): split the PMD.
     if (this.pt.hugePmds.delete(slot)) this.pt.pteTables.add(slot);
     const frame = this.world.newFrames(1);

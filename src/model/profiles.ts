@@ -45,8 +45,8 @@ export interface Profile {
   readonly uffdBlocksTableMove: boolean;
   /**
    * mm/huge_memory.c:do_huge_zero_wp_pmd — a write fault on the huge zero PMD maps a fresh
-   * THP (Dev Jain, "mm: Allocate THP on hugezeropage wp-fault", 6.12); before, the PMD was
-   * split and only the written page replaced.
+   * THP (Dev Jain, "mm: Allocate THP on hugezeropage wp-fault", 6.13); before, the PMD was
+   * split and only the written page replaced (seen on Debian's 6.12.117 and 6.1.0-57).
    */
   readonly hugeZeroWpAllocatesThp: boolean;
   /** RELOCATE_ANON RFC v2 flag bits (Appendix B), or null when the kernel rejects them. */
@@ -97,7 +97,6 @@ const p612: Profile = {
   description: 'mm/vma.c split, mseal per-VMA can_modify_vma, uffd blocks table moves',
   mseal: 'vma',
   uffdBlocksTableMove: true,
-  hugeZeroWpAllocatesThp: true,
 };
 
 const p616: Profile = {
@@ -110,6 +109,7 @@ const p616: Profile = {
   anonMerge: '6.16',
   dontunmapClearsAccount: true,
   dontunmapLockedVmGrows: true,
+  hugeZeroWpAllocatesThp: true,
 };
 
 const p617: Profile = {

@@ -85,10 +85,10 @@ describe('hugeZeroPage (do_huge_pmd_anonymous_page, use_zero_page)', () => {
     expect(page(s, BASE)).toMatchObject({ present: true, thp: true, zero: false });
   });
 
-  // mm/huge_memory.c:do_huge_zero_wp_pmd (6.12) vs the PMD split before it.
+  // mm/huge_memory.c:do_huge_zero_wp_pmd (6.13) vs the PMD split before it (Debian 6.12.117).
   for (const [profile, thpAfter] of [
-    ['linux-6.7', false],
-    ['linux-6.12', true],
+    ['linux-6.12', false],
+    ['linux-6.16', true],
   ] as const) {
     it(`${profile}: a write to the huge zero page ${thpAfter ? 'maps a fresh THP' : 'splits the PMD'}`, () => {
       const s = space(profile, { thp: 'always' });
