@@ -473,6 +473,14 @@ export function moveVma(mm: ModelSpace, vrm: VmaRemapStruct): Result<number> {
   }
   const reloc = shouldRelocateAnon(mm, vrm, vma);
   if (typeof reloc === 'object') return reloc;
+  if (dontunmap && (vma.flags & VM.LOCKED) !== 0 && mm.profile.dontunmapSplitsLockedSource) {
+    // mm/mremap.c:move_vma of the 6.1.y/6.12.y stable trees: "To account mlock()'d pages
+    // correctly in the MREMAP_DONTUNMAP case perform any split ahead of time for an
+    // mlock()'d VMA", so only the moved range of the source loses VM_LOCKED.
+    if (vma.start < addr) vma = mm.splitVma(vma, addr)[1];
+    if (vma.end > addr + oldLen) vma = mm.splitVma(vma, addr + oldLen)[0];
+    tr.note('move_vma: split the mlock()ed source ahead of time (stable backport)', 'ok');
+  }
   // mm/vma.c:copy_vma — unfaulted anonymous VMAs take new_addr as pgoff.
   let pgoff = vma.pgoff + (addr - vma.start) / PAGE;
   if (vma.isAnonymous && vma.anonVma === null) pgoff = newAddr / PAGE;

@@ -49,6 +49,14 @@ export interface Profile {
    * split and only the written page replaced (seen on Debian's 6.12.117 and 6.1.0-57).
    */
   readonly hugeZeroWpAllocatesThp: boolean;
+  /**
+   * mm/mremap.c:move_vma splits a VM_LOCKED source at the moved range before a DONTUNMAP
+   * move, so only that range loses VM_LOCKED. Read in Debian's linux-source 6.1.192 and seen
+   * on 6.1.0-57 and 6.12.117 (stable trees); mainline 6.18 clears VM_LOCKED on the whole
+   * unsplit source (dontunmap-locked-partial). 6.6 and 6.7 lie between two trees that have
+   * it and are assumed to; 6.16/6.17 follow 6.18 (not checked on a real kernel).
+   */
+  readonly dontunmapSplitsLockedSource: boolean;
   /** RELOCATE_ANON RFC v2 flag bits (Appendix B), or null when the kernel rejects them. */
   readonly relocateAnon: { readonly relocate: bigint; readonly must: bigint } | null;
 }
@@ -68,6 +76,7 @@ const base61: Profile = {
   thpAlignUnmapped: false,
   uffdBlocksTableMove: false,
   hugeZeroWpAllocatesThp: false,
+  dontunmapSplitsLockedSource: true,
   relocateAnon: null,
 };
 
@@ -110,6 +119,7 @@ const p616: Profile = {
   dontunmapClearsAccount: true,
   dontunmapLockedVmGrows: true,
   hugeZeroWpAllocatesThp: true,
+  dontunmapSplitsLockedSource: false,
 };
 
 const p617: Profile = {

@@ -48,6 +48,25 @@ describe('MREMAP_DONTUNMAP — dontunmap_complete (Appendix A, e14_lockfix)', ()
     expect(s.lockedVm).toBe(4);
   });
 
+  test('locked, partial, 6.1.y/6.12.y: the source is split first, only the moved range loses lo', () => {
+    for (const profile of ['linux-6.1', 'linux-6.12']) {
+      const s = space(profile);
+      anon(s, B, 8);
+      value(s.lock(B, 8n * P, 0));
+      value(mv(s, B + 2n * P, 2n * P, D, MAYMOVE | DONTUNMAP | FIXED));
+      expect(layout(s), profile).toEqual([
+        '10000000-10002000',
+        '10002000-10004000',
+        '10004000-10008000',
+        '20000000-20002000',
+      ]);
+      expect(flagsAt(s, B)).toContain('lo');
+      expect(flagsAt(s, B + 2n * P)).not.toContain('lo');
+      expect(flagsAt(s, B + 4n * P)).toContain('lo');
+      expect(flagsAt(s, D)).toContain('lo');
+    }
+  });
+
   test('locked, partial: the whole source VMA loses lo and is not split', () => {
     const s = space();
     anon(s, B, 8);
