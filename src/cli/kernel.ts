@@ -3,6 +3,7 @@
  * (docs/vm.md). Bad names and missing tools exit 2 with one line saying what to do.
  */
 import Table from 'cli-table3';
+import { tableStyle } from './color.js';
 import type { Command } from 'commander';
 import { cacheRoot, kernelDir, listCached, type CachedKernel } from '../vm/cache.js';
 import { VmInputError } from '../vm/errors.js';
@@ -63,7 +64,7 @@ export function registerKernel(program: Command): void {
       }
       const t = new Table({
         head: ['release', 'source', 'package version', 'fetched', 'path'],
-        style: { head: ['cyan'], compact: true },
+        style: tableStyle(),
       });
       for (const k of all)
         t.push([

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import Table from 'cli-table3';
+import { tableStyle } from './color.js';
 import type { Command } from 'commander';
 import { cacheRoot } from '../vm/cache.js';
 import { VmInputError } from '../vm/errors.js';
@@ -174,7 +175,7 @@ export function formatMultiPretty(runs: KernelRun[]): string {
     else {
       const t = new Table({
         head: ['scenario', ...releases],
-        style: { head: ['cyan'], compact: true },
+        style: tableStyle(),
       });
       for (const row of rows) t.push([row.id, ...releases.map((k) => row.status[k] ?? '-')]);
       out.push(`scenarios whose result differs between kernels (${rows.length}):`, t.toString());
