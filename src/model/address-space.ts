@@ -294,8 +294,13 @@ export class ModelSpace implements AddressSpace {
     }
   }
 
-  /** @internal __split_vma: splits at addr; returns [lower, upper]. */
+  /**
+   * @internal __split_vma: splits at addr; returns [lower, upper]. vma_adjust_trans_huge
+   * (split_huge_pmd_if_needed) first splits a huge PMD the new boundary would cut: a THP
+   * never straddles two VMAs.
+   */
   splitVma(vma: Vma, addr: number): [Vma, Vma] {
+    this.splitHugeAt(addr);
     const lower = vma.dup(vma.start, addr, vma.pgoff);
     this.tree.setRange(vma, addr, vma.end);
     vma.pgoff += (addr - lower.start) / PAGE;
@@ -331,6 +336,10 @@ export class ModelSpace implements AddressSpace {
     };
     const merged = vmaMergeExistingRange(this.tree, this.profile, vmg);
     if (merged !== null) {
+      // commit_merge → vma_adjust_trans_huge: a boundary moved to start or end splits the
+      // huge PMD it now cuts.
+      this.splitHugeAt(start);
+      this.splitHugeAt(end);
       this.tracer.note('vma_merge_existing_range', `merged-${merged.kind}`);
       return ok(merged.vma);
     }
