@@ -184,6 +184,29 @@ const FLAG_ADVICE: ReadonlyMap<number, readonly [number, number]> = new Map([
   [MADV.NOHUGEPAGE, [VM.NOHUGEPAGE, VM.HUGEPAGE]],
 ]);
 
+/**
+ * mm/madvise.c:is_discard (mm/mseal.c:is_madv_discard before 6.17): advice that loses data,
+ * refused on sealed read-only anonymous memory. DONTFORK/WIPEONFORK count: a child would not
+ * see the data.
+ */
+const MADV_DISCARD: ReadonlySet<number> = new Set([
+  MADV.FREE,
+  MADV.DONTNEED,
+  MADV.DONTNEED_LOCKED,
+  MADV.REMOVE,
+  MADV.DONTFORK,
+  MADV.WIPEONFORK,
+  MADV.GUARD_INSTALL,
+]);
+
+/**
+ * mm/madvise.c:can_madvise_modify refuses a discard on a sealed VMA only when it is anonymous
+ * (vma_is_anonymous: no vm_ops, so not shmem or a file) and not writable.
+ */
+function sealedAnonReadOnly(v: Vma): boolean {
+  return (v.flags & VM.SEALED) !== 0 && v.isAnonymous && (v.flags & VM.WRITE) === 0;
+}
+
 export class ModelSpace implements AddressSpace {
   readonly label: string;
   readonly profile: Profile;
@@ -379,7 +402,8 @@ export class ModelSpace implements AddressSpace {
     if (end <= start) return ok(0);
     const first = this.tree.findVma(start);
     if (first === null || first.start >= end) return ok(0);
-    if (this.profile.mseal !== 'none' && this.rangeSealed(start, end)) {
+    // 6.10–6.11: can_modify_mm over the whole range before anything changes.
+    if (this.profile.mseal === 'range' && this.rangeSealed(start, end)) {
       return this.tracer.fail(`${step}: sealed VMA in range`, Errno.EPERM);
     }
     if (first.start < start) {
@@ -393,6 +417,17 @@ export class ModelSpace implements AddressSpace {
       }
     }
     let v: Vma | null = first;
+    if (this.profile.mseal === 'vma') {
+      // mm/vma.c:vms_gather_munmap_vmas (6.12, Pedro Falcato's mseal rework): can_modify_vma
+      // on the first VMA before splitting it, then on each VMA of the walk — a sealed VMA
+      // further on fails with EPERM after the first VMA was split, and the split stays.
+      if ((first.flags & VM.SEALED) !== 0)
+        return this.tracer.fail(`${step}: can_modify_vma (first VMA)`, Errno.EPERM);
+      if (this.rangeSealed(start, end)) {
+        if (first.start < start) this.splitVma(first, start);
+        return this.tracer.fail(`${step}: can_modify_vma (split kept)`, Errno.EPERM);
+      }
+    }
     if (v.start < start) v = this.splitVma(v, start)[1];
     while (v !== null && v.start < end) {
       const nx: Vma | null = v.next;
@@ -1096,6 +1131,28 @@ export class ModelSpace implements AddressSpace {
     if (len === 0n) return ok(0);
     const start = Number(addr);
     const end = Number(endB);
+    const discard = MADV_DISCARD.has(advice);
+    // 6.10–6.11: mm/mseal.c:can_modify_mm_madv checks the whole range before any advice.
+    if (this.profile.mseal === 'range' && discard) {
+      for (let v = this.tree.findVma(start); v !== null && v.start < end; v = v.next) {
+        if (sealedAnonReadOnly(v)) return tr.fail('can_modify_mm_madv', Errno.EPERM);
+      }
+    }
+    // 6.12+: madvise_vma_behavior checks each VMA as madvise_walk_vmas reaches it
+    // (can_modify_vma_madv, 6.12; can_madvise_modify, 6.17): VMAs before a sealed one are
+    // already advised when EPERM comes.
+    const walk = (change: (v: Vma) => { flags: number; uffd: number | null } | Err | null) =>
+      this.applyFlags(
+        start,
+        end,
+        'madvise',
+        (v) =>
+          this.profile.mseal === 'vma' && discard && sealedAnonReadOnly(v)
+            ? tr.fail('madvise_vma_behavior: can_madvise_modify', Errno.EPERM)
+            : change(v),
+        Errno.ENOMEM,
+        false,
+      );
     const setFlag = (set: number, clear: number) => (v: Vma) => ({
       flags: (v.flags | set) & ~clear,
       uffd: v.uffd,
@@ -1114,26 +1171,20 @@ export class ModelSpace implements AddressSpace {
       case MADV.HUGEPAGE:
       case MADV.NOHUGEPAGE: {
         const [set, clear] = FLAG_ADVICE.get(advice)!;
-        return this.applyFlags(start, end, 'madvise', setFlag(set, clear), Errno.ENOMEM, false);
+        return walk(setFlag(set, clear));
       }
       case MADV.WIPEONFORK:
         // mm/madvise.c:madvise_vma_behavior — "only supported on anonymous memory" (4.14).
-        return this.applyFlags(
-          start,
-          end,
-          'madvise',
-          (v) =>
-            v.file !== null || (v.flags & VM.SHARED) !== 0
-              ? tr.fail('madvise: MADV_WIPEONFORK on vm_file or VM_SHARED', Errno.EINVAL)
-              : setFlag(VM.WIPEONFORK, 0)(v),
-          Errno.ENOMEM,
-          false,
+        return walk((v) =>
+          v.file !== null || (v.flags & VM.SHARED) !== 0
+            ? tr.fail('madvise: MADV_WIPEONFORK on vm_file or VM_SHARED', Errno.EINVAL)
+            : setFlag(VM.WIPEONFORK, 0)(v),
         );
       case MADV.DONTNEED:
       case MADV.DONTNEED_LOCKED:
       case MADV.FREE:
       case MADV.REMOVE:
-        return this.madviseDiscard(start, end, advice);
+        return walk((v) => this.madviseDiscardVma(v, start, end, advice));
       case MADV.POPULATE_READ:
       case MADV.POPULATE_WRITE:
         return this.madvisePopulate(start, end, advice === MADV.POPULATE_WRITE);
@@ -1146,56 +1197,40 @@ export class ModelSpace implements AddressSpace {
     }
   }
 
-  private madviseDiscard(start: number, end: number, advice: number): Result<0> {
+  /** One VMA of MADV_DONTNEED(_LOCKED), FREE or REMOVE (null: no flag change). */
+  private madviseDiscardVma(v: Vma, start: number, end: number, advice: number): Err | null {
     const tr = this.tracer;
-    if (this.profile.mseal !== 'none') {
-      // mm/mseal.c:can_madv_discard_vma — sealed read-only anonymous memory refuses discards.
-      for (let v = this.tree.findVma(start); v !== null && v.start < end; v = v.next) {
-        if ((v.flags & VM.SEALED) !== 0 && v.isAnonymous && (v.flags & VM.WRITE) === 0) {
-          return tr.fail('madvise: sealed read-only anon discard', Errno.EPERM);
-        }
+    const s = Math.max(v.start, start);
+    const e = Math.min(v.end, end);
+    // mm/madvise.c:madvise_dontneed_free_valid_vma — VM_PFNMAP always, and VM_LOCKED
+    // unless MADV_DONTNEED_LOCKED (5.18), make DONTNEED/FREE fail with EINVAL.
+    if (advice === MADV.DONTNEED || advice === MADV.FREE || advice === MADV.DONTNEED_LOCKED) {
+      const forbidden = VM.PFNMAP | (advice === MADV.DONTNEED_LOCKED ? 0 : VM.LOCKED);
+      if ((v.flags & forbidden) !== 0 && (v.flags & VM.HUGETLB) === 0) {
+        return tr.fail('madvise_dontneed_free_valid_vma', Errno.EINVAL);
       }
     }
-    return this.applyFlags(
-      start,
-      end,
-      'madvise',
-      (v) => {
-        const s = Math.max(v.start, start);
-        const e = Math.min(v.end, end);
-        // mm/madvise.c:madvise_dontneed_free_valid_vma — VM_PFNMAP always, and VM_LOCKED
-        // unless MADV_DONTNEED_LOCKED (5.18), make DONTNEED/FREE fail with EINVAL.
-        if (advice === MADV.DONTNEED || advice === MADV.FREE || advice === MADV.DONTNEED_LOCKED) {
-          const forbidden = VM.PFNMAP | (advice === MADV.DONTNEED_LOCKED ? 0 : VM.LOCKED);
-          if ((v.flags & forbidden) !== 0 && (v.flags & VM.HUGETLB) === 0) {
-            return tr.fail('madvise_dontneed_free_valid_vma', Errno.EINVAL);
-          }
-        }
-        // mm/madvise.c:madvise_free_single_vma — anonymous VMAs only (4.5).
-        if (advice === MADV.FREE && !v.isAnonymous) {
-          return tr.fail('madvise_free_single_vma: !vma_is_anonymous', Errno.EINVAL);
-        }
-        if (advice === MADV.FREE) return null; // lazily freed: pages stay until reclaim.
-        if (advice === MADV.REMOVE) {
-          // mm/madvise.c:madvise_remove — a locked VMA or one without a file is EINVAL; a
-          // file mapping that is not shared-writable is EACCES (punch hole needs write).
-          if ((v.flags & VM.LOCKED) !== 0 || v.file === null) {
-            return tr.fail('madvise_remove: VM_LOCKED or no vm_file', Errno.EINVAL);
-          }
-          if ((v.flags & VM.SHARED) === 0 || (v.flags & VM.MAYWRITE) === 0) {
-            return tr.fail('madvise_remove: !vma_is_shared_maywrite', Errno.EACCES);
-          }
-          if ((v.flags & VM.SHARED) !== 0 && v.file !== null) {
-            for (let a = s; a < e; a += PAGE) v.file.pages.delete(this.fileIndex(v, a));
-          }
-        }
-        this.zapRange(s, e);
-        if (advice !== MADV.REMOVE && this.o.traits.ptReclaim) this.reclaimPteTables(s, e);
-        return null;
-      },
-      Errno.ENOMEM,
-      false,
-    );
+    // mm/madvise.c:madvise_free_single_vma — anonymous VMAs only (4.5).
+    if (advice === MADV.FREE && !v.isAnonymous) {
+      return tr.fail('madvise_free_single_vma: !vma_is_anonymous', Errno.EINVAL);
+    }
+    if (advice === MADV.FREE) return null; // lazily freed: pages stay until reclaim.
+    if (advice === MADV.REMOVE) {
+      // mm/madvise.c:madvise_remove — a locked VMA or one without a file is EINVAL; a
+      // file mapping that is not shared-writable is EACCES (punch hole needs write).
+      if ((v.flags & VM.LOCKED) !== 0 || v.file === null) {
+        return tr.fail('madvise_remove: VM_LOCKED or no vm_file', Errno.EINVAL);
+      }
+      if ((v.flags & VM.SHARED) === 0 || (v.flags & VM.MAYWRITE) === 0) {
+        return tr.fail('madvise_remove: !vma_is_shared_maywrite', Errno.EACCES);
+      }
+      if ((v.flags & VM.SHARED) !== 0 && v.file !== null) {
+        for (let a = s; a < e; a += PAGE) v.file.pages.delete(this.fileIndex(v, a));
+      }
+    }
+    this.zapRange(s, e);
+    if (advice !== MADV.REMOVE && this.o.traits.ptReclaim) this.reclaimPteTables(s, e);
+    return null;
   }
 
   /**
