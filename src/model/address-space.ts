@@ -57,6 +57,8 @@ export interface Pte {
   zero: boolean;
   /** Part of a large (THP) folio. */
   thp: boolean;
+  /** MADV_FREE'd and clean since (folio_mark_lazyfree): reclaim discards it. */
+  lazy?: boolean;
 }
 
 /** State shared by a space and its fork children: frame numbering and refcounts. */
@@ -183,6 +185,10 @@ const FLAG_ADVICE: ReadonlyMap<number, readonly [number, number]> = new Map([
   [MADV.HUGEPAGE, [VM.HUGEPAGE, VM.NOHUGEPAGE]],
   [MADV.NOHUGEPAGE, [VM.NOHUGEPAGE, VM.HUGEPAGE]],
 ]);
+
+/** mm/ksm.c:vma_ksm_compatible — VMAs KSM never merges. */
+const KSM_INCOMPATIBLE =
+  VM.SHARED | VM.MAYSHARE | VM.PFNMAP | VM.IO | VM.DONTEXPAND | VM.HUGETLB | VM.MIXEDMAP;
 
 /**
  * mm/madvise.c:is_discard (mm/mseal.c:is_madv_discard before 6.17): advice that loses data,
@@ -697,6 +703,8 @@ export class ModelSpace implements AddressSpace {
       this.world.refs.get(pte.frame) === 1
     ) {
       pte.tag = newTag;
+      // A write dirties a lazily freed page: shrink_folio_list keeps it (folio_mark_dirty).
+      pte.lazy = false;
       return ok(0);
     }
     this.anonVmaPrepare(vma);
@@ -1171,6 +1179,10 @@ export class ModelSpace implements AddressSpace {
       case MADV.HUGEPAGE:
       case MADV.NOHUGEPAGE: {
         const [set, clear] = FLAG_ADVICE.get(advice)!;
+        // mm/ksm.c:ksm_madvise — a VMA that fails vma_ksm_compatible (shared, hugetlb,
+        // special) takes MADV_MERGEABLE as a successful no-op: no flag, so no split.
+        if (advice === MADV.MERGEABLE)
+          return walk((v) => ((v.flags & KSM_INCOMPATIBLE) !== 0 ? null : setFlag(set, clear)(v)));
         return walk(setFlag(set, clear));
       }
       case MADV.WIPEONFORK:
@@ -1189,12 +1201,94 @@ export class ModelSpace implements AddressSpace {
       case MADV.POPULATE_WRITE:
         return this.madvisePopulate(start, end, advice === MADV.POPULATE_WRITE);
       case MADV.WILLNEED:
+        return walk(() => null);
       case MADV.COLD:
       case MADV.PAGEOUT:
-        return this.applyFlags(start, end, 'madvise', () => null, Errno.ENOMEM, false);
+        return walk((v) => this.madviseColdOrPageout(v, start, end, advice === MADV.PAGEOUT));
       default:
         return tr.fail('madvise: advice not modelled', Errno.EINVAL, `advice ${advice}`);
     }
+  }
+
+  /**
+   * mm/madvise.c:madvise_cold / madvise_pageout for one VMA. can_madv_lru_vma: VM_LOCKED,
+   * VM_PFNMAP and VM_HUGETLB are EINVAL (5.4). A partly covered THP is split
+   * (madvise_cold_or_pageout_pte_range: split_folio). PAGEOUT reclaims what reclaim_pages →
+   * shrink_folio_list can take from pages this mm maps once: a clean lazily freed anonymous
+   * page is discarded, a page-cache (shmem, memfd) page is unmapped and stays cached. A dirty
+   * anonymous page stays mapped: the model assumes no swap (with swap it would be written
+   * out and unmapped). The zero page is never reclaimed.
+   */
+  private madviseColdOrPageout(v: Vma, start: number, end: number, pageout: boolean): Err | null {
+    if ((v.flags & (VM.LOCKED | VM.PFNMAP | VM.HUGETLB)) !== 0)
+      return this.tracer.fail('madvise_cold_or_pageout: can_madv_lru_vma', Errno.EINVAL);
+    const s = Math.max(v.start, start);
+    const e = Math.min(v.end, end);
+    this.splitThpFolioAt(v, s);
+    this.splitThpFolioAt(v, e);
+    if (!pageout) return null;
+    this.forEachPte(s, e, (pn, pte) => {
+      if (pte.zero || this.pt.hugePmds.has(floorPmd(pn * PAGE))) return;
+      if (pte.fpage !== null) {
+        if (this.mappedOnce(pte)) this.dropPte(pn, pte);
+      } else if (pte.lazy === true && this.world.refs.get(pte.frame) === 1) {
+        this.dropPte(pn, pte);
+      }
+    });
+    return null;
+  }
+
+  /** folio_maybe_mapped_shared for a page-cache page: mapped by more than one PTE anywhere. */
+  private mappedOnce(pte: Pte): boolean {
+    let n = 0;
+    for (const sp of this.spaces())
+      for (const p of sp.ptes.values()) if (p.fpage === pte.fpage) n++;
+    return n <= 1;
+  }
+
+  /** This space and its fork children, recursively (the processes the model knows). */
+  private *spaces(): Generator<ModelSpace> {
+    yield this;
+    for (const c of this.children.values()) yield* c.spaces();
+  }
+
+  /**
+   * split_folio of a PMD-mapped anonymous THP that addr cuts (madvise's partial-THP paths):
+   * the PMD is split, and since 6.12 remap_page(RMP_USE_SHARED_ZEROPAGE) maps every all-zero
+   * subpage to the zero page (try_to_map_unused_to_zeropage: not in VM_LOCKED VMAs, not when
+   * the zero page is forbidden).
+   */
+  private splitThpFolioAt(v: Vma, addr: number): void {
+    const slot = floorPmd(addr);
+    if (slot === addr || !this.pt.hugePmds.has(slot) || !v.isAnonymous) return;
+    this.splitHugeAt(addr);
+    if (!this.profile.thpSplitZeroRemap || !this.o.traits.zeroPage || (v.flags & VM.LOCKED) !== 0)
+      return;
+    this.forEachPte(slot, slot + PMD, (pn, pte) => {
+      if (pte.zero || pte.fpage !== null || pte.tag !== 0n) return;
+      this.dropPte(pn, pte);
+      this.ptes.set(pn, { frame: ZERO_FRAME, tag: 0n, fpage: null, zero: true, thp: false });
+    });
+  }
+
+  /**
+   * mm/shmem.c:shmem_fallocate(PUNCH_HOLE) → unmap_mapping_range(even_cows = 0): every
+   * mapping of the file, in every process, loses its PTEs of the punched page-cache pages;
+   * private CoW copies stay. Then the pages leave the cache.
+   */
+  private punchHole(file: FileObj, first: number, last: number): void {
+    for (const sp of this.spaces()) {
+      for (const v of sp.tree) {
+        if (v.file !== file) continue;
+        const a = Math.max(v.start, v.start + (first - v.pgoff) * PAGE);
+        const b = Math.min(v.end, v.start + (last - v.pgoff) * PAGE);
+        if (a >= b) continue;
+        sp.forEachPte(a, b, (pn, pte) => {
+          if (pte.fpage !== null) sp.dropPte(pn, pte);
+        });
+      }
+    }
+    for (let i = first; i < last; i++) file.pages.delete(i);
   }
 
   /** One VMA of MADV_DONTNEED(_LOCKED), FREE or REMOVE (null: no flag change). */
@@ -1214,7 +1308,17 @@ export class ModelSpace implements AddressSpace {
     if (advice === MADV.FREE && !v.isAnonymous) {
       return tr.fail('madvise_free_single_vma: !vma_is_anonymous', Errno.EINVAL);
     }
-    if (advice === MADV.FREE) return null; // lazily freed: pages stay until reclaim.
+    if (advice === MADV.FREE) {
+      // mm/madvise.c:madvise_free_pte_range — a partly covered THP is split (split_folio);
+      // exclusive anonymous pages become lazily free and stay mapped until reclaim.
+      this.splitThpFolioAt(v, s);
+      this.splitThpFolioAt(v, e);
+      this.forEachPte(s, e, (_pn, pte) => {
+        if (pte.fpage === null && !pte.zero && this.world.refs.get(pte.frame) === 1)
+          pte.lazy = true;
+      });
+      return null;
+    }
     if (advice === MADV.REMOVE) {
       // mm/madvise.c:madvise_remove — a locked VMA or one without a file is EINVAL; a
       // file mapping that is not shared-writable is EACCES (punch hole needs write).
@@ -1224,9 +1328,7 @@ export class ModelSpace implements AddressSpace {
       if ((v.flags & VM.SHARED) === 0 || (v.flags & VM.MAYWRITE) === 0) {
         return tr.fail('madvise_remove: !vma_is_shared_maywrite', Errno.EACCES);
       }
-      if ((v.flags & VM.SHARED) !== 0 && v.file !== null) {
-        for (let a = s; a < e; a += PAGE) v.file.pages.delete(this.fileIndex(v, a));
-      }
+      this.punchHole(v.file, this.fileIndex(v, s), this.fileIndex(v, e));
     }
     this.zapRange(s, e);
     if (advice !== MADV.REMOVE && this.o.traits.ptReclaim) this.reclaimPteTables(s, e);

@@ -40,6 +40,13 @@ export interface Profile {
    * split and only the written page replaced.
    */
   readonly hugeZeroWpAllocatesThp: boolean;
+  /**
+   * mm/huge_memory.c:__split_huge_page → remap_page(RMP_USE_SHARED_ZEROPAGE): splitting an
+   * anonymous THP folio (split_folio: partial MADV_FREE/COLD/PAGEOUT) maps its all-zero
+   * subpages to the shared zero page (Usama Arif, "mm: remap unused subpages to shared
+   * zeropage when splitting isolated thp", 6.12).
+   */
+  readonly thpSplitZeroRemap: boolean;
   /** RELOCATE_ANON RFC v2 flag bits (Appendix B), or null when the kernel rejects them. */
   readonly relocateAnon: { readonly relocate: number; readonly must: number } | null;
 }
@@ -58,6 +65,7 @@ const base61: Profile = {
   thpAlignUnmapped: false,
   uffdBlocksTableMove: false,
   hugeZeroWpAllocatesThp: false,
+  thpSplitZeroRemap: false,
   relocateAnon: null,
 };
 
@@ -84,6 +92,7 @@ const p612: Profile = {
   mseal: 'vma',
   uffdBlocksTableMove: true,
   hugeZeroWpAllocatesThp: true,
+  thpSplitZeroRemap: true,
 };
 
 const p616: Profile = {
