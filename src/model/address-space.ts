@@ -749,26 +749,38 @@ export class ModelSpace implements AddressSpace {
     return ok(0);
   }
 
-  /** @internal __mm_populate over [start, end): write faults for private writable VMAs. */
-  populate(start: number, end: number, forceWrite?: boolean): Result<0> {
+  /**
+   * @internal mm/gup.c:__mm_populate over [start, end), one populate_vma_page_range per VMA:
+   * VM_IO/VM_PFNMAP and VM_LOCKONFAULT VMAs are skipped; private writable VMAs take write
+   * faults (breaking CoW), others read faults. A VMA without access gets no FOLL_FORCE, so
+   * GUP fails there (EFAULT), as does a fault past a file's end (SIGBUS). mm_populate
+   * (ignoreErrors) goes on with the next VMA; mlock's __mm_populate(…, 0) stops at the first.
+   */
+  populate(start: number, end: number, ignoreErrors = true): Result<0> {
     for (let v = this.tree.findVma(start); v !== null && v.start < end; v = v.next) {
-      const s = Math.max(v.start, start);
-      const e = Math.min(v.end, end);
-      const access = (v.flags & (VM.READ | VM.WRITE | VM.EXEC)) !== 0;
-      if (!access) continue;
-      const write = forceWrite ?? (v.flags & (VM.WRITE | VM.SHARED)) === VM.WRITE;
-      for (let a = s; a < e; a += PAGE) {
-        const pte = this.ptes.get(a / PAGE);
-        if (
-          pte !== undefined &&
-          (!write ||
-            (pte.fpage === null && !pte.zero && this.world.refs.get(pte.frame) === 1) ||
-            (v.flags & VM.SHARED) !== 0)
-        )
-          continue;
-        const r = this.fault(v, a, write, null);
-        if (!r.ok) return r;
-      }
+      if ((v.flags & (VM.IO | VM.PFNMAP | VM.LOCKONFAULT)) !== 0) continue;
+      const r = this.populateVma(v, Math.max(v.start, start), Math.min(v.end, end));
+      if (!r.ok && !ignoreErrors) return r;
+    }
+    return ok(0);
+  }
+
+  /** populate_vma_page_range → __get_user_pages for one VMA (stops at the first failure). */
+  private populateVma(v: Vma, s: number, e: number): Result<0> {
+    if ((v.flags & (VM.READ | VM.WRITE | VM.EXEC)) === 0)
+      return this.tracer.fail('populate_vma_page_range: check_vma_flags', Errno.EFAULT);
+    const write = (v.flags & (VM.WRITE | VM.SHARED)) === VM.WRITE;
+    for (let a = s; a < e; a += PAGE) {
+      const pte = this.ptes.get(a / PAGE);
+      if (
+        pte !== undefined &&
+        (!write ||
+          (pte.fpage === null && !pte.zero && this.world.refs.get(pte.frame) === 1) ||
+          (v.flags & VM.SHARED) !== 0)
+      )
+        continue;
+      const r = this.fault(v, a, write, null);
+      if (!r.ok) return r;
     }
     return ok(0);
   }
@@ -1075,8 +1087,16 @@ export class ModelSpace implements AddressSpace {
       ) {
         newFlags &= ~VM.ACCOUNT;
       }
-      const r = this.vmaModify(vma, Math.max(vma.start, start), tmpEnd, newFlags, vma.uffd);
+      const pieceStart = Math.max(vma.start, start);
+      const r = this.vmaModify(vma, pieceStart, tmpEnd, newFlags, vma.uffd);
       if (!r.ok) return r;
+      // mm/mprotect.c:mprotect_fixup — a private VM_LOCKED VMA becoming writable is populated
+      // at once to break CoW (populate_vma_page_range; its errors are ignored).
+      if (
+        (oldFlags & (VM.WRITE | VM.SHARED | VM.LOCKED)) === VM.LOCKED &&
+        (newFlags & VM.WRITE) !== 0
+      )
+        this.populate(pieceStart, tmpEnd);
       // do_mprotect_pkey continues from vma_iter_end(): when the piece merged with the next
       // VMA, that is the merged VMA's end, so the absorbed neighbour is not a "hole".
       tmp = Math.max(tmpEnd, r.value.end);
@@ -1435,8 +1455,17 @@ export class ModelSpace implements AddressSpace {
       vma = cur.next;
     }
     if (tmp < end) return tr.fail('apply_vma_lock_flags: range ends in a hole', Errno.ENOMEM);
-    if ((lockFlags & VM.LOCKED) !== 0 && (lockFlags & VM.LOCKONFAULT) === 0)
-      this.populate(start, end);
+    // mm/mlock.c:do_mlock — __mm_populate(start, len, 0) stops at the first VMA it cannot
+    // populate; __mlock_posix_error_return turns EFAULT into ENOMEM (and ENOMEM into EAGAIN).
+    // The VM_LOCKED flags set above stay.
+    if ((lockFlags & VM.LOCKED) !== 0 && (lockFlags & VM.LOCKONFAULT) === 0) {
+      const r = this.populate(start, end, false);
+      if (!r.ok)
+        return tr.fail(
+          '__mlock_posix_error_return',
+          r.code === 'EFAULT' ? Errno.ENOMEM : Errno.EAGAIN,
+        );
+    }
     return ok(0);
   }
 
