@@ -1112,7 +1112,8 @@ export class ModelSpace implements AddressSpace {
     end: number,
     step: string,
     change: (v: Vma) => { flags: number; uffd: number | null } | Err | null,
-    holeErrno: number,
+    /** Errno for a hole in the range, or null when holes are allowed. */
+    holeErrno: number | null,
     stopAtHole: boolean,
   ): Result<0> {
     let vma = this.tree.findVma(start);
@@ -1121,7 +1122,8 @@ export class ModelSpace implements AddressSpace {
     while (vma !== null && vma.start < end) {
       if (vma.start > tmp) {
         hole = true;
-        if (stopAtHole) return this.tracer.fail(`${step}: hole in range`, holeErrno);
+        if (stopAtHole && holeErrno !== null)
+          return this.tracer.fail(`${step}: hole in range`, holeErrno);
       }
       const s = Math.max(vma.start, start);
       const e = Math.min(vma.end, end);
@@ -1139,7 +1141,8 @@ export class ModelSpace implements AddressSpace {
       tmp = Math.max(e, cur.end);
       vma = cur.next;
     }
-    if (hole || tmp < end) return this.tracer.fail(`${step}: unmapped range`, holeErrno);
+    if ((hole || tmp < end) && holeErrno !== null)
+      return this.tracer.fail(`${step}: unmapped range`, holeErrno);
     return ok(0);
   }
 
@@ -1506,7 +1509,7 @@ export class ModelSpace implements AddressSpace {
     const tr = this.tracer;
     tr.begin('uffd_register');
     let e;
-    // fs/userfaultfd.c:userfaultfd_register (validate_range, vma_can_userfault, hole → EINVAL).
+    // fs/userfaultfd.c:userfaultfd_register → validate_range.
     if (
       (e = tr.check(
         'validate_range: unaligned',
@@ -1528,31 +1531,38 @@ export class ModelSpace implements AddressSpace {
     const end = Number(addr + length);
     this.uffdCtx ??= this.world.nextUffd++;
     const ctx = this.uffdCtx;
-    let tmp = start;
+    // fs/userfaultfd.c:userfaultfd_register — vma_find(&vmi, end): EINVAL only when no VMA
+    // intersects the range. Holes before, between or after VMAs are not checked (never
+    // were); userfaultfd_register_range arms each VMA's intersection.
     const first = this.tree.findVma(start);
     if (
       (e = tr.check(
-        'userfaultfd_register: no VMA',
+        'userfaultfd_register: no VMA in range',
         first === null || first.start >= end,
         Errno.EINVAL,
       ))
     )
       return e;
+    // hugetlb: the first VMA's start and the end inside a hugetlb VMA must be huge-aligned.
+    const hsize = (v: Vma): number => v.special?.splitAlign ?? PMD;
+    if ((first!.flags & VM.HUGETLB) !== 0 && start % hsize(first!) !== 0)
+      return tr.fail('userfaultfd_register: hugetlb start alignment', Errno.EINVAL);
     for (let v: Vma | null = first; v !== null && v.start < end; v = v.next) {
-      if (v.start > tmp) return tr.fail('userfaultfd_register: hole', Errno.EINVAL);
-      if (v.special !== null) return tr.fail('vma_can_userfault', Errno.EINVAL);
+      // vma_can_userfault (MISSING): anonymous, shmem or hugetlb; not special mappings.
+      if (v.special !== null && (v.flags & VM.HUGETLB) === 0)
+        return tr.fail('vma_can_userfault', Errno.EINVAL);
+      if ((v.flags & VM.HUGETLB) !== 0 && end <= v.end && end % hsize(v) !== 0)
+        return tr.fail('userfaultfd_register: hugetlb end alignment', Errno.EINVAL);
       if (v.uffd !== null && v.uffd !== ctx)
         return tr.fail('userfaultfd_register: other ctx', Errno.EBUSY);
-      tmp = v.end;
     }
-    if (tmp < end) return tr.fail('userfaultfd_register: range ends in a hole', Errno.EINVAL);
     return this.applyFlags(
       start,
       end,
       'userfaultfd_register',
       (v) => ({ flags: v.flags | VM.UFFD_MISSING, uffd: ctx }),
-      Errno.EINVAL,
-      true,
+      null,
+      false,
     );
   }
 

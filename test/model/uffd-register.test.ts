@@ -1,0 +1,37 @@
+import { describe, expect, test } from 'vitest';
+import { anon, code, flagsAt, layout, P, space } from './helpers.js';
+
+const A = 0x10000000n;
+
+describe('userfaultfd_register: holes are not checked, only an empty range is EINVAL', () => {
+  test('a range with a hole between two VMAs arms both', () => {
+    const s = space();
+    anon(s, A, 2);
+    anon(s, A + 4n * P, 2);
+    expect(code(s.uffdRegister(A, 6n * P))).toBe('ok');
+    expect(flagsAt(s, A)).toContain('um');
+    expect(flagsAt(s, A + 5n * P)).toContain('um');
+  });
+
+  test('starting in a hole: the VMA after it is armed and split at the range end', () => {
+    const s = space();
+    anon(s, A + 2n * P, 4);
+    expect(code(s.uffdRegister(A, 4n * P))).toBe('ok');
+    expect(layout(s)).toEqual(['10002000-10004000', '10004000-10006000']);
+    expect(flagsAt(s, A + 4n * P)).not.toContain('um');
+  });
+
+  test('ending in a hole is fine; a range with no VMA is EINVAL', () => {
+    const s = space();
+    anon(s, A, 2);
+    expect(code(s.uffdRegister(A, 6n * P))).toBe('ok');
+    expect(code(s.uffdRegister(A + 2n * P, 4n * P))).toBe('EINVAL');
+  });
+
+  test('a touch of an armed, unfaulted page would block: EFAULT in the model', () => {
+    const s = space();
+    anon(s, A, 2);
+    expect(code(s.uffdRegister(A, 4n * P))).toBe('ok');
+    expect(code(s.touch(A, 1n))).toBe('EFAULT');
+  });
+});
