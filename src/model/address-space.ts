@@ -220,6 +220,8 @@ export class ModelSpace implements AddressSpace {
   /** @internal mm->mm_mt */ readonly tree = new VmaTree();
   /** @internal page number → PTE */ readonly ptes = new Map<number, Pte>();
   /** @internal page-table presence */ readonly pt: PageTableState;
+  /** @internal page numbers holding a guard PTE marker (MADV_GUARD_INSTALL, 6.13). */
+  readonly guards = new Set<number>();
   /** @internal */ readonly world: World;
   /** @internal */ readonly tracer: Tracer;
   /** @internal memfd table (fd → file) */ files = new Map<number, FileObj>();
@@ -445,8 +447,18 @@ export class ModelSpace implements AddressSpace {
       v = nx;
     }
     this.zapRange(start, end);
+    this.dropGuards(start, end);
     this.freePgtables(start, end);
     return ok(0);
+  }
+
+  /**
+   * @internal unmap_vmas zaps with ZAP_FLAG_DROP_MARKER: unmapping removes guard markers,
+   * which MADV_DONTNEED/FREE/REMOVE/PAGEOUT leave in place.
+   */
+  dropGuards(start: number, end: number): void {
+    if (this.guards.size === 0) return;
+    for (let p = start / PAGE; p < end / PAGE; p++) this.guards.delete(p);
   }
 
   /** @internal may_expand_vm: RLIMIT_AS. */
@@ -614,7 +626,7 @@ export class ModelSpace implements AddressSpace {
     for (let i = from; i < to; i++) {
       const a = addr + (i - pteOff) * PAGE;
       const pn = a / PAGE;
-      if (this.ptes.has(pn)) continue;
+      if (this.ptes.has(pn) || this.guards.has(pn)) continue;
       const idx = this.fileIndex(vma, a);
       if (idx >= eofPages) continue;
       const fp = this.filePage(vma.file, idx, false);
@@ -631,6 +643,8 @@ export class ModelSpace implements AddressSpace {
   fault(vma: Vma, addr: number, write: boolean, tag: bigint | null): Result<0> {
     if ((vma.flags & VM.HUGETLB) !== 0) return this.hugetlbFault(vma, addr, write, tag);
     const pn = addr / PAGE;
+    // mm/memory.c:handle_pte_marker — a guard marker faults with VM_FAULT_SIGSEGV.
+    if (this.guards.has(pn)) return this.tracer.fail('fault: guard region (SIGSEGV)', Errno.EFAULT);
     const shared = (vma.flags & VM.SHARED) !== 0;
     const pte = this.ptes.get(pn);
     if (vma.file !== null) {
@@ -1225,6 +1239,11 @@ export class ModelSpace implements AddressSpace {
         return this.madvisePopulate(start, end, advice === MADV.POPULATE_WRITE);
       case MADV.WILLNEED:
         return walk(() => null);
+      case MADV.GUARD_INSTALL:
+      case MADV.GUARD_REMOVE:
+        if (this.profile.guardRegions === 'none')
+          return tr.fail('madvise_behavior_valid: MADV_GUARD_* (6.13)', Errno.EINVAL);
+        return walk((v) => this.madviseGuard(v, start, end, advice === MADV.GUARD_INSTALL));
       case MADV.COLD:
       case MADV.PAGEOUT:
         return walk((v) => this.madviseColdOrPageout(v, start, end, advice === MADV.PAGEOUT));
@@ -1312,6 +1331,35 @@ export class ModelSpace implements AddressSpace {
       }
     }
     for (let i = first; i < last; i++) file.pages.delete(i);
+  }
+
+  /**
+   * mm/madvise.c:madvise_guard_install / madvise_guard_remove for one VMA. is_valid_guard_vma:
+   * no VM_SPECIAL or VM_HUGETLB, and for install no VM_LOCKED (remove is non-destructive);
+   * 6.13–6.14 also wanted an anonymous VMA with VM_MAYWRITE. Install gives the VMA an anon_vma
+   * (anon_vma_prepare, so fork copies the markers; ≤6.18 for every VMA), zaps what is
+   * mapped (zap_page_range_single: a partly covered THP is split, page-cache pages stay
+   * cached) and leaves a marker in every page; existing markers stay.
+   */
+  private madviseGuard(v: Vma, start: number, end: number, install: boolean): Err | null {
+    const disallowed = VM_SPECIAL | VM.HUGETLB | (install ? VM.LOCKED : 0);
+    const anonOnly =
+      this.profile.guardRegions === 'anon' && (!v.isAnonymous || (v.flags & VM.MAYWRITE) === 0);
+    if ((v.flags & disallowed) !== 0 || anonOnly)
+      return this.tracer.fail('is_valid_guard_vma', Errno.EINVAL);
+    const s = Math.max(v.start, start);
+    const e = Math.min(v.end, end);
+    if (!install) {
+      this.dropGuards(s, e);
+      return null;
+    }
+    this.anonVmaPrepare(v);
+    this.zapRange(s, e);
+    for (let a = s; a < e; a += PAGE) {
+      this.guards.add(a / PAGE);
+      this.ensureTables(a);
+    }
+    return null;
   }
 
   /** One VMA of MADV_DONTNEED(_LOCKED), FREE or REMOVE (null: no flag change). */
@@ -1631,8 +1679,15 @@ export class ModelSpace implements AddressSpace {
         c.chainLen = 0;
       }
       child.tree.insert(c);
-      // copy_page_range: only VMAs with an anon_vma (vma_needs_copy) get PTEs copied.
+      // copy_page_range: only VMAs with an anon_vma (vma_needs_copy) get PTEs copied,
+      // guard markers included (copy_nonpresent_pte).
       if (v.anonVma !== null && !wipe) {
+        for (let p = v.start / PAGE; p < v.end / PAGE; p++)
+          if (this.guards.has(p)) {
+            child.guards.add(p);
+            child.pt.pmdTables.add(floorPud(p * PAGE));
+            child.pt.pteTables.add(floorPmd(p * PAGE));
+          }
         this.forEachPte(v.start, v.end, (pn, pte) => {
           if (pte.fpage === null && !pte.zero) this.world.get(pte.frame);
           child.ptes.set(pn, { ...pte });

@@ -47,6 +47,13 @@ export interface Profile {
    * zeropage when splitting isolated thp", 6.12).
    */
   readonly thpSplitZeroRemap: boolean;
+  /**
+   * MADV_GUARD_INSTALL/REMOVE (mm/madvise.c:madvise_guard_install, Lorenzo Stoakes): 'none'
+   * before 6.13 (unknown advice: EINVAL); 'anon' 6.13–6.14 (is_valid_guard_vma: anonymous
+   * VMAs with VM_MAYWRITE only); 'any' from 6.15 ("allow guard regions in file-backed and
+   * read-only mappings").
+   */
+  readonly guardRegions: 'none' | 'anon' | 'any';
   /** RELOCATE_ANON RFC v2 flag bits (Appendix B), or null when the kernel rejects them. */
   readonly relocateAnon: { readonly relocate: number; readonly must: number } | null;
 }
@@ -66,6 +73,7 @@ const base61: Profile = {
   uffdBlocksTableMove: false,
   hugeZeroWpAllocatesThp: false,
   thpSplitZeroRemap: false,
+  guardRegions: 'none',
   relocateAnon: null,
 };
 
@@ -102,6 +110,7 @@ const p616: Profile = {
     'vrm refactor (6.15) with the DONTUNMAP VM_ACCOUNT regression (b714ccb02a76); 879bca0a2c4f anon merges',
   validation: 'vrm',
   anonMerge: '6.16',
+  guardRegions: 'any',
   dontunmapClearsAccount: true,
   dontunmapLockedVmGrows: true,
 };
