@@ -1502,7 +1502,9 @@ export class ModelSpace implements AddressSpace {
         const now = (newFlags & VM.LOCKED) !== 0;
         if (now !== was) this.lockedVm += ((tmpEnd - s) / PAGE) * (now ? 1 : -1);
       }
-      tmp = tmpEnd;
+      // apply_vma_lock_flags goes on from vma_iter_end(): past a next VMA the piece merged
+      // with, which is then no hole.
+      tmp = Math.max(tmpEnd, cur.end);
       vma = cur.next;
     }
     if (tmp < end) return tr.fail('apply_vma_lock_flags: range ends in a hole', Errno.ENOMEM);

@@ -65,3 +65,15 @@ describe('mprotect_fixup: a locked private VMA made writable is populated (CoW b
     expect(present(t, A)).toBe(false);
   });
 });
+
+describe('apply_vma_lock_flags continues from vma_iter_end()', () => {
+  test('a piece merged into the locked next VMA is not followed by a "hole"', () => {
+    const s = space();
+    anon(s, A, 2);
+    anon(s, A + 2n * P, 4);
+    value(s.lock(A + 2n * P, 4n * P, 0));
+    anon(s, A + 6n * P, 2, PROT.READ);
+    expect(code(s.lock(A, 8n * P, 0))).toBe('ok');
+    expect(flagsAt(s, A + 7n * P)).toContain('lo');
+  });
+});
