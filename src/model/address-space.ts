@@ -652,7 +652,14 @@ export class ModelSpace implements AddressSpace {
       if (idx >= Math.ceil(vma.file.size / PAGE))
         return this.tracer.fail('fault: beyond EOF (SIGBUS)', Errno.EFAULT);
     }
-    if (pte === undefined && (vma.flags & VM.UFFD_MISSING) !== 0) {
+    // A MISSING userfault is raised where there is nothing to map: an empty PTE of anonymous
+    // memory (do_anonymous_page), or for shmem a page absent from the page cache
+    // (mm/shmem.c:shmem_get_folio_gfp) — a cached page is mapped without one.
+    if (
+      pte === undefined &&
+      (vma.flags & VM.UFFD_MISSING) !== 0 &&
+      (vma.file === null || this.filePage(vma.file, this.fileIndex(vma, addr), false) === null)
+    ) {
       return this.tracer.fail('fault: userfaultfd MISSING would block', Errno.EFAULT);
     }
     if (!write) {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { anon, code, flagsAt, layout, P, space } from './helpers.js';
+import { MAP } from '../../src/space/constants.js';
+import { anon, code, flagsAt, layout, P, RW, space, value } from './helpers.js';
 
 const A = 0x10000000n;
 
@@ -33,5 +34,19 @@ describe('userfaultfd_register: holes are not checked, only an empty range is EI
     anon(s, A, 2);
     expect(code(s.uffdRegister(A, 4n * P))).toBe('ok');
     expect(code(s.touch(A, 1n))).toBe('EFAULT');
+  });
+});
+
+describe('MISSING userfaults on shmem: only for a page absent from the page cache', () => {
+  test('a cached page is mapped without a userfault; an uncached one still faults', () => {
+    const s = space();
+    const fd = value(s.memfd(4n * P));
+    const flags = MAP.SHARED | MAP.FIXED;
+    value(s.map({ addr: A, length: 4n * P, prot: RW, flags, file: fd }));
+    expect(code(s.uffdRegister(A, 4n * P))).toBe('ok');
+    value(s.map({ addr: A + 0x100000n, length: P, prot: RW, flags, file: fd }));
+    value(s.touch(A + 0x100000n, 9n));
+    expect(value(s.read(A))).toBe(9n);
+    expect(code(s.read(A + P))).toBe('EFAULT');
   });
 });
