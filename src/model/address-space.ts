@@ -660,6 +660,11 @@ export class ModelSpace implements AddressSpace {
       (vma.flags & VM.UFFD_MISSING) !== 0 &&
       (vma.file === null || this.filePage(vma.file, this.fileIndex(vma, addr), false) === null)
     ) {
+      // do_anonymous_page calls vmf_anon_prepare before a write fault's userfault (a read
+      // takes the zero-page branch first), do_huge_pmd_anonymous_page before either: the
+      // failed fault still leaves the VMA an anon_vma, which fork and merges then see.
+      if (vma.isAnonymous && (write || !this.o.traits.zeroPage || this.thpEligible(vma, addr)))
+        this.anonVmaPrepare(vma);
       return this.tracer.fail('fault: userfaultfd MISSING would block', Errno.EFAULT);
     }
     if (!write) {
@@ -678,7 +683,9 @@ export class ModelSpace implements AddressSpace {
         // exclusive zero-filled page (or THP) with vmf_anon_prepare().
         return this.fault(vma, addr, true, 0n);
       } else if (this.thpEligible(vma, addr)) {
-        // do_huge_pmd_anonymous_page read fault: the huge zero page.
+        // do_huge_pmd_anonymous_page read fault: the huge zero page — after vmf_anon_prepare
+        // (anon_vma_prepare since 2.6.38), so the VMA gets an anon_vma and fork copies the PMD.
+        this.anonVmaPrepare(vma);
         const slot = floorPmd(addr);
         this.pt.pmdTables.add(floorPud(addr));
         this.pt.hugePmds.add(slot);

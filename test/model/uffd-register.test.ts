@@ -50,3 +50,26 @@ describe('MISSING userfaults on shmem: only for a page absent from the page cach
     expect(code(s.read(A + P))).toBe('EFAULT');
   });
 });
+
+describe('anon_vma_prepare runs before the fault gives up or maps a zero page', () => {
+  test('a write fault that raises a MISSING userfault leaves an anon_vma: fork copies the PTEs', () => {
+    const s = space();
+    anon(s, A, 3);
+    value(s.read(A));
+    value(s.uffdRegister(A, 2n * P));
+    expect(code(s.touch(A + P, 1n))).toBe('EFAULT');
+    const child = s.forkSpace();
+    expect(child.snapshot(A, A + P).pages[0]!.present).toBe(true);
+  });
+
+  test('a read fault that maps the huge zero page leaves an anon_vma too', () => {
+    const s = space('linux-6.18', { thp: 'madvise' });
+    const T = 0x40000000n;
+    anon(s, T, 512);
+    value(s.advise(T, 0x200000n, 14 /* MADV_HUGEPAGE */));
+    value(s.read(T));
+    const child = s.forkSpace();
+    const pg = child.snapshot(T, T + P).pages[0]!;
+    expect([pg.present, pg.zero, pg.thp]).toEqual([true, true, true]);
+  });
+});
