@@ -717,7 +717,8 @@ export class ModelSpace implements AddressSpace {
       (pte === undefined ? (cached?.tag ?? 0n) : pte.fpage !== null ? pte.fpage.tag : pte.tag);
     if (shared) {
       const fp = this.filePage(vma.file!, this.fileIndex(vma, addr), true)!;
-      fp.tag = newTag;
+      // A write without data (MADV_POPULATE_WRITE) maps the cached page as it is.
+      if (tag !== null) fp.tag = tag;
       if (pte === undefined)
         this.ptes.set(pn, { frame: fp.frame, tag: 0n, fpage: fp, zero: false, thp: false });
       this.ensureTables(addr);

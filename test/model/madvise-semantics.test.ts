@@ -125,3 +125,17 @@ describe('MADV_FREE of part of a THP: split_folio, zero subpages remapped (6.12 
     expect(s.snapshot(A, A + P).pages[0]!.thp).toBe(true);
   });
 });
+
+describe('MADV_POPULATE_WRITE on a shared mapping keeps the cached data', () => {
+  test('a second mapping of the memfd sees what the first wrote', () => {
+    const s = space();
+    const fd = value(s.memfd(2n * P));
+    const flags = MAP.SHARED | MAP.FIXED;
+    value(s.map({ addr: A, length: 2n * P, prot: RW, flags, file: fd }));
+    value(s.touch(A, 42n));
+    value(s.map({ addr: A + PMD, length: 2n * P, prot: RW, flags, file: fd }));
+    value(s.advise(A + PMD, 2n * P, MADV.POPULATE_WRITE));
+    expect(value(s.read(A + PMD))).toBe(42n);
+    expect(value(s.read(A))).toBe(42n);
+  });
+});
