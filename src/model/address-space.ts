@@ -1254,6 +1254,8 @@ export class ModelSpace implements AddressSpace {
         return this.madvisePopulate(start, end, advice === MADV.POPULATE_WRITE);
       case MADV.WILLNEED:
         return walk(() => null);
+      case MADV.COLLAPSE:
+        return walk((v) => this.madviseCollapse(v, start, end));
       case MADV.GUARD_INSTALL:
       case MADV.GUARD_REMOVE:
         if (this.profile.guardRegions === 'none')
@@ -1375,6 +1377,58 @@ export class ModelSpace implements AddressSpace {
       this.ensureTables(a);
     }
     return null;
+  }
+
+  /**
+   * mm/khugepaged.c:madvise_collapse for one anonymous VMA (6.1): thp_vma_allowable_order
+   * (forced: the sysfs mode does not matter, VM_NOHUGEPAGE does, and the VMA must hold an
+   * aligned PMD) else EINVAL; then each whole PMD of the range is collapsed into a THP
+   * (hpage_collapse_scan_pmd + collapse_huge_page: no limit on empty PTEs, the data is
+   * copied, empty and zero pages become zero-filled). An already huge PMD counts as done.
+   */
+  private madviseCollapse(v: Vma, start: number, end: number): Err | null {
+    const tr = this.tracer;
+    const ceilPmd = (x: number): number => (x % PMD === 0 ? x : floorPmd(x) + PMD);
+    const fits = ceilPmd(v.start) + PMD <= v.end;
+    if (!v.isAnonymous || (v.flags & VM.NOHUGEPAGE) !== 0 || !fits)
+      return tr.fail('madvise_collapse: thp_vma_allowable_order', Errno.EINVAL);
+    const s = Math.max(v.start, start);
+    const e = Math.min(v.end, end);
+    // hstart/hend: a range inside one PMD that does not start on its boundary has
+    // hend < hstart, and (hend - hstart) >> HPAGE_PMD_SHIFT, unsigned, never equals the
+    // 0 PMDs done: EINVAL (madvise_collapse_errno of the initial SCAN_FAIL).
+    if (floorPmd(e) < ceilPmd(s)) return tr.fail('madvise_collapse: hend < hstart', Errno.EINVAL);
+    let last: number | null = null;
+    for (let slot = ceilPmd(s); slot + PMD <= e; slot += PMD) {
+      if (this.pt.hugePmds.has(slot)) continue;
+      let writable = false;
+      let none = 0;
+      this.forEachPte(slot, slot + PMD, (_pn, pte) => {
+        if (pte.zero) none++;
+        else if ((v.flags & VM.WRITE) !== 0) writable = true;
+      });
+      none += 512 - this.countPresent(slot, slot + PMD);
+      if (none > 0 && v.uffd !== null)
+        return tr.fail('madvise_collapse: SCAN_EXCEED_NONE_PTE (uffd armed)', Errno.EBUSY);
+      if (!writable) {
+        last = Errno.EINVAL;
+        tr.note('hpage_collapse_scan_pmd: no writable page (SCAN_PAGE_RO)', 'EINVAL');
+        continue;
+      }
+      const f = this.world.newFrames(512);
+      for (let i = 0; i < 512; i++) {
+        const pn = slot / PAGE + i;
+        const old = this.ptes.get(pn);
+        const tag = old === undefined || old.zero ? 0n : old.tag;
+        if (old !== undefined) this.dropPte(pn, old);
+        this.ptes.set(pn, { frame: f + i, tag, fpage: null, zero: false, thp: true });
+      }
+      this.anonVmaPrepare(v);
+      this.pt.pmdTables.add(floorPud(slot));
+      this.pt.pteTables.delete(slot);
+      this.pt.hugePmds.add(slot);
+    }
+    return last === null ? null : tr.fail('madvise_collapse: madvise_collapse_errno', last);
   }
 
   /** One VMA of MADV_DONTNEED(_LOCKED), FREE or REMOVE (null: no flag change). */

@@ -139,3 +139,17 @@ describe('MADV_POPULATE_WRITE on a shared mapping keeps the cached data', () => 
     expect(value(s.read(A))).toBe(42n);
   });
 });
+
+describe('MADV_COLLAPSE (madvise_collapse)', () => {
+  test('a PMD with one written page becomes a THP with the data; empty PMDs and odd ranges are EINVAL', () => {
+    const s = space();
+    anon(s, A, 512);
+    expect(code(s.advise(A, PMD, MADV.COLLAPSE))).toBe('EINVAL');
+    value(s.touch(A + 3n * P, 77n));
+    expect(code(s.advise(A + 8n * P, 100n * P, MADV.COLLAPSE))).toBe('EINVAL');
+    expect(code(s.advise(A, 100n * P, MADV.COLLAPSE))).toBe('ok');
+    expect(code(s.advise(A, PMD, MADV.COLLAPSE))).toBe('ok');
+    const pg = s.snapshot(A, A + PMD).pages;
+    expect([pg[0]!.thp, pg[0]!.present, pg[3]!.tag]).toEqual([true, true, 77n]);
+  });
+});
