@@ -68,6 +68,8 @@ export class World {
   nextFile = 3;
   nextUffd = 1;
   nextChild = 1;
+  /** The live processes sharing this world (the parent and its fork children). */
+  readonly spaces = new Set<ModelSpace>();
   newFrames(n: number): number {
     const f = this.nextFrame;
     this.nextFrame += n;
@@ -240,6 +242,7 @@ export class ModelSpace implements AddressSpace {
     this.profile = this.o.profile;
     this.label = `model ${this.profile.name}`;
     this.world = world ?? new World();
+    this.world.spaces.add(this);
     this.tracer = new Tracer(this.o.trace);
     this.hugetlbFree = opts.hugetlbPages ?? 0;
     this.pt = {
@@ -1300,15 +1303,9 @@ export class ModelSpace implements AddressSpace {
   /** folio_maybe_mapped_shared for a page-cache page: mapped by more than one PTE anywhere. */
   private mappedOnce(pte: Pte): boolean {
     let n = 0;
-    for (const sp of this.spaces())
+    for (const sp of this.world.spaces)
       for (const p of sp.ptes.values()) if (p.fpage === pte.fpage) n++;
     return n <= 1;
-  }
-
-  /** This space and its fork children, recursively (the processes the model knows). */
-  private *spaces(): Generator<ModelSpace> {
-    yield this;
-    for (const c of this.children.values()) yield* c.spaces();
   }
 
   /**
@@ -1336,7 +1333,7 @@ export class ModelSpace implements AddressSpace {
    * private CoW copies stay. Then the pages leave the cache.
    */
   private punchHole(file: FileObj, first: number, last: number): void {
-    for (const sp of this.spaces()) {
+    for (const sp of this.world.spaces) {
       for (const v of sp.tree) {
         if (v.file !== file) continue;
         const a = Math.max(v.start, v.start + (first - v.pgoff) * PAGE);
@@ -1381,16 +1378,19 @@ export class ModelSpace implements AddressSpace {
 
   /**
    * mm/khugepaged.c:madvise_collapse for one anonymous VMA (6.1): thp_vma_allowable_order
-   * (forced: the sysfs mode does not matter, VM_NOHUGEPAGE does, and the VMA must hold an
-   * aligned PMD) else EINVAL; then each whole PMD of the range is collapsed into a THP
+   * (forced: the sysfs mode does not matter; VM_NOHUGEPAGE, no anon_vma or no aligned PMD in
+   * the VMA refuse) else EINVAL; then each whole PMD of the range is collapsed into a THP
    * (hpage_collapse_scan_pmd + collapse_huge_page: no limit on empty PTEs, the data is
-   * copied, empty and zero pages become zero-filled). An already huge PMD counts as done.
+   * copied, empty and zero pages become zero-filled; read-only PTEs too). A PMD without a
+   * PTE table is not collapsed (EINVAL); an already huge PMD counts as done.
    */
   private madviseCollapse(v: Vma, start: number, end: number): Err | null {
     const tr = this.tracer;
     const ceilPmd = (x: number): number => (x % PMD === 0 ? x : floorPmd(x) + PMD);
     const fits = ceilPmd(v.start) + PMD <= v.end;
-    if (!v.isAnonymous || (v.flags & VM.NOHUGEPAGE) !== 0 || !fits)
+    // __thp_vma_allowable_orders: outside a fault, an anonymous VMA without an anon_vma is not
+    // eligible (6.1 tested !vma->anon_vma in madvise_collapse itself).
+    if (!v.isAnonymous || v.anonVma === null || (v.flags & VM.NOHUGEPAGE) !== 0 || !fits)
       return tr.fail('madvise_collapse: thp_vma_allowable_order', Errno.EINVAL);
     const s = Math.max(v.start, start);
     const e = Math.min(v.end, end);
@@ -1401,20 +1401,19 @@ export class ModelSpace implements AddressSpace {
     let last: number | null = null;
     for (let slot = ceilPmd(s); slot + PMD <= e; slot += PMD) {
       if (this.pt.hugePmds.has(slot)) continue;
-      let writable = false;
-      let none = 0;
-      this.forEachPte(slot, slot + PMD, (_pn, pte) => {
-        if (pte.zero) none++;
-        else if ((v.flags & VM.WRITE) !== 0) writable = true;
-      });
-      none += 512 - this.countPresent(slot, slot + PMD);
-      if (none > 0 && v.uffd !== null)
-        return tr.fail('madvise_collapse: SCAN_EXCEED_NONE_PTE (uffd armed)', Errno.EBUSY);
-      if (!writable) {
+      // find_pmd_or_thp_or_none: no PTE table under the PMD (SCAN_PMD_NULL/NONE) is not
+      // collapsed; madvise_collapse goes on and fails with EINVAL at the end.
+      if (!this.pt.pteTables.has(slot)) {
         last = Errno.EINVAL;
-        tr.note('hpage_collapse_scan_pmd: no writable page (SCAN_PAGE_RO)', 'EINVAL');
+        tr.note('hpage_collapse_scan_pmd: no PTE table', 'EINVAL');
         continue;
       }
+      let none = 512;
+      this.forEachPte(slot, slot + PMD, (_pn, pte) => {
+        if (!pte.zero) none--;
+      });
+      if (none > 0 && v.uffd !== null)
+        return tr.fail('madvise_collapse: SCAN_EXCEED_NONE_PTE (uffd armed)', Errno.EBUSY);
       const f = this.world.newFrames(512);
       for (let i = 0; i < 512; i++) {
         const pn = slot / PAGE + i;
@@ -1817,6 +1816,7 @@ export class ModelSpace implements AddressSpace {
   exit(): void {
     if (this.dead) return;
     this.dead = true;
+    this.world.spaces.delete(this);
     for (const [pn, pte] of this.ptes) this.dropPte(pn, pte);
     const seen = new Set<AnonVma>();
     for (const v of this.tree) if (v.anonVma !== null) seen.add(v.anonVma);

@@ -153,3 +153,25 @@ describe('MADV_COLLAPSE (madvise_collapse)', () => {
     expect([pg[0]!.thp, pg[0]!.present, pg[3]!.tag]).toEqual([true, true, 77n]);
   });
 });
+
+describe('reclaim and punch-hole see every process of the world', () => {
+  test('PAGEOUT in a fork child keeps a shmem page the parent maps too', () => {
+    const s = space();
+    value(s.map({ addr: A, length: P, prot: RW, flags: SHARED_ANON }));
+    value(s.touch(A, 3n));
+    const child = s.child(value(s.fork()))!;
+    value(child.touch(A, 4n));
+    value(child.advise(A, P, MADV.PAGEOUT));
+    expect(child.snapshot(A, A + P).pages[0]!.present).toBe(true);
+  });
+
+  test('MADV_COLLAPSE needs an anon_vma; a PMD without a PTE table is EINVAL', () => {
+    const s = space();
+    anon(s, A, 1024);
+    value(s.read(A));
+    expect(code(s.advise(A, PMD, MADV.COLLAPSE))).toBe('EINVAL');
+    value(s.touch(A + P, 1n));
+    expect(code(s.advise(A + PMD, PMD, MADV.COLLAPSE))).toBe('EINVAL');
+    expect(code(s.advise(A, PMD, MADV.COLLAPSE))).toBe('ok');
+  });
+});

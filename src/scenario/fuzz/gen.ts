@@ -137,6 +137,7 @@ export const ADVICES: (string | number)[] = [
   'UNMERGEABLE',
   'GUARD_INSTALL',
   'GUARD_REMOVE',
+  'COLLAPSE',
   'DONTDUMP',
   'HUGEPAGE',
   'NOHUGEPAGE',
