@@ -57,6 +57,8 @@ export interface Pte {
   zero: boolean;
   /** Part of a large (THP) folio. */
   thp: boolean;
+  /** MADV_FREE'd and clean since (folio_mark_lazyfree): reclaim discards it. */
+  lazy?: boolean;
 }
 
 /** State shared by a space and its fork children: frame numbering and refcounts. */
@@ -66,6 +68,8 @@ export class World {
   nextFile = 3;
   nextUffd = 1;
   nextChild = 1;
+  /** The live processes sharing this world (the parent and its fork children). */
+  readonly spaces = new Set<ModelSpace>();
   newFrames(n: number): number {
     const f = this.nextFrame;
     this.nextFrame += n;
@@ -184,6 +188,33 @@ const FLAG_ADVICE: ReadonlyMap<number, readonly [number, number]> = new Map([
   [MADV.NOHUGEPAGE, [VM.NOHUGEPAGE, VM.HUGEPAGE]],
 ]);
 
+/** mm/ksm.c:vma_ksm_compatible — VMAs KSM never merges. */
+const KSM_INCOMPATIBLE =
+  VM.SHARED | VM.MAYSHARE | VM.PFNMAP | VM.IO | VM.DONTEXPAND | VM.HUGETLB | VM.MIXEDMAP;
+
+/**
+ * mm/madvise.c:is_discard (mm/mseal.c:is_madv_discard before 6.17): advice that loses data,
+ * refused on sealed read-only anonymous memory. DONTFORK/WIPEONFORK count: a child would not
+ * see the data.
+ */
+const MADV_DISCARD: ReadonlySet<number> = new Set([
+  MADV.FREE,
+  MADV.DONTNEED,
+  MADV.DONTNEED_LOCKED,
+  MADV.REMOVE,
+  MADV.DONTFORK,
+  MADV.WIPEONFORK,
+  MADV.GUARD_INSTALL,
+]);
+
+/**
+ * mm/madvise.c:can_madvise_modify refuses a discard on a sealed VMA only when it is anonymous
+ * (vma_is_anonymous: no vm_ops, so not shmem or a file) and not writable.
+ */
+function sealedAnonReadOnly(v: Vma): boolean {
+  return (v.flags & VM.SEALED) !== 0 && v.isAnonymous && (v.flags & VM.WRITE) === 0;
+}
+
 export class ModelSpace implements AddressSpace {
   readonly label: string;
   readonly profile: Profile;
@@ -191,6 +222,8 @@ export class ModelSpace implements AddressSpace {
   /** @internal mm->mm_mt */ readonly tree = new VmaTree();
   /** @internal page number → PTE */ readonly ptes = new Map<number, Pte>();
   /** @internal page-table presence */ readonly pt: PageTableState;
+  /** @internal page numbers holding a guard PTE marker (MADV_GUARD_INSTALL, 6.13). */
+  readonly guards = new Set<number>();
   /** @internal */ readonly world: World;
   /** @internal */ readonly tracer: Tracer;
   /** @internal memfd table (fd → file) */ files = new Map<number, FileObj>();
@@ -209,6 +242,7 @@ export class ModelSpace implements AddressSpace {
     this.profile = this.o.profile;
     this.label = `model ${this.profile.name}`;
     this.world = world ?? new World();
+    this.world.spaces.add(this);
     this.tracer = new Tracer(this.o.trace);
     this.hugetlbFree = opts.hugetlbPages ?? 0;
     this.pt = {
@@ -294,8 +328,13 @@ export class ModelSpace implements AddressSpace {
     }
   }
 
-  /** @internal __split_vma: splits at addr; returns [lower, upper]. */
+  /**
+   * @internal __split_vma: splits at addr; returns [lower, upper]. vma_adjust_trans_huge
+   * (split_huge_pmd_if_needed) first splits a huge PMD the new boundary would cut: a THP
+   * never straddles two VMAs.
+   */
   splitVma(vma: Vma, addr: number): [Vma, Vma] {
+    this.splitHugeAt(addr);
     const lower = vma.dup(vma.start, addr, vma.pgoff);
     this.tree.setRange(vma, addr, vma.end);
     vma.pgoff += (addr - lower.start) / PAGE;
@@ -331,6 +370,10 @@ export class ModelSpace implements AddressSpace {
     };
     const merged = vmaMergeExistingRange(this.tree, this.profile, vmg);
     if (merged !== null) {
+      // commit_merge → vma_adjust_trans_huge: a boundary moved to start or end splits the
+      // huge PMD it now cuts.
+      this.splitHugeAt(start);
+      this.splitHugeAt(end);
       this.tracer.note('vma_merge_existing_range', `merged-${merged.kind}`);
       return ok(merged.vma);
     }
@@ -370,7 +413,8 @@ export class ModelSpace implements AddressSpace {
     if (end <= start) return ok(0);
     const first = this.tree.findVma(start);
     if (first === null || first.start >= end) return ok(0);
-    if (this.profile.mseal !== 'none' && this.rangeSealed(start, end)) {
+    // 6.10–6.11: can_modify_mm over the whole range before anything changes.
+    if (this.profile.mseal === 'range' && this.rangeSealed(start, end)) {
       return this.tracer.fail(`${step}: sealed VMA in range`, Errno.EPERM);
     }
     if (first.start < start) {
@@ -384,6 +428,17 @@ export class ModelSpace implements AddressSpace {
       }
     }
     let v: Vma | null = first;
+    if (this.profile.mseal === 'vma') {
+      // mm/vma.c:vms_gather_munmap_vmas (6.12, Pedro Falcato's mseal rework): can_modify_vma
+      // on the first VMA before splitting it, then on each VMA of the walk — a sealed VMA
+      // further on fails with EPERM after the first VMA was split, and the split stays.
+      if ((first.flags & VM.SEALED) !== 0)
+        return this.tracer.fail(`${step}: can_modify_vma (first VMA)`, Errno.EPERM);
+      if (this.rangeSealed(start, end)) {
+        if (first.start < start) this.splitVma(first, start);
+        return this.tracer.fail(`${step}: can_modify_vma (split kept)`, Errno.EPERM);
+      }
+    }
     if (v.start < start) v = this.splitVma(v, start)[1];
     while (v !== null && v.start < end) {
       const nx: Vma | null = v.next;
@@ -395,8 +450,18 @@ export class ModelSpace implements AddressSpace {
       v = nx;
     }
     this.zapRange(start, end);
+    this.dropGuards(start, end);
     this.freePgtables(start, end);
     return ok(0);
+  }
+
+  /**
+   * @internal unmap_vmas zaps with ZAP_FLAG_DROP_MARKER: unmapping removes guard markers,
+   * which MADV_DONTNEED/FREE/REMOVE/PAGEOUT leave in place.
+   */
+  dropGuards(start: number, end: number): void {
+    if (this.guards.size === 0) return;
+    for (let p = start / PAGE; p < end / PAGE; p++) this.guards.delete(p);
   }
 
   /** @internal may_expand_vm: RLIMIT_AS. */
@@ -564,7 +629,7 @@ export class ModelSpace implements AddressSpace {
     for (let i = from; i < to; i++) {
       const a = addr + (i - pteOff) * PAGE;
       const pn = a / PAGE;
-      if (this.ptes.has(pn)) continue;
+      if (this.ptes.has(pn) || this.guards.has(pn)) continue;
       const idx = this.fileIndex(vma, a);
       if (idx >= eofPages) continue;
       const fp = this.filePage(vma.file, idx, false);
@@ -581,6 +646,8 @@ export class ModelSpace implements AddressSpace {
   fault(vma: Vma, addr: number, write: boolean, tag: bigint | null): Result<0> {
     if ((vma.flags & VM.HUGETLB) !== 0) return this.hugetlbFault(vma, addr, write, tag);
     const pn = addr / PAGE;
+    // mm/memory.c:handle_pte_marker — a guard marker faults with VM_FAULT_SIGSEGV.
+    if (this.guards.has(pn)) return this.tracer.fail('fault: guard region (SIGSEGV)', Errno.EFAULT);
     const shared = (vma.flags & VM.SHARED) !== 0;
     const pte = this.ptes.get(pn);
     if (vma.file !== null) {
@@ -588,7 +655,19 @@ export class ModelSpace implements AddressSpace {
       if (idx >= Math.ceil(vma.file.size / PAGE))
         return this.tracer.fail('fault: beyond EOF (SIGBUS)', Errno.EFAULT);
     }
-    if (pte === undefined && (vma.flags & VM.UFFD_MISSING) !== 0) {
+    // A MISSING userfault is raised where there is nothing to map: an empty PTE of anonymous
+    // memory (do_anonymous_page), or for shmem a page absent from the page cache
+    // (mm/shmem.c:shmem_get_folio_gfp) — a cached page is mapped without one.
+    if (
+      pte === undefined &&
+      (vma.flags & VM.UFFD_MISSING) !== 0 &&
+      (vma.file === null || this.filePage(vma.file, this.fileIndex(vma, addr), false) === null)
+    ) {
+      // do_anonymous_page calls vmf_anon_prepare before a write fault's userfault (a read
+      // takes the zero-page branch first), do_huge_pmd_anonymous_page before either: the
+      // failed fault still leaves the VMA an anon_vma, which fork and merges then see.
+      if (vma.isAnonymous && (write || !this.o.traits.zeroPage || this.thpEligible(vma, addr)))
+        this.anonVmaPrepare(vma);
       return this.tracer.fail('fault: userfaultfd MISSING would block', Errno.EFAULT);
     }
     if (!write) {
@@ -607,7 +686,9 @@ export class ModelSpace implements AddressSpace {
         // exclusive zero-filled page (or THP) with vmf_anon_prepare().
         return this.fault(vma, addr, true, 0n);
       } else if (this.thpEligible(vma, addr)) {
-        // do_huge_pmd_anonymous_page read fault: the huge zero page.
+        // do_huge_pmd_anonymous_page read fault: the huge zero page — after vmf_anon_prepare
+        // (anon_vma_prepare since 2.6.38), so the VMA gets an anon_vma and fork copies the PMD.
+        this.anonVmaPrepare(vma);
         const slot = floorPmd(addr);
         this.pt.pmdTables.add(floorPud(addr));
         this.pt.hugePmds.add(slot);
@@ -641,7 +722,8 @@ export class ModelSpace implements AddressSpace {
       (pte === undefined ? (cached?.tag ?? 0n) : pte.fpage !== null ? pte.fpage.tag : pte.tag);
     if (shared) {
       const fp = this.filePage(vma.file!, this.fileIndex(vma, addr), true)!;
-      fp.tag = newTag;
+      // A write without data (MADV_POPULATE_WRITE) maps the cached page as it is.
+      if (tag !== null) fp.tag = tag;
       if (pte === undefined)
         this.ptes.set(pn, { frame: fp.frame, tag: 0n, fpage: fp, zero: false, thp: false });
       this.ensureTables(addr);
@@ -655,6 +737,8 @@ export class ModelSpace implements AddressSpace {
       this.world.refs.get(pte.frame) === 1
     ) {
       pte.tag = newTag;
+      // A write dirties a lazily freed page: shrink_folio_list keeps it (folio_mark_dirty).
+      pte.lazy = false;
       return ok(0);
     }
     this.anonVmaPrepare(vma);
@@ -694,26 +778,38 @@ export class ModelSpace implements AddressSpace {
     return ok(0);
   }
 
-  /** @internal __mm_populate over [start, end): write faults for private writable VMAs. */
-  populate(start: number, end: number, forceWrite?: boolean): Result<0> {
+  /**
+   * @internal mm/gup.c:__mm_populate over [start, end), one populate_vma_page_range per VMA:
+   * VM_IO/VM_PFNMAP and VM_LOCKONFAULT VMAs are skipped; private writable VMAs take write
+   * faults (breaking CoW), others read faults. A VMA without access gets no FOLL_FORCE, so
+   * GUP fails there (EFAULT), as does a fault past a file's end (SIGBUS). mm_populate
+   * (ignoreErrors) goes on with the next VMA; mlock's __mm_populate(…, 0) stops at the first.
+   */
+  populate(start: number, end: number, ignoreErrors = true): Result<0> {
     for (let v = this.tree.findVma(start); v !== null && v.start < end; v = v.next) {
-      const s = Math.max(v.start, start);
-      const e = Math.min(v.end, end);
-      const access = (v.flags & (VM.READ | VM.WRITE | VM.EXEC)) !== 0;
-      if (!access) continue;
-      const write = forceWrite ?? (v.flags & (VM.WRITE | VM.SHARED)) === VM.WRITE;
-      for (let a = s; a < e; a += PAGE) {
-        const pte = this.ptes.get(a / PAGE);
-        if (
-          pte !== undefined &&
-          (!write ||
-            (pte.fpage === null && !pte.zero && this.world.refs.get(pte.frame) === 1) ||
-            (v.flags & VM.SHARED) !== 0)
-        )
-          continue;
-        const r = this.fault(v, a, write, null);
-        if (!r.ok) return r;
-      }
+      if ((v.flags & (VM.IO | VM.PFNMAP | VM.LOCKONFAULT)) !== 0) continue;
+      const r = this.populateVma(v, Math.max(v.start, start), Math.min(v.end, end));
+      if (!r.ok && !ignoreErrors) return r;
+    }
+    return ok(0);
+  }
+
+  /** populate_vma_page_range → __get_user_pages for one VMA (stops at the first failure). */
+  private populateVma(v: Vma, s: number, e: number): Result<0> {
+    if ((v.flags & (VM.READ | VM.WRITE | VM.EXEC)) === 0)
+      return this.tracer.fail('populate_vma_page_range: check_vma_flags', Errno.EFAULT);
+    const write = (v.flags & (VM.WRITE | VM.SHARED)) === VM.WRITE;
+    for (let a = s; a < e; a += PAGE) {
+      const pte = this.ptes.get(a / PAGE);
+      if (
+        pte !== undefined &&
+        (!write ||
+          (pte.fpage === null && !pte.zero && this.world.refs.get(pte.frame) === 1) ||
+          (v.flags & VM.SHARED) !== 0)
+      )
+        continue;
+      const r = this.fault(v, a, write, null);
+      if (!r.ok) return r;
     }
     return ok(0);
   }
@@ -1020,8 +1116,16 @@ export class ModelSpace implements AddressSpace {
       ) {
         newFlags &= ~VM.ACCOUNT;
       }
-      const r = this.vmaModify(vma, Math.max(vma.start, start), tmpEnd, newFlags, vma.uffd);
+      const pieceStart = Math.max(vma.start, start);
+      const r = this.vmaModify(vma, pieceStart, tmpEnd, newFlags, vma.uffd);
       if (!r.ok) return r;
+      // mm/mprotect.c:mprotect_fixup — a private VM_LOCKED VMA becoming writable is populated
+      // at once to break CoW (populate_vma_page_range; its errors are ignored).
+      if (
+        (oldFlags & (VM.WRITE | VM.SHARED | VM.LOCKED)) === VM.LOCKED &&
+        (newFlags & VM.WRITE) !== 0
+      )
+        this.populate(pieceStart, tmpEnd);
       // do_mprotect_pkey continues from vma_iter_end(): when the piece merged with the next
       // VMA, that is the merged VMA's end, so the absorbed neighbour is not a "hole".
       tmp = Math.max(tmpEnd, r.value.end);
@@ -1037,7 +1141,8 @@ export class ModelSpace implements AddressSpace {
     end: number,
     step: string,
     change: (v: Vma) => { flags: number; uffd: number | null } | Err | null,
-    holeErrno: number,
+    /** Errno for a hole in the range, or null when holes are allowed. */
+    holeErrno: number | null,
     stopAtHole: boolean,
   ): Result<0> {
     let vma = this.tree.findVma(start);
@@ -1046,7 +1151,8 @@ export class ModelSpace implements AddressSpace {
     while (vma !== null && vma.start < end) {
       if (vma.start > tmp) {
         hole = true;
-        if (stopAtHole) return this.tracer.fail(`${step}: hole in range`, holeErrno);
+        if (stopAtHole && holeErrno !== null)
+          return this.tracer.fail(`${step}: hole in range`, holeErrno);
       }
       const s = Math.max(vma.start, start);
       const e = Math.min(vma.end, end);
@@ -1064,7 +1170,8 @@ export class ModelSpace implements AddressSpace {
       tmp = Math.max(e, cur.end);
       vma = cur.next;
     }
-    if (hole || tmp < end) return this.tracer.fail(`${step}: unmapped range`, holeErrno);
+    if ((hole || tmp < end) && holeErrno !== null)
+      return this.tracer.fail(`${step}: unmapped range`, holeErrno);
     return ok(0);
   }
 
@@ -1084,6 +1191,28 @@ export class ModelSpace implements AddressSpace {
     if (len === 0n) return ok(0);
     const start = Number(addr);
     const end = Number(endB);
+    const discard = MADV_DISCARD.has(advice);
+    // 6.10–6.11: mm/mseal.c:can_modify_mm_madv checks the whole range before any advice.
+    if (this.profile.mseal === 'range' && discard) {
+      for (let v = this.tree.findVma(start); v !== null && v.start < end; v = v.next) {
+        if (sealedAnonReadOnly(v)) return tr.fail('can_modify_mm_madv', Errno.EPERM);
+      }
+    }
+    // 6.12+: madvise_vma_behavior checks each VMA as madvise_walk_vmas reaches it
+    // (can_modify_vma_madv, 6.12; can_madvise_modify, 6.17): VMAs before a sealed one are
+    // already advised when EPERM comes.
+    const walk = (change: (v: Vma) => { flags: number; uffd: number | null } | Err | null) =>
+      this.applyFlags(
+        start,
+        end,
+        'madvise',
+        (v) =>
+          this.profile.mseal === 'vma' && discard && sealedAnonReadOnly(v)
+            ? tr.fail('madvise_vma_behavior: can_madvise_modify', Errno.EPERM)
+            : change(v),
+        Errno.ENOMEM,
+        false,
+      );
     const setFlag = (set: number, clear: number) => (v: Vma) => ({
       flags: (v.flags | set) & ~clear,
       uffd: v.uffd,
@@ -1102,88 +1231,244 @@ export class ModelSpace implements AddressSpace {
       case MADV.HUGEPAGE:
       case MADV.NOHUGEPAGE: {
         const [set, clear] = FLAG_ADVICE.get(advice)!;
-        return this.applyFlags(start, end, 'madvise', setFlag(set, clear), Errno.ENOMEM, false);
+        // mm/ksm.c:ksm_madvise — a VMA that fails vma_ksm_compatible (shared, hugetlb,
+        // special) takes MADV_MERGEABLE as a successful no-op: no flag, so no split.
+        if (advice === MADV.MERGEABLE)
+          return walk((v) => ((v.flags & KSM_INCOMPATIBLE) !== 0 ? null : setFlag(set, clear)(v)));
+        return walk(setFlag(set, clear));
       }
       case MADV.WIPEONFORK:
         // mm/madvise.c:madvise_vma_behavior — "only supported on anonymous memory" (4.14).
-        return this.applyFlags(
-          start,
-          end,
-          'madvise',
-          (v) =>
-            v.file !== null || (v.flags & VM.SHARED) !== 0
-              ? tr.fail('madvise: MADV_WIPEONFORK on vm_file or VM_SHARED', Errno.EINVAL)
-              : setFlag(VM.WIPEONFORK, 0)(v),
-          Errno.ENOMEM,
-          false,
+        return walk((v) =>
+          v.file !== null || (v.flags & VM.SHARED) !== 0
+            ? tr.fail('madvise: MADV_WIPEONFORK on vm_file or VM_SHARED', Errno.EINVAL)
+            : setFlag(VM.WIPEONFORK, 0)(v),
         );
       case MADV.DONTNEED:
       case MADV.DONTNEED_LOCKED:
       case MADV.FREE:
       case MADV.REMOVE:
-        return this.madviseDiscard(start, end, advice);
+        return walk((v) => this.madviseDiscardVma(v, start, end, advice));
       case MADV.POPULATE_READ:
       case MADV.POPULATE_WRITE:
         return this.madvisePopulate(start, end, advice === MADV.POPULATE_WRITE);
       case MADV.WILLNEED:
+        return walk(() => null);
+      case MADV.COLLAPSE:
+        return walk((v) => this.madviseCollapse(v, start, end));
+      case MADV.GUARD_INSTALL:
+      case MADV.GUARD_REMOVE:
+        if (this.profile.guardRegions === 'none')
+          return tr.fail('madvise_behavior_valid: MADV_GUARD_* (6.13)', Errno.EINVAL);
+        return walk((v) => this.madviseGuard(v, start, end, advice === MADV.GUARD_INSTALL));
       case MADV.COLD:
       case MADV.PAGEOUT:
-        return this.applyFlags(start, end, 'madvise', () => null, Errno.ENOMEM, false);
+        return walk((v) => this.madviseColdOrPageout(v, start, end, advice === MADV.PAGEOUT));
       default:
         return tr.fail('madvise: advice not modelled', Errno.EINVAL, `advice ${advice}`);
     }
   }
 
-  private madviseDiscard(start: number, end: number, advice: number): Result<0> {
-    const tr = this.tracer;
-    if (this.profile.mseal !== 'none') {
-      // mm/mseal.c:can_madv_discard_vma — sealed read-only anonymous memory refuses discards.
-      for (let v = this.tree.findVma(start); v !== null && v.start < end; v = v.next) {
-        if ((v.flags & VM.SEALED) !== 0 && v.isAnonymous && (v.flags & VM.WRITE) === 0) {
-          return tr.fail('madvise: sealed read-only anon discard', Errno.EPERM);
-        }
+  /**
+   * mm/madvise.c:madvise_cold / madvise_pageout for one VMA. can_madv_lru_vma: VM_LOCKED,
+   * VM_PFNMAP and VM_HUGETLB are EINVAL (5.4). A partly covered THP is split
+   * (madvise_cold_or_pageout_pte_range: split_folio). PAGEOUT reclaims what reclaim_pages →
+   * shrink_folio_list can take from pages this mm maps once: a clean lazily freed anonymous
+   * page is discarded, a page-cache (shmem, memfd) page is unmapped and stays cached. A dirty
+   * anonymous page stays mapped: the model assumes no swap (with swap it would be written
+   * out and unmapped). The zero page is never reclaimed.
+   */
+  private madviseColdOrPageout(v: Vma, start: number, end: number, pageout: boolean): Err | null {
+    if ((v.flags & (VM.LOCKED | VM.PFNMAP | VM.HUGETLB)) !== 0)
+      return this.tracer.fail('madvise_cold_or_pageout: can_madv_lru_vma', Errno.EINVAL);
+    const s = Math.max(v.start, start);
+    const e = Math.min(v.end, end);
+    this.splitThpFolioAt(v, s);
+    this.splitThpFolioAt(v, e);
+    if (!pageout) return null;
+    this.forEachPte(s, e, (pn, pte) => {
+      if (pte.zero || this.pt.hugePmds.has(floorPmd(pn * PAGE))) return;
+      if (pte.fpage !== null) {
+        if (this.mappedOnce(pte)) this.dropPte(pn, pte);
+      } else if (pte.lazy === true && this.world.refs.get(pte.frame) === 1) {
+        this.dropPte(pn, pte);
+      }
+    });
+    return null;
+  }
+
+  /** folio_maybe_mapped_shared for a page-cache page: mapped by more than one PTE anywhere. */
+  private mappedOnce(pte: Pte): boolean {
+    let n = 0;
+    for (const sp of this.world.spaces)
+      for (const p of sp.ptes.values()) if (p.fpage === pte.fpage) n++;
+    return n <= 1;
+  }
+
+  /**
+   * split_folio of a PMD-mapped anonymous THP that addr cuts (madvise's partial-THP paths):
+   * the PMD is split, and since 6.12 remap_page(RMP_USE_SHARED_ZEROPAGE) maps every all-zero
+   * subpage to the zero page (try_to_map_unused_to_zeropage: not in VM_LOCKED VMAs, not when
+   * the zero page is forbidden).
+   */
+  private splitThpFolioAt(v: Vma, addr: number): void {
+    const slot = floorPmd(addr);
+    if (slot === addr || !this.pt.hugePmds.has(slot) || !v.isAnonymous) return;
+    this.splitHugeAt(addr);
+    if (!this.profile.thpSplitZeroRemap || !this.o.traits.zeroPage || (v.flags & VM.LOCKED) !== 0)
+      return;
+    this.forEachPte(slot, slot + PMD, (pn, pte) => {
+      if (pte.zero || pte.fpage !== null || pte.tag !== 0n) return;
+      this.dropPte(pn, pte);
+      this.ptes.set(pn, { frame: ZERO_FRAME, tag: 0n, fpage: null, zero: true, thp: false });
+    });
+  }
+
+  /**
+   * mm/shmem.c:shmem_fallocate(PUNCH_HOLE) → unmap_mapping_range(even_cows = 0): every
+   * mapping of the file, in every process, loses its PTEs of the punched page-cache pages;
+   * private CoW copies stay. Then the pages leave the cache.
+   */
+  private punchHole(file: FileObj, first: number, last: number): void {
+    for (const sp of this.world.spaces) {
+      for (const v of sp.tree) {
+        if (v.file !== file) continue;
+        const a = Math.max(v.start, v.start + (first - v.pgoff) * PAGE);
+        const b = Math.min(v.end, v.start + (last - v.pgoff) * PAGE);
+        if (a >= b) continue;
+        sp.forEachPte(a, b, (pn, pte) => {
+          if (pte.fpage !== null) sp.dropPte(pn, pte);
+        });
       }
     }
-    return this.applyFlags(
-      start,
-      end,
-      'madvise',
-      (v) => {
-        const s = Math.max(v.start, start);
-        const e = Math.min(v.end, end);
-        // mm/madvise.c:madvise_dontneed_free_valid_vma — VM_PFNMAP always, and VM_LOCKED
-        // unless MADV_DONTNEED_LOCKED (5.18), make DONTNEED/FREE fail with EINVAL.
-        if (advice === MADV.DONTNEED || advice === MADV.FREE || advice === MADV.DONTNEED_LOCKED) {
-          const forbidden = VM.PFNMAP | (advice === MADV.DONTNEED_LOCKED ? 0 : VM.LOCKED);
-          if ((v.flags & forbidden) !== 0 && (v.flags & VM.HUGETLB) === 0) {
-            return tr.fail('madvise_dontneed_free_valid_vma', Errno.EINVAL);
-          }
-        }
-        // mm/madvise.c:madvise_free_single_vma — anonymous VMAs only (4.5).
-        if (advice === MADV.FREE && !v.isAnonymous) {
-          return tr.fail('madvise_free_single_vma: !vma_is_anonymous', Errno.EINVAL);
-        }
-        if (advice === MADV.FREE) return null; // lazily freed: pages stay until reclaim.
-        if (advice === MADV.REMOVE) {
-          // mm/madvise.c:madvise_remove — a locked VMA or one without a file is EINVAL; a
-          // file mapping that is not shared-writable is EACCES (punch hole needs write).
-          if ((v.flags & VM.LOCKED) !== 0 || v.file === null) {
-            return tr.fail('madvise_remove: VM_LOCKED or no vm_file', Errno.EINVAL);
-          }
-          if ((v.flags & VM.SHARED) === 0 || (v.flags & VM.MAYWRITE) === 0) {
-            return tr.fail('madvise_remove: !vma_is_shared_maywrite', Errno.EACCES);
-          }
-          if ((v.flags & VM.SHARED) !== 0 && v.file !== null) {
-            for (let a = s; a < e; a += PAGE) v.file.pages.delete(this.fileIndex(v, a));
-          }
-        }
-        this.zapRange(s, e);
-        if (advice !== MADV.REMOVE && this.o.traits.ptReclaim) this.reclaimPteTables(s, e);
-        return null;
-      },
-      Errno.ENOMEM,
-      false,
-    );
+    for (let i = first; i < last; i++) file.pages.delete(i);
+  }
+
+  /**
+   * mm/madvise.c:madvise_guard_install / madvise_guard_remove for one VMA. is_valid_guard_vma:
+   * no VM_SPECIAL or VM_HUGETLB, and for install no VM_LOCKED (remove is non-destructive);
+   * 6.13–6.14 also wanted an anonymous VMA with VM_MAYWRITE. Install gives the VMA an anon_vma
+   * (anon_vma_prepare, so fork copies the markers; ≤6.18 for every VMA), zaps what is
+   * mapped (zap_page_range_single: a partly covered THP is split, page-cache pages stay
+   * cached) and leaves a marker in every page; existing markers stay.
+   */
+  private madviseGuard(v: Vma, start: number, end: number, install: boolean): Err | null {
+    const disallowed = VM_SPECIAL | VM.HUGETLB | (install ? VM.LOCKED : 0);
+    const anonOnly =
+      this.profile.guardRegions === 'anon' && (!v.isAnonymous || (v.flags & VM.MAYWRITE) === 0);
+    if ((v.flags & disallowed) !== 0 || anonOnly)
+      return this.tracer.fail('is_valid_guard_vma', Errno.EINVAL);
+    const s = Math.max(v.start, start);
+    const e = Math.min(v.end, end);
+    if (!install) {
+      this.dropGuards(s, e);
+      return null;
+    }
+    this.anonVmaPrepare(v);
+    this.zapRange(s, e);
+    for (let a = s; a < e; a += PAGE) {
+      this.guards.add(a / PAGE);
+      this.ensureTables(a);
+    }
+    return null;
+  }
+
+  /**
+   * mm/khugepaged.c:madvise_collapse for one anonymous VMA (6.1): thp_vma_allowable_order
+   * (forced: the sysfs mode does not matter; VM_NOHUGEPAGE, no anon_vma or no aligned PMD in
+   * the VMA refuse) else EINVAL; then each whole PMD of the range is collapsed into a THP
+   * (hpage_collapse_scan_pmd + collapse_huge_page: no limit on empty PTEs, the data is
+   * copied, empty and zero pages become zero-filled; read-only PTEs too). A PMD without a
+   * PTE table is not collapsed (EINVAL); an already huge PMD counts as done.
+   */
+  private madviseCollapse(v: Vma, start: number, end: number): Err | null {
+    const tr = this.tracer;
+    const ceilPmd = (x: number): number => (x % PMD === 0 ? x : floorPmd(x) + PMD);
+    const fits = ceilPmd(v.start) + PMD <= v.end;
+    // __thp_vma_allowable_orders: outside a fault, an anonymous VMA without an anon_vma is not
+    // eligible (6.1 tested !vma->anon_vma in madvise_collapse itself).
+    if (!v.isAnonymous || v.anonVma === null || (v.flags & VM.NOHUGEPAGE) !== 0 || !fits)
+      return tr.fail('madvise_collapse: thp_vma_allowable_order', Errno.EINVAL);
+    const s = Math.max(v.start, start);
+    const e = Math.min(v.end, end);
+    // hstart/hend: a range inside one PMD that does not start on its boundary has
+    // hend < hstart, and (hend - hstart) >> HPAGE_PMD_SHIFT, unsigned, never equals the
+    // 0 PMDs done: EINVAL (madvise_collapse_errno of the initial SCAN_FAIL).
+    if (floorPmd(e) < ceilPmd(s)) return tr.fail('madvise_collapse: hend < hstart', Errno.EINVAL);
+    let last: number | null = null;
+    for (let slot = ceilPmd(s); slot + PMD <= e; slot += PMD) {
+      if (this.pt.hugePmds.has(slot)) continue;
+      // find_pmd_or_thp_or_none: no PTE table under the PMD (SCAN_PMD_NULL/NONE) is not
+      // collapsed; madvise_collapse goes on and fails with EINVAL at the end.
+      if (!this.pt.pteTables.has(slot)) {
+        last = Errno.EINVAL;
+        tr.note('hpage_collapse_scan_pmd: no PTE table', 'EINVAL');
+        continue;
+      }
+      let none = 512;
+      this.forEachPte(slot, slot + PMD, (_pn, pte) => {
+        if (!pte.zero) none--;
+      });
+      if (none > 0 && v.uffd !== null)
+        return tr.fail('madvise_collapse: SCAN_EXCEED_NONE_PTE (uffd armed)', Errno.EBUSY);
+      const f = this.world.newFrames(512);
+      for (let i = 0; i < 512; i++) {
+        const pn = slot / PAGE + i;
+        const old = this.ptes.get(pn);
+        const tag = old === undefined || old.zero ? 0n : old.tag;
+        if (old !== undefined) this.dropPte(pn, old);
+        this.ptes.set(pn, { frame: f + i, tag, fpage: null, zero: false, thp: true });
+      }
+      this.anonVmaPrepare(v);
+      this.pt.pmdTables.add(floorPud(slot));
+      this.pt.pteTables.delete(slot);
+      this.pt.hugePmds.add(slot);
+    }
+    return last === null ? null : tr.fail('madvise_collapse: madvise_collapse_errno', last);
+  }
+
+  /** One VMA of MADV_DONTNEED(_LOCKED), FREE or REMOVE (null: no flag change). */
+  private madviseDiscardVma(v: Vma, start: number, end: number, advice: number): Err | null {
+    const tr = this.tracer;
+    const s = Math.max(v.start, start);
+    const e = Math.min(v.end, end);
+    // mm/madvise.c:madvise_dontneed_free_valid_vma — VM_PFNMAP always, and VM_LOCKED
+    // unless MADV_DONTNEED_LOCKED (5.18), make DONTNEED/FREE fail with EINVAL.
+    if (advice === MADV.DONTNEED || advice === MADV.FREE || advice === MADV.DONTNEED_LOCKED) {
+      const forbidden = VM.PFNMAP | (advice === MADV.DONTNEED_LOCKED ? 0 : VM.LOCKED);
+      if ((v.flags & forbidden) !== 0 && (v.flags & VM.HUGETLB) === 0) {
+        return tr.fail('madvise_dontneed_free_valid_vma', Errno.EINVAL);
+      }
+    }
+    // mm/madvise.c:madvise_free_single_vma — anonymous VMAs only (4.5).
+    if (advice === MADV.FREE && !v.isAnonymous) {
+      return tr.fail('madvise_free_single_vma: !vma_is_anonymous', Errno.EINVAL);
+    }
+    if (advice === MADV.FREE) {
+      // mm/madvise.c:madvise_free_pte_range — a partly covered THP is split (split_folio);
+      // exclusive anonymous pages become lazily free and stay mapped until reclaim.
+      this.splitThpFolioAt(v, s);
+      this.splitThpFolioAt(v, e);
+      this.forEachPte(s, e, (_pn, pte) => {
+        if (pte.fpage === null && !pte.zero && this.world.refs.get(pte.frame) === 1)
+          pte.lazy = true;
+      });
+      return null;
+    }
+    if (advice === MADV.REMOVE) {
+      // mm/madvise.c:madvise_remove — a locked VMA or one without a file is EINVAL; a
+      // file mapping that is not shared-writable is EACCES (punch hole needs write).
+      if ((v.flags & VM.LOCKED) !== 0 || v.file === null) {
+        return tr.fail('madvise_remove: VM_LOCKED or no vm_file', Errno.EINVAL);
+      }
+      if ((v.flags & VM.SHARED) === 0 || (v.flags & VM.MAYWRITE) === 0) {
+        return tr.fail('madvise_remove: !vma_is_shared_maywrite', Errno.EACCES);
+      }
+      this.punchHole(v.file, this.fileIndex(v, s), this.fileIndex(v, e));
+    }
+    this.zapRange(s, e);
+    if (advice !== MADV.REMOVE && this.o.traits.ptReclaim) this.reclaimPteTables(s, e);
+    return null;
   }
 
   /**
@@ -1282,12 +1567,23 @@ export class ModelSpace implements AddressSpace {
         const now = (newFlags & VM.LOCKED) !== 0;
         if (now !== was) this.lockedVm += ((tmpEnd - s) / PAGE) * (now ? 1 : -1);
       }
-      tmp = tmpEnd;
+      // apply_vma_lock_flags goes on from vma_iter_end(): past a next VMA the piece merged
+      // with, which is then no hole.
+      tmp = Math.max(tmpEnd, cur.end);
       vma = cur.next;
     }
     if (tmp < end) return tr.fail('apply_vma_lock_flags: range ends in a hole', Errno.ENOMEM);
-    if ((lockFlags & VM.LOCKED) !== 0 && (lockFlags & VM.LOCKONFAULT) === 0)
-      this.populate(start, end);
+    // mm/mlock.c:do_mlock — __mm_populate(start, len, 0) stops at the first VMA it cannot
+    // populate; __mlock_posix_error_return turns EFAULT into ENOMEM (and ENOMEM into EAGAIN).
+    // The VM_LOCKED flags set above stay.
+    if ((lockFlags & VM.LOCKED) !== 0 && (lockFlags & VM.LOCKONFAULT) === 0) {
+      const r = this.populate(start, end, false);
+      if (!r.ok)
+        return tr.fail(
+          '__mlock_posix_error_return',
+          r.code === 'EFAULT' ? Errno.ENOMEM : Errno.EAGAIN,
+        );
+    }
     return ok(0);
   }
 
@@ -1328,7 +1624,7 @@ export class ModelSpace implements AddressSpace {
     const tr = this.tracer;
     tr.begin('uffd_register');
     let e;
-    // fs/userfaultfd.c:userfaultfd_register (validate_range, vma_can_userfault, hole → EINVAL).
+    // fs/userfaultfd.c:userfaultfd_register → validate_range.
     if (
       (e = tr.check(
         'validate_range: unaligned',
@@ -1350,31 +1646,38 @@ export class ModelSpace implements AddressSpace {
     const end = Number(addr + length);
     this.uffdCtx ??= this.world.nextUffd++;
     const ctx = this.uffdCtx;
-    let tmp = start;
+    // fs/userfaultfd.c:userfaultfd_register — vma_find(&vmi, end): EINVAL only when no VMA
+    // intersects the range. Holes before, between or after VMAs are not checked (never
+    // were); userfaultfd_register_range arms each VMA's intersection.
     const first = this.tree.findVma(start);
     if (
       (e = tr.check(
-        'userfaultfd_register: no VMA',
+        'userfaultfd_register: no VMA in range',
         first === null || first.start >= end,
         Errno.EINVAL,
       ))
     )
       return e;
+    // hugetlb: the first VMA's start and the end inside a hugetlb VMA must be huge-aligned.
+    const hsize = (v: Vma): number => v.special?.splitAlign ?? PMD;
+    if ((first!.flags & VM.HUGETLB) !== 0 && start % hsize(first!) !== 0)
+      return tr.fail('userfaultfd_register: hugetlb start alignment', Errno.EINVAL);
     for (let v: Vma | null = first; v !== null && v.start < end; v = v.next) {
-      if (v.start > tmp) return tr.fail('userfaultfd_register: hole', Errno.EINVAL);
-      if (v.special !== null) return tr.fail('vma_can_userfault', Errno.EINVAL);
+      // vma_can_userfault (MISSING): anonymous, shmem or hugetlb; not special mappings.
+      if (v.special !== null && (v.flags & VM.HUGETLB) === 0)
+        return tr.fail('vma_can_userfault', Errno.EINVAL);
+      if ((v.flags & VM.HUGETLB) !== 0 && end <= v.end && end % hsize(v) !== 0)
+        return tr.fail('userfaultfd_register: hugetlb end alignment', Errno.EINVAL);
       if (v.uffd !== null && v.uffd !== ctx)
         return tr.fail('userfaultfd_register: other ctx', Errno.EBUSY);
-      tmp = v.end;
     }
-    if (tmp < end) return tr.fail('userfaultfd_register: range ends in a hole', Errno.EINVAL);
     return this.applyFlags(
       start,
       end,
       'userfaultfd_register',
       (v) => ({ flags: v.flags | VM.UFFD_MISSING, uffd: ctx }),
-      Errno.EINVAL,
-      true,
+      null,
+      false,
     );
   }
 
@@ -1443,8 +1746,15 @@ export class ModelSpace implements AddressSpace {
         c.chainLen = 0;
       }
       child.tree.insert(c);
-      // copy_page_range: only VMAs with an anon_vma (vma_needs_copy) get PTEs copied.
+      // copy_page_range: only VMAs with an anon_vma (vma_needs_copy) get PTEs copied,
+      // guard markers included (copy_nonpresent_pte).
       if (v.anonVma !== null && !wipe) {
+        for (let p = v.start / PAGE; p < v.end / PAGE; p++)
+          if (this.guards.has(p)) {
+            child.guards.add(p);
+            child.pt.pmdTables.add(floorPud(p * PAGE));
+            child.pt.pteTables.add(floorPmd(p * PAGE));
+          }
         this.forEachPte(v.start, v.end, (pn, pte) => {
           if (pte.fpage === null && !pte.zero) this.world.get(pte.frame);
           child.ptes.set(pn, { ...pte });
@@ -1503,6 +1813,7 @@ export class ModelSpace implements AddressSpace {
   exit(): void {
     if (this.dead) return;
     this.dead = true;
+    this.world.spaces.delete(this);
     for (const [pn, pte] of this.ptes) this.dropPte(pn, pte);
     const seen = new Set<AnonVma>();
     for (const v of this.tree) if (v.anonVma !== null) seen.add(v.anonVma);

@@ -556,6 +556,10 @@ export function moveVma(mm: ModelSpace, vrm: VmaRemapStruct): Result<number> {
   mm.forEachPte(addr, addr + oldLen, (pn, pte) => moved.push([pn, pte]));
   for (const [pn] of moved) mm.ptes.delete(pn);
   for (const [pn, pte] of moved) mm.ptes.set(pn + shift, pte!);
+  // move_ptes moves guard markers with the other entries.
+  const guards = [...mm.guards].filter((pn) => pn >= addr / PAGE && pn < (addr + oldLen) / PAGE);
+  for (const pn of guards) mm.guards.delete(pn);
+  for (const pn of guards) mm.guards.add(pn + shift);
   // mremap_userfaultfd_prep: without UFFD_FEATURE_EVENT_REMAP the new VMA loses its registration.
   if (newVma.uffd !== null) {
     newVma.uffd = null;
@@ -621,6 +625,7 @@ function removeRange(mm: ModelSpace, start: number, end: number): void {
     v = nx;
   }
   mm.zapRange(start, end);
+  mm.dropGuards(start, end);
   mm.freePgtables(start, end);
 }
 

@@ -57,6 +57,20 @@ export interface Profile {
    * it and are assumed to; 6.16/6.17 follow 6.18 (not checked on a real kernel).
    */
   readonly dontunmapSplitsLockedSource: boolean;
+  /**
+   * mm/huge_memory.c:__split_huge_page → remap_page(RMP_USE_SHARED_ZEROPAGE): splitting an
+   * anonymous THP folio (split_folio: partial MADV_FREE/COLD/PAGEOUT) maps its all-zero
+   * subpages to the shared zero page (Usama Arif, "mm: remap unused subpages to shared
+   * zeropage when splitting isolated thp", 6.12).
+   */
+  readonly thpSplitZeroRemap: boolean;
+  /**
+   * MADV_GUARD_INSTALL/REMOVE (mm/madvise.c:madvise_guard_install, Lorenzo Stoakes): 'none'
+   * before 6.13 (unknown advice: EINVAL); 'anon' 6.13–6.14 (is_valid_guard_vma: anonymous
+   * VMAs with VM_MAYWRITE only); 'any' from 6.15 ("allow guard regions in file-backed and
+   * read-only mappings").
+   */
+  readonly guardRegions: 'none' | 'anon' | 'any';
   /** RELOCATE_ANON RFC v2 flag bits (Appendix B), or null when the kernel rejects them. */
   readonly relocateAnon: { readonly relocate: bigint; readonly must: bigint } | null;
 }
@@ -77,6 +91,8 @@ const base61: Profile = {
   uffdBlocksTableMove: false,
   hugeZeroWpAllocatesThp: false,
   dontunmapSplitsLockedSource: true,
+  thpSplitZeroRemap: false,
+  guardRegions: 'none',
   relocateAnon: null,
 };
 
@@ -106,6 +122,7 @@ const p612: Profile = {
   description: 'mm/vma.c split, mseal per-VMA can_modify_vma, uffd blocks table moves',
   mseal: 'vma',
   uffdBlocksTableMove: true,
+  thpSplitZeroRemap: true,
 };
 
 const p616: Profile = {
@@ -116,6 +133,7 @@ const p616: Profile = {
     'vrm refactor (6.15) with the DONTUNMAP VM_ACCOUNT regression (b714ccb02a76); 879bca0a2c4f anon merges',
   validation: 'vrm',
   anonMerge: '6.16',
+  guardRegions: 'any',
   dontunmapClearsAccount: true,
   dontunmapLockedVmGrows: true,
   hugeZeroWpAllocatesThp: true,

@@ -86,8 +86,11 @@ describe('fuzz on the real kernel', () => {
       found,
       found && `${stepsText(found.steps, found.failure.step)}\n${failureText(found.failure)}`,
     ).toBeUndefined();
-    for (const op of ['map', 'mremap', 'munmap', 'mprotect', 'madvise', 'touch', 'fork'])
-      expect(r.opCounts[op] ?? 0, op).toBeGreaterThan(0);
+    const ops = ['map', 'mremap', 'munmap', 'mprotect', 'madvise', 'touch', 'fork', 'mlock'];
+    // Seals run in fork-continue children; uffd registration only in the parent.
+    if (p.mseal) ops.push('mseal', 'fork-continue');
+    if (p.userfaultfd) ops.push('uffd');
+    for (const op of [...ops, 'munlock']) expect(r.opCounts[op] ?? 0, op).toBeGreaterThan(0);
   });
 
   it('a wrong zeroPage trait is found and shrunk to one read after one map', async () => {

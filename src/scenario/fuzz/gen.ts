@@ -18,7 +18,7 @@ import type { ModelTraits } from '../../model/traits.js';
 import type { ModelSpace } from '../../model/address-space.js';
 import type { Profile } from '../../model/profiles.js';
 import type { AddressSpace } from '../../space/address-space.js';
-import { MREMAP, PAGE_SIZE } from '../../space/constants.js';
+import { MLOCK, MREMAP, PAGE_SIZE } from '../../space/constants.js';
 import { parseMremapFlags } from '../../space/flags.js';
 import { newModel } from '../execute.js';
 import { parseAdvice, parseProt } from '../runner.js';
@@ -34,7 +34,11 @@ export interface APick {
   d: number;
 }
 
-/** A length: 0 to the end of the VMA at `at` (+d), 1 small (1..4), 2 anything in the arena. */
+/**
+ * A length: 0 to the end of the VMA at `at` (+d), 1 small (1..4), 2 anything in the arena,
+ * 3 to the end of the n-th VMA after the one at `at` (+d): ranges over several VMAs that stop
+ * on, just before or just past an edge.
+ */
 export interface ALen {
   mode: number;
   n: number;
@@ -74,6 +78,8 @@ export type AOp =
       /** 0 none; 1 misaligned addr; 2 new_len 0; 3 new_len -1; 4 misaligned new_addr. */
       bad: number;
     }
+  | { t: 'mseal' | 'munlock' | 'uffd'; at: APick; len: ALen }
+  | { t: 'mlock'; at: APick; len: ALen; onfault: boolean }
   | { t: 'fork' }
   | { t: 'fork-continue' }
   | { t: 'release'; i: number };
@@ -88,6 +94,10 @@ export const OP_KINDS: readonly OpKind[] = [
   'touch',
   'read',
   'mremap',
+  'mseal',
+  'mlock',
+  'munlock',
+  'uffd',
   'fork',
   'fork-continue',
   'release',
@@ -102,6 +112,10 @@ export const DEFAULT_WEIGHTS: Readonly<Record<OpKind, number>> = {
   touch: 6,
   read: 2,
   mremap: 14,
+  mseal: 1,
+  mlock: 2,
+  munlock: 1,
+  uffd: 1,
   fork: 1,
   'fork-continue': 1,
   release: 1,
@@ -109,13 +123,23 @@ export const DEFAULT_WEIGHTS: Readonly<Record<OpKind, number>> = {
 
 export const PROTS = ['rw', 'r', 'none', 'rwx', 'rw', 'rw'];
 const KINDS: MappingKind[] = ['anon', 'anon', 'anon', 'shared', 'memfd', 'memfd-private'];
-/** madvise advices whose effect is deterministic without memory pressure (no PAGEOUT). */
+/**
+ * madvise advices whose effect is deterministic without memory pressure. PAGEOUT is too on a
+ * machine without swap (the model's assumption: it never writes anonymous pages out).
+ */
 export const ADVICES: (string | number)[] = [
   'DONTNEED',
   'POPULATE_WRITE',
   'POPULATE_READ',
   'FREE',
   'REMOVE',
+  'PAGEOUT',
+  'MERGEABLE',
+  'UNMERGEABLE',
+  'GUARD_INSTALL',
+  'GUARD_REMOVE',
+  'COLLAPSE',
+  'DONTDUMP',
   'HUGEPAGE',
   'NOHUGEPAGE',
   'DONTFORK',
@@ -161,7 +185,7 @@ const pick = (): fc.Arbitrary<APick> =>
 
 const len = (): fc.Arbitrary<ALen> =>
   fc.record({
-    mode: fc.nat({ max: 2 }),
+    mode: fc.nat({ max: 3 }),
     n: fc.nat({ max: 63 }),
     d: fc.integer({ min: -2, max: 2 }),
   });
@@ -216,6 +240,17 @@ function opArb(kind: OpKind): fc.Arbitrary<AOp> {
         toMode: fc.nat({ max: 2 }),
         to: pick(),
         bad: fc.integer({ min: 0, max: 24 }).map((x) => (x > 4 ? 0 : x)),
+      });
+    case 'mseal':
+    case 'munlock':
+    case 'uffd':
+      return fc.record({ t: fc.constant(kind), at: pick(), len: len() });
+    case 'mlock':
+      return fc.record({
+        t: fc.constant('mlock' as const),
+        at: pick(),
+        len: len(),
+        onfault: fc.boolean(),
       });
     case 'fork':
     case 'fork-continue':
@@ -309,6 +344,10 @@ function resolveLenPages(l: ALen, at: number, vmas: [number, number][], pages: n
     n = v ? v[1] - at + l.d : 1 + (l.n % 4);
   } else if (l.mode === 1) {
     n = 1 + (l.n % 4);
+  } else if (l.mode === 3) {
+    const i = vmas.findIndex(([, e]) => at < e);
+    const v = i < 0 ? undefined : vmas[Math.min(vmas.length - 1, i + 1 + (l.n % 3))];
+    n = v ? v[1] - at + l.d : 1 + (l.n % 4);
   } else {
     n = 1 + Math.floor((l.n * pages) / 64);
   }
@@ -440,7 +479,7 @@ export function realize(ops: readonly AOp[], ctx: RealizeContext): Step[] {
     });
   };
   for (const op of ops) {
-    const vmas = layout(sh, pages);
+    let vmas = layout(sh, pages);
     switch (op.t) {
       case 'map': {
         const [a, n] = rangeIn(
@@ -478,6 +517,34 @@ export function realize(ops: readonly AOp[], ctx: RealizeContext): Step[] {
         else if (op.t === 'mprotect')
           emit({ op: 'mprotect', at: at(a), len: n, prot: PROTS[op.prot]! });
         else emit({ op: 'madvise', at: at(a), len: n, advice: ADVICES[op.advice]! });
+        break;
+      }
+      case 'mseal':
+      case 'mlock':
+      case 'munlock':
+      case 'uffd': {
+        // mseal and userfaultfd only where the kernel has them; no uffd inside a child.
+        if (op.t === 'uffd' && (!ctx.probe.userfaultfd || sh.inChild)) break;
+        if (op.t === 'mseal') {
+          if (!ctx.probe.mseal) break;
+          // A seal is for the life of the process: sealing in the parent would leave the
+          // reused arena impossible to reset, so seals happen in a fork-continue child.
+          if (!sh.inChild) {
+            if (sh.forks >= 3) break;
+            emit({ op: 'fork-continue' });
+            sh.forks++;
+            vmas = layout(sh, pages);
+          }
+        }
+        const p = clamp(resolvePick(op.at, vmas, pages), 0, pages - 1);
+        const [a, n] = rangeIn(p, resolveLenPages(op.len, p, vmas, pages), pages);
+        if (op.t === 'mlock')
+          emit(
+            op.onfault
+              ? { op: 'mlock', at: at(a), len: n, onfault: true }
+              : { op: 'mlock', at: at(a), len: n },
+          );
+        else emit({ op: op.t, at: at(a), len: n });
         break;
       }
       case 'touch':
@@ -564,6 +631,18 @@ function applyShadow(sh: Shadow, s: Step, index: number, placeUnfixed: () => voi
       break;
     case 'madvise':
       sp.advise(addr(s.at), bytes(s.len), parseAdvice(s.advice, ''));
+      break;
+    case 'mseal':
+      sp.seal(addr(s.at), bytes(s.len));
+      break;
+    case 'mlock':
+      sp.lock(addr(s.at), bytes(s.len), s.onfault === true ? MLOCK.ONFAULT : 0);
+      break;
+    case 'munlock':
+      sp.unlock(addr(s.at), bytes(s.len));
+      break;
+    case 'uffd':
+      sp.uffdRegister(addr(s.at), bytes(s.len));
       break;
     case 'touch':
     case 'read': {
