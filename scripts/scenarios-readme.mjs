@@ -25,6 +25,11 @@ const SECTIONS = [
   ['mremap_test alignment matrix', (s) => s.id.startsWith('align-')],
   ['Seed posts (Linus, Joel)', (s) => s.id.startsWith('seed-')],
   ['MREMAP_RELOCATE_ANON RFC (SKIP on stock kernels)', (s) => s.id.startsWith('relocate-')],
+  ['madvise (COLD/PAGEOUT, FREE, MERGEABLE, REMOVE, COLLAPSE)', (s) => s.id.startsWith('madv-')],
+  ['Guard regions (MADV_GUARD_INSTALL/REMOVE)', (s) => s.id.startsWith('guard-')],
+  ['mlock and population', (s) => /^(mlock|mprotect-locked|populate)-/.test(s.id)],
+  ['userfaultfd registration', (s) => s.id.startsWith('uffd-')],
+  ['Versions told apart (profile discriminators)', (s) => s.id.startsWith('version-')],
   [
     'Behaviour traits (zero page, PT reclaim; probed per kernel build)',
     (s) => s.id.startsWith('trait-'),

@@ -191,8 +191,11 @@ export class Arena {
   open(ranges: readonly Span[]): void {
     if (this.interior !== 'empty' || this.released) return;
     for (const r of ranges) {
-      const s = r.start > this.start ? r.start : this.start;
-      const e = r.end < this.end ? r.end : this.end;
+      // Whole pages: a call with a misaligned address still looks up the pages it touches.
+      const rs = r.start - (r.start % PAGE_SIZE);
+      const re = r.end + ((PAGE_SIZE - (r.end % PAGE_SIZE)) % PAGE_SIZE);
+      const s = rs > this.start ? rs : this.start;
+      const e = re < this.end ? re : this.end;
       if (s >= e) continue;
       for (const v of vmasOf(s, e)) {
         if (!v.hole) continue;

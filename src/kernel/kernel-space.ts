@@ -48,6 +48,24 @@ function rejectedBeforeLookup(a: RemapArgs): boolean {
   return a.newAddr > TASK_SIZE_4LEVEL - newLen;
 }
 
+/**
+ * The ranges an mremap call must find as holes, not placeholders: the source is exactly its
+ * VMAs and holes (vma_lookup, the multi-VMA walk), the growth room a hole (vma_expandable);
+ * a FIXED destination is unmapped by the call itself (mremap_to), while without FIXED,
+ * DONTUNMAP takes new_addr as a hint. Also for a call that 6.17+ refuses before the lookup:
+ * older kernels (6.1's syscall body) look the source up first and must find the hole.
+ * Arena.open clips to the arena, so a parameter-error address outside it opens nothing.
+ */
+export function remapHoles(a: RemapArgs): Span[] {
+  const oldA = pageAlign(a.oldLen);
+  const newA = pageAlign(a.newLen);
+  const open: Span[] = [{ start: a.addr, end: a.addr + (oldA > newA ? oldA : newA) }];
+  if ((a.flags & MREMAP.DONTUNMAP) !== 0n && (a.flags & MREMAP.FIXED) === 0n) {
+    open.push({ start: a.newAddr, end: a.newAddr + newA });
+  }
+  return open;
+}
+
 export interface KernelSpaceOptions {
   /** 0 (default) for this process, else the pid of a child made by fork(). */
   pid?: number;
@@ -176,7 +194,6 @@ export class KernelSpace implements AddressSpace {
     const flags = requireU64('flags', a.flags);
     const oldA = pageAlign(oldLen);
     const newA = pageAlign(newLen);
-    const open: Span[] = [];
     if (!rejectedBeforeLookup(a)) {
       this.check('mremap source', addr, oldA);
       // Without FIXED the call may grow in place, over [addr, addr+new_len).
@@ -184,14 +201,8 @@ export class KernelSpace implements AddressSpace {
       if ((flags & (MREMAP.FIXED | MREMAP.DONTUNMAP)) !== 0n) {
         this.check('mremap destination', newAddr, newA);
       }
-      // The source must be exactly its VMAs and holes (vma_lookup, the multi-VMA walk), the
-      // growth room a hole (vma_expandable). A FIXED destination is unmapped by the call
-      // itself (mremap_to); without FIXED, DONTUNMAP takes new_addr as a hint.
-      open.push({ start: addr, end: addr + (oldA > newA ? oldA : newA) });
-      if ((flags & MREMAP.DONTUNMAP) !== 0n && (flags & MREMAP.FIXED) === 0n) {
-        open.push({ start: newAddr, end: newAddr + newA });
-      }
     }
+    const open = remapHoles(a);
     const r = this.changing(open, () =>
       this.pid
         ? this.call(NR.mremap, addr, oldLen, newLen, flags, newAddr)

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Arena } from '../../src/kernel/arena.js';
 import { isHoleName } from '../../src/kernel/holes.js';
-import { KernelSpace } from '../../src/kernel/kernel-space.js';
+import { KernelSpace, remapHoles } from '../../src/kernel/kernel-space.js';
 import { readMaps } from '../../src/kernel/maps.js';
 import { gaps } from '../../src/kernel/ranges.js';
 import { MAP, MREMAP, PAGE_SIZE, PROT } from '../../src/space/constants.js';
@@ -32,6 +32,27 @@ let arena: Arena | undefined;
 afterEach(() => arena?.release());
 
 describe('arena placeholders', () => {
+  it('an mremap refused for its new_addr on 6.17+ still finds its source as a hole (6.1 looks it up first)', () => {
+    arena = Arena.reserve({ size: 64n * P, interior: 'empty' });
+    const call = {
+      addr: arena.start,
+      oldLen: P,
+      newLen: P,
+      flags: MREMAP.MAYMOVE | MREMAP.FIXED,
+      newAddr: arena.start + 14n, // misaligned: EINVAL before the lookup only since 6.17
+    };
+    expect(remapHoles(call)).toEqual([{ start: arena.start, end: arena.start + P }]);
+    // Arena.open works on whole pages, so a misaligned span opens the pages it touches.
+    arena.open([{ start: arena.start + 14n, end: arena.start + 14n + P }]);
+    expect(layout(arena)).toEqual({ holes: 1, placeholders: 1, others: 0 });
+    const m = readMaps(process.pid);
+    if (!m.ok) throw new Error(m.code);
+    const first = m.value.find((v) => v.end > arena!.start && v.start < arena!.end)!;
+    expect(first.start).toBe(arena.start + 2n * P);
+    arena.fill();
+    expect(layout(arena)).toEqual({ holes: 0, placeholders: 1, others: 0 });
+  });
+
   it('an empty arena has no hole, yet a snapshot shows none of the placeholders', () => {
     arena = Arena.reserve({ size: 64n * P, interior: 'empty' });
     expect(layout(arena)).toEqual({ holes: 0, placeholders: 1, others: 0 });
