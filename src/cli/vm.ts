@@ -52,11 +52,10 @@ export function addGuestOptions(cmd: Command, timeoutFlag: '--timeout' | '--vm-t
     )
     .option('--mem <size>', 'guest memory', parseMem, '4G')
     .option('--cpus <n>', 'guest CPUs', parseCpus, Math.min(2, os.cpus().length))
-    .option(
-      `${timeoutFlag} <duration>`,
-      'kill a guest that runs longer (30s, 10m, 1h)',
-      parseDuration,
-      3_600_000,
+    .addOption(
+      new Option(`${timeoutFlag} <duration>`, 'kill a guest that runs longer (30s, 10m, 1h)')
+        .argParser(parseDuration)
+        .default(3_600_000, '1h'),
     )
     .addOption(
       new Option('--accel <accel>', 'kvm when /dev/kvm works, else tcg')
