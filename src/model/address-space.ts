@@ -1406,11 +1406,27 @@ export class ModelSpace implements AddressSpace {
         continue;
       }
       let none = 512;
+      let writable = false;
       this.forEachPte(slot, slot + PMD, (_pn, pte) => {
-        if (!pte.zero) none--;
+        if (pte.zero) return;
+        none--;
+        // pte_write(): a private page this mm alone maps, in a writable VMA.
+        if (
+          (v.flags & VM.WRITE) !== 0 &&
+          pte.fpage === null &&
+          this.world.refs.get(pte.frame) === 1
+        )
+          writable = true;
       });
-      if (none > 0 && v.uffd !== null)
-        return tr.fail('madvise_collapse: SCAN_EXCEED_NONE_PTE (uffd armed)', Errno.EBUSY);
+      if (none > 0 && v.uffd !== null) {
+        const errno = this.profile.collapseUffdEinval ? Errno.EINVAL : Errno.EBUSY;
+        return tr.fail('madvise_collapse: SCAN_EXCEED_NONE_PTE (uffd armed)', errno);
+      }
+      if (!writable && this.profile.collapseNeedsWritablePte) {
+        last = Errno.EINVAL;
+        tr.note('hpage_collapse_scan_pmd: SCAN_PAGE_RO', 'EINVAL');
+        continue;
+      }
       const f = this.world.newFrames(512);
       for (let i = 0; i < 512; i++) {
         const pn = slot / PAGE + i;

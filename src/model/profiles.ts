@@ -71,6 +71,19 @@ export interface Profile {
    * read-only mappings").
    */
   readonly guardRegions: 'none' | 'anon' | 'any';
+  /**
+   * mm/khugepaged.c:hpage_collapse_scan_pmd — MADV_COLLAPSE of a PMD with no writable present
+   * PTE (only empty, zero or read-only pages) fails SCAN_PAGE_RO → EINVAL. Seen on Debian's
+   * 6.1.0-57 and 6.12.117 (madv-collapse-needs-anon-vma); 6.18 collapses it. The version that
+   * dropped the check lies between 6.13 and 6.18 and is not pinned: 6.16/6.17 follow 6.18.
+   */
+  readonly collapseNeedsWritablePte: boolean;
+  /**
+   * madvise_collapse_errno of SCAN_EXCEED_NONE_PTE on a userfaultfd-armed VMA: EINVAL on
+   * Debian's 6.1.0-57, EBUSY on 6.12.117 and 6.18 (madv-collapse-uffd-ebusy). 6.6/6.7 are
+   * assumed to answer as 6.1 (not checked).
+   */
+  readonly collapseUffdEinval: boolean;
   /** RELOCATE_ANON RFC v2 flag bits (Appendix B), or null when the kernel rejects them. */
   readonly relocateAnon: { readonly relocate: bigint; readonly must: bigint } | null;
 }
@@ -93,6 +106,8 @@ const base61: Profile = {
   dontunmapSplitsLockedSource: true,
   thpSplitZeroRemap: false,
   guardRegions: 'none',
+  collapseNeedsWritablePte: true,
+  collapseUffdEinval: true,
   relocateAnon: null,
 };
 
@@ -123,6 +138,7 @@ const p612: Profile = {
   mseal: 'vma',
   uffdBlocksTableMove: true,
   thpSplitZeroRemap: true,
+  collapseUffdEinval: false,
 };
 
 const p616: Profile = {
@@ -138,6 +154,7 @@ const p616: Profile = {
   dontunmapLockedVmGrows: true,
   hugeZeroWpAllocatesThp: true,
   dontunmapSplitsLockedSource: false,
+  collapseNeedsWritablePte: false,
 };
 
 const p617: Profile = {

@@ -154,6 +154,27 @@ describe('MADV_COLLAPSE (madvise_collapse)', () => {
   });
 });
 
+describe('MADV_COLLAPSE across versions (Debian 6.1.0-57 / 6.12.117 vs 6.18)', () => {
+  for (const [profile, ro, uffd] of [
+    ['linux-6.1', 'EINVAL', 'EINVAL'],
+    ['linux-6.12', 'EINVAL', 'EBUSY'],
+    ['linux-6.18', 'ok', 'EBUSY'],
+  ] as const) {
+    test(`${profile}: a PMD of only zero pages ${ro === 'ok' ? 'collapses' : 'is SCAN_PAGE_RO'}; uffd-armed empty PTEs give ${uffd}`, () => {
+      const s = space(profile);
+      anon(s, A, 1024);
+      value(s.touch(A + PMD, 1n)); // an anon_vma for the VMA
+      value(s.read(A + 8n * P));
+      expect(code(s.advise(A, PMD, MADV.COLLAPSE))).toBe(ro);
+      const u = space(profile);
+      anon(u, A, 512);
+      value(u.touch(A, 3n));
+      value(u.uffdRegister(A, PMD));
+      expect(code(u.advise(A, PMD, MADV.COLLAPSE))).toBe(uffd);
+    });
+  }
+});
+
 describe('reclaim and punch-hole see every process of the world', () => {
   test('PAGEOUT in a fork child keeps a shmem page the parent maps too', () => {
     const s = space();
