@@ -21,7 +21,9 @@ export function formatVerify(x: ExplainResult, v: VerifyResult): string {
     lines.push(`  ${'level'.padEnd(32)} ${'model'.padEnd(6)} ${'kernel'.padEnd(6)} verdict`);
     for (const r of p.rows) {
       const verdict =
-        r.verdict === 'cannot verify' ? `cannot verify: ${r.reason ?? ''}` : r.verdict;
+        r.verdict === 'cannot verify'
+          ? `cannot verify: ${r.reason ?? ''}`
+          : `${r.verdict}${r.evidence !== undefined ? ` (${r.evidence})` : ''}`;
       lines.push(`  ${r.level.padEnd(32)} ${r.model.padEnd(6)} ${r.kernel.padEnd(6)} ${verdict}`);
     }
     if (p.divergence !== null) lines.push(`  ${p.divergence}`);
