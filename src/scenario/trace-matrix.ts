@@ -98,7 +98,11 @@ export interface MatrixRow {
   len: bigint;
   model: string;
   kernel: string;
+  /** differ if any level differs; agree only if every level was verified and agrees. */
   verdict: Verdict;
+  /** Levels observed (agree or differ) out of all. */
+  verified: number;
+  levels: number;
   /** Levels that differ or cannot be verified, with reasons. */
   notes: string[];
 }
@@ -120,6 +124,8 @@ export function runMatrix(
         model: 'no move',
         kernel: '?',
         verdict: 'cannot verify' as const,
+        verified: 0,
+        levels: 0,
         notes: ['the model moved nothing'],
       };
     const v = verifyPlan(x, status);
@@ -135,6 +141,8 @@ export function runMatrix(
       model: planPhrase(modelCounts(plan)),
       kernel: w === undefined ? '?' : planPhrase(kernelCounts(w, status.targets).counts),
       verdict,
+      verified: rows.filter((r) => r.verdict !== 'cannot verify').length,
+      levels: rows.length,
       notes: rows
         .filter((r) => r.verdict !== 'agree')
         .map(
@@ -159,9 +167,13 @@ export function formatMatrix(
     '| case | old | new | model plan | traced plan | verdict |',
     '| --- | --- | --- | --- | --- | --- |',
   ];
+  const verdict = (r: MatrixRow): string =>
+    r.verdict === 'cannot verify' && r.verified > 0
+      ? `agree on ${r.verified} of ${r.levels} levels, rest cannot verify`
+      : r.verdict;
   for (const r of rows)
     lines.push(
-      `| ${r.name} | ${hex(r.old)} | ${hex(r.new)} | ${r.model} | ${r.kernel} | ${r.verdict} |`,
+      `| ${r.name} | ${hex(r.old)} | ${hex(r.new)} | ${r.model} | ${r.kernel} | ${verdict(r)} |`,
     );
   // One reason for every row: say it once.
   if (status.problem !== null) return [...lines, '', `cannot trace: ${status.problem}`].join('\n');

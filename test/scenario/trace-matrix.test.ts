@@ -50,3 +50,36 @@ describe('trace matrix', () => {
     );
   });
 });
+
+describe('formatMatrix', () => {
+  it('says how many levels agreed when the rest could not be verified', () => {
+    const traced: TracerStatus = { ...noTracer, tracefs: '/t', problem: null, method: 'kprobes' };
+    const out = formatMatrix(
+      [
+        {
+          name: 'case',
+          old: 0x200200000n,
+          new: 0x400200000n,
+          len: 0x400000n,
+          model: '2 PMD',
+          kernel: '2 PMD',
+          verdict: 'cannot verify',
+          verified: 7,
+          levels: 8,
+          notes: ['huge PUDs (move_huge_pud): move_huge_pud: not a symbol (inlined or absent)'],
+        },
+      ],
+      traced,
+      'linux-6.1',
+    );
+    expect(out.split('\n')).toEqual([
+      'kernel test, model linux-6.1',
+      '',
+      '| case | old | new | model plan | traced plan | verdict |',
+      '| --- | --- | --- | --- | --- | --- |',
+      '| case | 0x200200000 | 0x400200000 | 2 PMD | 2 PMD | agree on 7 of 8 levels, rest cannot verify |',
+      '',
+      '- case: huge PUDs (move_huge_pud): move_huge_pud: not a symbol (inlined or absent)',
+    ]);
+  });
+});
