@@ -36,8 +36,13 @@ export function stripOptions(argv: string[], drop: Record<string, boolean>): str
   return out;
 }
 
-/** The command line from the subcommand's name on (commander keeps it as the parent's rawArgs). */
+/**
+ * The command line from the top-level command's name on (commander keeps it as the
+ * program's rawArgs), so a nested command (`trace matrix`) keeps its parent's name.
+ */
 export function commandArgs(cmd: Command): string[] {
-  const raw = (cmd.parent as unknown as { rawArgs: string[] }).rawArgs;
-  return raw.slice(raw.indexOf(cmd.name()));
+  let top = cmd;
+  while (top.parent?.parent) top = top.parent;
+  const raw = (top.parent as unknown as { rawArgs: string[] }).rawArgs;
+  return raw.slice(raw.indexOf(top.name()));
 }

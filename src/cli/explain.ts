@@ -14,6 +14,9 @@ import {
 } from '../model/explain.js';
 import { DEFAULT_PROFILE, PROFILES } from '../model/profiles.js';
 import { collect, TRAIT_HELP, traitOverridesOrExit } from './validate.js';
+import { formatVerify, verifyExitCode } from './explain-verify.js';
+import { addKernelOption, runOnKernels } from './kernel-option.js';
+import { verifyPlan, VerifyInputError, type VerifyResult } from '../scenario/verify-plan.js';
 
 interface ExplainOpts {
   old?: string;
@@ -25,6 +28,8 @@ interface ExplainOpts {
   layout?: string;
   json?: boolean;
   trait: string[];
+  verify?: boolean;
+  kernel?: string[];
 }
 
 function parseAddr(cmd: Command, what: string, text: string | undefined): bigint {
@@ -49,7 +54,7 @@ function parseFlags(cmd: Command, text: string): bigint {
 }
 
 export function registerExplain(program: Command): void {
-  program
+  const cmd = program
     .command('explain')
     .description("show the model's mremap() decision path and move_page_tables() plan")
     .option('--old <addr>', 'source address (old_address)')
@@ -68,7 +73,18 @@ export function registerExplain(program: Command): void {
     )
     .option('--trait <name=value>', TRAIT_HELP, collect, [])
     .option('--json', 'print JSON')
-    .action((opts: ExplainOpts, cmd: Command) => {
+    .option(
+      '--verify',
+      'make the call for real (rebuilt in an arena, traced) and compare the plans (docs/trace.md)',
+    )
+    .action(async (opts: ExplainOpts, cmd: Command) => {
+      if (opts.kernel !== undefined) {
+        if (opts.verify !== true)
+          cmd.error('explain: --kernel needs --verify (the model alone runs anywhere)', {
+            exitCode: 2,
+          });
+        return runOnKernels(cmd);
+      }
       const old = parseAddr(cmd, 'old', opts.old);
       const nw = parseAddr(cmd, 'new', opts.new);
       const len = parseAddr(cmd, 'len', opts.len);
@@ -94,6 +110,16 @@ export function registerExplain(program: Command): void {
           layout,
           traits,
         });
+        if (opts.verify === true) {
+          const v = verifyPlan(x);
+          process.stdout.write(
+            opts.json === true
+              ? `${JSON.stringify({ explain: explainToJson(x), verify: verifyToJson(v) }, null, 2)}\n`
+              : `${formatExplain(x)}\n${formatVerify(x, v)}\n`,
+          );
+          process.exitCode = verifyExitCode(v);
+          return;
+        }
         process.stdout.write(
           opts.json === true
             ? `${JSON.stringify(explainToJson(x), null, 2)}\n`
@@ -107,7 +133,18 @@ export function registerExplain(program: Command): void {
           );
         if (e instanceof LayoutSyntaxError)
           cmd.error(`explain: --layout: ${e.message}`, { exitCode: 2 });
+        if (e instanceof VerifyInputError)
+          cmd.error(`explain --verify: ${e.message}`, { exitCode: 2 });
         throw e;
       }
     });
+  addKernelOption(cmd);
+}
+
+function verifyToJson(v: VerifyResult): unknown {
+  return JSON.parse(
+    JSON.stringify(v, (_k, val: unknown) =>
+      typeof val === 'bigint' ? `0x${val.toString(16)}` : val,
+    ),
+  ) as unknown;
 }

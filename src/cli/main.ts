@@ -13,6 +13,7 @@ import { registerProbe } from './probe.js';
 import { registerValidate } from './validate.js';
 import { registerVm } from './vm.js';
 import { registerKernel } from './kernel.js';
+import { registerTrace } from './trace.js';
 
 const USAGE_CODES = new Set([
   'commander.unknownCommand',
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerReport(program);
   registerVm(program);
   registerKernel(program);
+  registerTrace(program);
   return program;
 }
 

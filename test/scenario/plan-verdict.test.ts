@@ -1,0 +1,163 @@
+/**
+ * Plan comparison: the model's plan for Linus's example 1 beside traced walks. A level
+ * whose probe could not be placed is "cannot verify" with the reason, never a match.
+ */
+import { describe, expect, it } from 'vitest';
+import { explainRemap } from '../../src/model/explain.js';
+import type { TargetStatus } from '../../src/kernel/trace/discover.js';
+import type { TracedWalk } from '../../src/kernel/trace/parse.js';
+import { TARGETS } from '../../src/kernel/trace/targets.js';
+import {
+  comparePlan,
+  deriveFromCallees,
+  kernelCounts,
+  planDivergence,
+} from '../../src/scenario/plan-verdict.js';
+
+const call = { old: 0x1fff000n, new: 0x0fff000n, len: 0x201000n };
+const plan66 = explainRemap({ profile: 'linux-6.6', ...call }).plans[0]!;
+const plan67 = explainRemap({ profile: 'linux-6.7', ...call }).plans[0]!;
+
+const allProbed: TargetStatus[] = TARGETS.map((t) => ({
+  fn: t.fn,
+  symbol: t.fn,
+  inKallsyms: true,
+  inFilterFunctions: true,
+  kprobe: 'ok',
+  withArgs: true,
+}));
+
+/** What 6.1 does for example 1 (no realign): one PTE, then one PMD entry. */
+const walk61: TracedWalk = {
+  old: 0x1fff000n,
+  new: 0xfff000n,
+  len: 0x201000n,
+  moved: 0x201000n,
+  ptes: [{ old: 0x1fff000n, end: 0x2000000n }],
+  calls: {
+    move_normal_pmd: [{ old: 0x2000000n, moved: true }],
+    move_normal_pud: [],
+    move_huge_pmd: [],
+    move_huge_pud: [],
+    __split_huge_pmd: [],
+    try_realign_addr: [],
+  },
+  callees: [],
+};
+
+describe('comparePlan', () => {
+  it('agrees level by level when the walk is the 6.6 plan', () => {
+    const rows = comparePlan(plan66, walk61, allProbed);
+    expect(rows.map((r) => [r.level.split(' ')[0], r.model, r.kernel, r.verdict])).toEqual([
+      ['realigned', 'no', 'no', 'agree'],
+      ['PTE-level', '1', '1', 'agree'],
+      ['pages', '1', '1', 'agree'],
+      ['PMD', '1', '1', 'agree'],
+      ['PUD', '0', '0', 'agree'],
+      ['huge', '0', '0', 'agree'],
+      ['huge', '0', '0', 'agree'],
+      ['THP', '0', '0', 'agree'],
+    ]);
+    expect(planDivergence(plan66, kernelCounts(walk61, allProbed).counts, rows)).toBeNull();
+  });
+
+  it('names the difference when the 6.7 plan meets a 6.1 walk', () => {
+    const rows = comparePlan(plan67, walk61, allProbed);
+    expect(rows.filter((r) => r.verdict === 'differ').map((r) => r.level)).toEqual([
+      'realigned (try_realign_addr)',
+      'PTE-level extents (move_ptes)',
+      'pages in PTE-level extents',
+      'PMD entries (move_normal_pmd)',
+    ]);
+    expect(planDivergence(plan67, kernelCounts(walk61, allProbed).counts, rows)).toBe(
+      'plan differs: model 2 PMD (realigned), kernel 1 PTE + 1 PMD',
+    );
+  });
+
+  it('counts a refused move_normal_pmd as no PMD move', () => {
+    const refused: TracedWalk = {
+      ...walk61,
+      calls: { ...walk61.calls, move_normal_pmd: [{ old: 0x2000000n, moved: false }] },
+    };
+    expect(kernelCounts(refused, allProbed).counts.pmd).toBe(0);
+  });
+
+  const inline = (fns: string[]): TargetStatus[] =>
+    allProbed.map((t) =>
+      fns.includes(t.fn)
+        ? {
+            ...t,
+            symbol: null,
+            inKallsyms: false,
+            kprobe: 'not a symbol (inlined or absent)',
+            withArgs: false,
+          }
+        : t,
+    );
+
+  it('cannot verify what was inlined with no callee to stand in, and says which function', () => {
+    const rows = comparePlan(
+      plan66,
+      walk61,
+      inline(['move_ptes', 'move_normal_pmd', 'flush_tlb_batched_pending']),
+    );
+    const byLevel = Object.fromEntries(rows.map((r) => [r.level, r]));
+    expect(byLevel['PMD entries (move_normal_pmd)']).toMatchObject({
+      verdict: 'cannot verify',
+      kernel: '?',
+      reason:
+        'move_normal_pmd: not a symbol (inlined or absent); flush_tlb_batched_pending: not a symbol (inlined or absent)',
+    });
+    expect(byLevel['realigned (try_realign_addr)']!.reason).toBe(
+      'move_ptes: not a symbol (inlined or absent)',
+    );
+    expect(byLevel['huge PMDs (move_huge_pmd)']!.verdict).toBe('agree');
+  });
+
+  it('derives inlined movers from their callees', () => {
+    const t = inline(['move_ptes', 'move_normal_pmd', 'move_normal_pud']);
+    const viaCallees: TracedWalk = {
+      ...walk61,
+      ptes: [],
+      calls: { ...walk61.calls, move_normal_pmd: [] },
+      callees: [
+        { kind: 'batch' },
+        { kind: 'flush', start: 0x1fff000n, end: 0x2000000n, stride: 12n },
+        { kind: 'flush', start: 0x2000000n, end: 0x2200000n, stride: 12n },
+      ],
+    };
+    const rows = comparePlan(plan66, viaCallees, t);
+    expect(rows.map((r) => r.verdict)).toEqual(Array(8).fill('agree'));
+    expect(rows[1]!.evidence).toBe('derived from flush_tlb_batched_pending + flush_tlb_mm_range');
+    const rows67 = comparePlan(plan67, viaCallees, t);
+    expect(planDivergence(plan67, kernelCounts(viaCallees, t).counts, rows67)).toBe(
+      'plan differs: model 2 PMD (realigned), kernel 1 PTE + 1 PMD',
+    );
+  });
+
+  it('cannot verify anything when no walk was traced', () => {
+    const rows = comparePlan(plan66, undefined, allProbed);
+    expect(new Set(rows.map((r) => r.verdict))).toEqual(new Set(['cannot verify']));
+  });
+});
+
+describe('deriveFromCallees', () => {
+  it('reads a PTE extent with nothing present as an extent of unknown pages', () => {
+    const d = deriveFromCallees([
+      { kind: 'batch' },
+      { kind: 'batch' },
+      { kind: 'flush', start: 0x3000n, end: 0x5000n, stride: 12n },
+      { kind: 'flush', start: 0x200000n, end: 0x400000n, stride: 21n },
+      { kind: 'flush', start: 0x40000000n, end: 0x80000000n, stride: 12n },
+      { kind: 'flush', start: 0x1000n, end: 0x3000n, stride: 12n },
+    ]);
+    expect(d).toEqual({
+      pteExtents: 2,
+      ptePages: null,
+      pmd: 0,
+      pud: 1,
+      starts: [0x3000n, 0x40000000n],
+      odd: ['flush of 0x2000 bytes at 0x1000'],
+    });
+  });
+});
