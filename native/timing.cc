@@ -120,7 +120,7 @@ enum Param {
 };
 enum Op { kOpMove = 0, kOpResize = 1, kOpEmpty = 2 };
 enum Kind { kPrivateAnon = 0, kSharedAnon = 1, kMemfd = 2 };
-enum Neighbour { kNbNone = 0, kNbMergePartner = 1, kNbPreamble = 2 };
+enum Neighbour { kNbNone = 0, kNbMergePartner = 1, kNbPreamble = 2, kNbSharedPreamble = 3 };
 enum Mode { kInProcess = 0, kIsolated = 1, kObserve = 2 };
 enum Stage {
   kStageNone = 0, kStageSetup = 1, kStageMremap = 2, kStageVerify = 3, kStageCrash = 4, kStagePin = 5
@@ -217,6 +217,13 @@ struct Sampler {
       // Not mergeable (other protection), and it makes can_align_down() refuse realignment.
       if (syscall(SYS_mmap, P(kNbAddr), P(kNbLen), PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
                   -1, 0) == -1)
+        return Fail(kStageSetup, errno);
+    } else if (nb == kNbSharedPreamble) {
+      // mremap_test.c remap_region()'s dest preamble: shared anonymous, read-write, every
+      // byte written (there with memcpy). Its own shmem file: never merges with the move.
+      if (syscall(SYS_mmap, P(kNbAddr), P(kNbLen), PROT_READ | PROT_WRITE,
+                  MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == -1 ||
+          syscall(SYS_madvise, P(kNbAddr), P(kNbLen), MADV_POPULATE_WRITE) == -1)
         return Fail(kStageSetup, errno);
     }
     *holder = 0;
