@@ -29,6 +29,7 @@ import {
 import { buildReport } from '../bench/report.js';
 import { addKernelOption } from './kernel-option.js';
 import { benchOnKernels } from './bench-kernels.js';
+import { besideSelftestAction } from './bench-selftest.js';
 import { caseId } from '../bench/types.js';
 
 /** Prints an input error and sets exit code 2; anything else is rethrown. */
@@ -118,6 +119,9 @@ interface BenchOpts {
   verify: boolean;
   list?: boolean;
   kernel?: string[];
+  besideSelftest?: string;
+  pairs: number;
+  cases?: string;
 }
 
 function resumeCommand(out: string): string {
@@ -160,9 +164,33 @@ export function registerBench(program: Command): void {
     )
     .option('--no-verify', 'skip the data check after each call')
     .option('--list', 'list the cases and exit')
+    .option(
+      '--beside-selftest <dir>',
+      'build the kernel’s mremap_test from a source tree, tarball or linux-source .deb and run it in turns with --preset selftest',
+    )
+    .option(
+      '--pairs <n>',
+      'with --beside-selftest: selftest/bench pairs',
+      intArg('--pairs', 1, 1000),
+      5,
+    )
+    .option('--cases <regex>', 'with --beside-selftest: the selftest case names to run')
     .action(async (opts: BenchOpts, cmd: Command) => {
       if (opts.kernel && !opts.list) return benchOnKernels(cmd);
       try {
+        if (opts.besideSelftest !== undefined) {
+          if (
+            opts.matrix ||
+            (opts.preset && opts.preset !== 'selftest') ||
+            opts.inProcess ||
+            opts.resume
+          )
+            throw new BenchInputError(
+              '--beside-selftest runs the selftest preset in forked samplers: it takes no --matrix, other --preset, --in-process or --resume',
+            );
+          await besideSelftestAction({ ...opts, besideSelftest: opts.besideSelftest });
+          return;
+        }
         await benchAction(opts);
       } catch (e) {
         inputError(e);
