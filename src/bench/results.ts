@@ -3,6 +3,7 @@
  * further line is one finished case, appended (and fsynced) the moment it finishes, so an
  * interrupted run loses at most the case in progress.
  */
+import type { StallInfo } from './stalls.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import { createRequire } from 'node:module';
@@ -59,7 +60,12 @@ export interface CaseRecord {
   observed: ObservedLayout | null;
   /** Nanoseconds per sample, in run order (warm-up excluded). */
   samples: number[];
+  /**
+   * Statistics over the samples no stall hit (src/bench/stalls.ts); files from before stall
+   * detection have no `stalls` and use all samples.
+   */
   stats: SampleStats | null;
+  stalls?: StallInfo;
   durationMs: number;
   finishedAt: string;
 }

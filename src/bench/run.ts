@@ -31,6 +31,7 @@ import {
   type ResultsHeader,
 } from './results.js';
 import { summarize } from './stats.js';
+import { cleanSamples, stallInfo } from './stalls.js';
 import { CaseProcess } from './case-process.js';
 import { caseId, GIB, type BenchCase } from './types.js';
 
@@ -39,8 +40,13 @@ export interface SampleOptions {
   warmup: number;
   /** CPU for sched_setaffinity in the sampling process; null = no pinning. */
   pin: number | null;
-  /** Sample in a forked single-threaded child (default), or in this process. */
-  isolated: boolean;
+  /**
+   * Always true: timed samples run only in a forked single-threaded child. In a
+   * multi-threaded process (Node's V8 and libuv threads) every page-table move must flush
+   * the TLBs of the other CPUs the mm ran on (flush_tlb_mm_range sends IPIs), which the
+   * selftest and any single-threaded C program never pay (docs/benchmarks.md).
+   */
+  isolated: true;
   /** Overrides the case's verify flag with false (for speed). */
   noVerify?: boolean;
 }
@@ -185,13 +191,14 @@ export function runCase(
     );
     arena.reset('empty');
 
-    const out = new Float64Array(o.samples);
+    // Wall ns, then the sampler's CPU ns over the same brackets (stall detection).
+    const out = new Float64Array(2 * o.samples);
     const r = native.benchCase(
       nativeParams(effective, layout, {
         samples: o.samples,
         warmup: o.warmup,
         cpu: o.pin ?? -1,
-        mode: o.isolated ? MODE.isolated : MODE.inProcess,
+        mode: MODE.isolated,
         seed,
       }),
       out,
@@ -200,23 +207,21 @@ export function runCase(
     if (r.value.interrupted) return done('failed', { reason: 'interrupted' }, true);
     if (r.value.stage !== 'none') return done('failed', { reason: failure(r.value), observed });
     const samples = Array.from(out.subarray(0, r.value.done));
-    return done('ok', { observed, samples, stats: summarize(samples) });
+    const stalls = stallInfo(
+      samples,
+      Array.from(out.subarray(o.samples, o.samples + r.value.done)),
+    );
+    const rec = { samples, stalls };
+    return done('ok', { observed, ...rec, stats: summarize(cleanSamples(rec)) });
   } finally {
     arena.release();
   }
 }
 
 /** Median cost of two back-to-back clock reads in the sampler: the per-sample overhead. */
-export function timerOverhead(
-  samples = 100_000,
-  pin: number | null = null,
-  isolated = true,
-): number[] {
+export function timerOverhead(samples = 100_000, pin: number | null = null): number[] {
   const out = new Float64Array(samples);
-  const r = native.benchCase(
-    emptyBracketParams(samples, pin ?? -1, isolated ? MODE.isolated : MODE.inProcess),
-    out,
-  );
+  const r = native.benchCase(emptyBracketParams(samples, pin ?? -1, MODE.isolated), out);
   if (!r.ok) throw new Error(`benchCase: ${errnoName(r.errno)}`);
   return Array.from(out.subarray(0, r.value.done));
 }
