@@ -7,6 +7,7 @@
  * p-value (the test this CI inverts) is shown alongside.
  */
 import { cleanSamples, stallWarning } from './stalls.js';
+import { environmentWarnings } from './environment.js';
 import { incompatibility, type CaseRecord, type ResultsFile } from './results.js';
 import { geometricMean, mannWhitneyU, median, ratioWithCI, relativeSpread } from './stats.js';
 
@@ -104,6 +105,13 @@ export function compareResults(
       .map((s) => `${f.file}: ${s}`);
     return [...(w ? [w] : []), ...stalled];
   });
+  const side = (f: ResultsFile) => ({
+    file: f.file,
+    env: f.header.environment,
+    conditions: f.cases.flatMap((c) => c.conditions ?? []),
+    durationMs: f.cases.reduce((s, c) => s + c.durationMs, 0),
+  });
+  warnings.push(...environmentWarnings(side(a), side(b)));
   return {
     base: a.file,
     next: b.file,

@@ -4,8 +4,9 @@
  * interrupted run loses at most the case in progress.
  */
 import type { StallInfo } from './stalls.js';
+import type { BenchEnvironment, RunConditions } from './environment.js';
+export { cpuModel } from './cpu-model.js';
 import fs from 'node:fs';
-import os from 'node:os';
 import { createRequire } from 'node:module';
 import type { ProbeResult } from '../kernel/probe.js';
 import { JsonInputError, parseJsonWithLines } from './jsonpos.js';
@@ -37,6 +38,8 @@ export interface ResultsHeader {
   probe: ProbeResult;
   matrix: { source: string; samples: number; warmup: number; caseIds: string[] };
   options: { pin: number | null; isolated: boolean; verify: boolean };
+  /** The machine beyond the kernel release (absent in files from before it was recorded). */
+  environment?: BenchEnvironment;
 }
 
 export type CaseStatus = 'ok' | 'unsupported' | 'failed';
@@ -66,6 +69,8 @@ export interface CaseRecord {
    */
   stats: SampleStats | null;
   stalls?: StallInfo;
+  /** Steal time and load while the case ran. */
+  conditions?: RunConditions;
   durationMs: number;
   finishedAt: string;
 }
@@ -87,15 +92,6 @@ export function tornWarning(f: ResultsFile, resuming = false): string | null {
       ? ', cutting it off and running that case again'
       : `; \`--resume\` removes it and reruns that case`)
   );
-}
-
-export function cpuModel(): string {
-  try {
-    const m = /^model name\s*:\s*(.+)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'));
-    return m ? m[1]!.trim() : (os.cpus()[0]?.model ?? 'unknown');
-  } catch {
-    return os.cpus()[0]?.model ?? 'unknown';
-  }
 }
 
 function requireFields(

@@ -32,6 +32,7 @@ import {
 } from './results.js';
 import { summarize } from './stats.js';
 import { cleanSamples, stallInfo } from './stalls.js';
+import { benchEnvironment, conditionsSince, stealMsNow } from './environment.js';
 import { CaseProcess } from './case-process.js';
 import { caseId, GIB, type BenchCase } from './types.js';
 
@@ -278,6 +279,7 @@ export function makeHeader(o: RunBenchOptions, p: ProbeResult): ResultsHeader {
       caseIds: o.matrix.cases.map(caseId),
     },
     options: { pin: o.pin, isolated: o.isolated, verify: !o.noVerify },
+    environment: benchEnvironment(),
   };
 }
 
@@ -376,13 +378,18 @@ export async function runBench(o: RunBenchOptions): Promise<RunBenchResult> {
         interrupted = true;
         break;
       }
+      const stealBefore = stealMsNow();
       const outcome = await worker.run(c, o, p, () => nominalCaseBase(c, p));
       if (outcome.interrupted || (stopping && outcome.record.status === 'failed')) {
         // A case cut short by the user is not a result: --resume runs it again.
         interrupted = true;
         break;
       }
-      const record: CaseRecord = { ...outcome.record, index: i };
+      const record: CaseRecord = {
+        ...outcome.record,
+        index: i,
+        conditions: conditionsSince(stealBefore),
+      };
       writer.write(record);
       records.push(record);
       finished.add(id);

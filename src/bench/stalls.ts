@@ -12,7 +12,7 @@ import type { CaseRecord } from './results.js';
 /** Slack for the clock reads' own skew (µs) and for IRQ time counted as the task's. */
 export const STALL_SLACK_NS = 10_000;
 export const STALL_SLACK_FRACTION = 0.02;
-export const STALL_RULE = 'wall − CPU time > 10 µs + 2% of wall';
+export const STALL_RULE = 'wall - CPU time > 10 us + 2% of wall';
 /** More than this fraction of a case's samples stalled: its figures are not to be trusted. */
 export const TOO_MANY_STALLS = 0.2;
 

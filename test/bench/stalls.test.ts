@@ -26,7 +26,7 @@ describe('stall detection', () => {
   it('warns when more than a fifth of the samples stalled', () => {
     expect(stallWarning(rec([1e6, 1e6, 1e6, 1e6, 1e6], [1e6, 1e6, 1e6, 1e6, 0]))).toBeNull();
     expect(stallWarning(rec([1e6, 1e6, 1e6, 1e6, 1e6], [1e6, 1e6, 1e6, 0, 0]))).toBe(
-      'c: 2 of 5 samples stalled (wall − CPU time > 10 µs + 2% of wall); its figures describe a busy machine',
+      'c: 2 of 5 samples stalled (wall - CPU time > 10 us + 2% of wall); its figures describe a busy machine',
     );
   });
 
