@@ -3,6 +3,7 @@
  * and the `selftest` preset in turns, and prints per case both medians, the ratio with its
  * spread and a verdict (src/bench/beside-selftest.ts).
  */
+import os from 'node:os';
 import path from 'node:path';
 import Table from 'cli-table3';
 import { tableStyle } from './color.js';
@@ -49,6 +50,10 @@ export async function besideSelftestAction(o: BesideCliOptions): Promise<void> {
   note(`built ${binary} from ${top}`);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const outDir = o.out ?? path.join('bench-results', `beside-selftest-${stamp}`);
+  const loadBefore = os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
   const rows = await runBesideSelftest({
     binary,
     pairs: o.pairs,
@@ -63,5 +68,12 @@ export async function besideSelftestAction(o: BesideCliOptions): Promise<void> {
   process.stdout.write(`${verdictTable(rows)}\n`);
   note(
     `ratio = bench median / selftest shot, per pair (median over ${o.pairs} pairs; spread = lowest–highest pair). Raw outputs in ${outDir}`,
+  );
+  // Figures mean little without the load they were taken under (issue 16).
+  note(
+    `load average before: ${loadBefore}; after: ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
   );
 }
