@@ -25,6 +25,17 @@ inline uint64_t NowNs() {
   return static_cast<uint64_t>(t.tv_sec) * 1000000000ull + static_cast<uint64_t>(t.tv_nsec);
 }
 
+// The sampler's own CPU time (sum_exec_runtime, read through the syscall: not in the vDSO).
+// Read outside the CLOCK_MONOTONIC bracket, so its cost never enters a sample; a sample whose
+// wall time exceeds it was not running for part of the call: preempted by another task, or
+// the vCPU stopped by the host where steal time is accounted (the scheduler's clock_task
+// leaves steal out with CONFIG_PARAVIRT_TIME_ACCOUNTING).
+inline uint64_t ThreadCpuNs() {
+  timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<uint64_t>(t.tv_sec) * 1000000000ull + static_cast<uint64_t>(t.tv_nsec);
+}
+
 // 0 or the errno of sched_setaffinity: a pin that did not happen must not be recorded as
 // one (EINVAL for a CPU outside the allowed set, which CPU_SET alone cannot tell).
 int PinTo(int cpu) {
@@ -120,7 +131,7 @@ enum Param {
 };
 enum Op { kOpMove = 0, kOpResize = 1, kOpEmpty = 2 };
 enum Kind { kPrivateAnon = 0, kSharedAnon = 1, kMemfd = 2 };
-enum Neighbour { kNbNone = 0, kNbMergePartner = 1, kNbPreamble = 2 };
+enum Neighbour { kNbNone = 0, kNbMergePartner = 1, kNbPreamble = 2, kNbSharedPreamble = 3 };
 enum Mode { kInProcess = 0, kIsolated = 1, kObserve = 2 };
 enum Stage {
   kStageNone = 0, kStageSetup = 1, kStageMremap = 2, kStageVerify = 3, kStageCrash = 4, kStagePin = 5
@@ -135,6 +146,9 @@ struct Control {
   int64_t done;
   int64_t badOffset;
   uint64_t result;
+  int64_t slots;
+  // samples[0..slots): wall ns; samples[slots..2*slots): the sampler's CPU ns over the
+  // bracket around the same call.
   double samples[];
 };
 
@@ -217,6 +231,13 @@ struct Sampler {
       // Not mergeable (other protection), and it makes can_align_down() refuse realignment.
       if (syscall(SYS_mmap, P(kNbAddr), P(kNbLen), PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
                   -1, 0) == -1)
+        return Fail(kStageSetup, errno);
+    } else if (nb == kNbSharedPreamble) {
+      // mremap_test.c remap_region()'s dest preamble: shared anonymous, read-write, every
+      // byte written (there with memcpy). Its own shmem file: never merges with the move.
+      if (syscall(SYS_mmap, P(kNbAddr), P(kNbLen), PROT_READ | PROT_WRITE,
+                  MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == -1 ||
+          syscall(SYS_madvise, P(kNbAddr), P(kNbLen), MADV_POPULATE_WRITE) == -1)
         return Fail(kStageSetup, errno);
     }
     *holder = 0;
@@ -320,11 +341,13 @@ struct Sampler {
     const int64_t total = mode == kObserve ? 1 : warmup + samples;
     for (int64_t i = 0; i < total; i++) {
       if (c->stop) return;
-      uint64_t t0 = 0, t1 = 0;
+      uint64_t t0 = 0, t1 = 0, c0 = 0, c1 = 0;
       if (op == kOpEmpty) {
+        c0 = ThreadCpuNs();
         t0 = NowNs();
         asm volatile("" ::: "memory");
         t1 = NowNs();
+        c1 = ThreadCpuNs();
       } else {
         ClearRegion();
         int fd = -1;
@@ -335,10 +358,12 @@ struct Sampler {
         }
         const uint64_t target = op == kOpMove ? dst : 0;
         OpenRegion();
+        c0 = ThreadCpuNs();
         t0 = NowNs();
         long r = syscall(SYS_mremap, src, oldLen, newLen, flags, target);
         t1 = NowNs();
         int err = errno;
+        c1 = ThreadCpuNs();
         CloseRegion(r, flags);
         if (r == -1) {
           Teardown(fd, holder);
@@ -355,7 +380,9 @@ struct Sampler {
         if (mode != kObserve) ClearRegion();
       }
       if (i >= warmup || mode == kObserve) {
-        c->samples[mode == kObserve ? 0 : i - warmup] = static_cast<double>(t1 - t0);
+        const int64_t at = mode == kObserve ? 0 : i - warmup;
+        c->samples[at] = static_cast<double>(t1 - t0);
+        c->samples[c->slots + at] = static_cast<double>(c1 - c0);
         c->done++;
       }
     }
@@ -381,11 +408,17 @@ Napi::Value BenchCase(const Napi::CallbackInfo& info) {
   if (samples < 0 || static_cast<int64_t>(out.ElementLength()) < slots)
     throw Napi::TypeError::New(env, "benchCase: out is shorter than the sample count");
 
-  const size_t ctlSize = sizeof(Control) + sizeof(double) * static_cast<size_t>(slots);
+  // Timed moves never run in Node's multi-threaded process: there every move flushes the
+  // TLBs of the CPUs Node's other threads ran on (IPIs the selftest never pays). The one
+  // untimed observe call and empty brackets may.
+  if (mode == kInProcess && static_cast<int>(p[kOp]) != kOpEmpty)
+    throw Napi::TypeError::New(env, "benchCase: timed samples run only in the forked sampler (mode 1)");
+  const size_t ctlSize = sizeof(Control) + 2 * sizeof(double) * static_cast<size_t>(slots);
   void* mem = mmap(nullptr, ctlSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) return Errno(env, errno);
   Control* c = static_cast<Control*>(mem);
   std::memset(c, 0, ctlSize);
+  c->slots = slots;
   Sampler s{p, c};
 
   struct sigaction act {}, old {};
@@ -426,7 +459,12 @@ Napi::Value BenchCase(const Napi::CallbackInfo& info) {
 
   Napi::Object r = Napi::Object::New(env);
   const int64_t done = c->done;
-  for (int64_t i = 0; i < done; i++) out[static_cast<size_t>(i)] = c->samples[i];
+  // out[0..done): wall ns; if out holds twice the slots, out[slots..slots+done): CPU ns.
+  const bool withCpu = static_cast<int64_t>(out.ElementLength()) >= 2 * slots;
+  for (int64_t i = 0; i < done; i++) {
+    out[static_cast<size_t>(i)] = c->samples[i];
+    if (withCpu) out[static_cast<size_t>(slots + i)] = c->samples[slots + i];
+  }
   const bool interrupted = c->stop != 0 && done < slots && c->stage == kStageNone;
   r.Set("done", Napi::Number::New(env, static_cast<double>(done)));
   r.Set("interrupted", Napi::Boolean::New(env, interrupted));

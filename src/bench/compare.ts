@@ -6,6 +6,8 @@
  * and otherwise uncertain (the data cannot tell a change of t from none). The Mann–Whitney
  * p-value (the test this CI inverts) is shown alongside.
  */
+import { cleanSamples, stallWarning } from './stalls.js';
+import { environmentWarnings } from './environment.js';
 import { incompatibility, type CaseRecord, type ResultsFile } from './results.js';
 import { geometricMean, mannWhitneyU, median, ratioWithCI, relativeSpread } from './stats.js';
 
@@ -46,13 +48,15 @@ export interface Comparison {
 export class CompareError extends Error {}
 
 export function compareCases(base: CaseRecord, next: CaseRecord, threshold: number): CompareRow {
-  const r = ratioWithCI(base.samples, next.samples);
-  const mw = mannWhitneyU(base.samples, next.samples);
+  const a = cleanSamples(base);
+  const b = cleanSamples(next);
+  const r = ratioWithCI(a, b);
+  const mw = mannWhitneyU(a, b);
   const verdict = verdictOf(r.lo, r.hi, threshold);
   return {
     id: base.id,
-    base: { n: base.samples.length, median: median(base.samples) },
-    next: { n: next.samples.length, median: median(next.samples) },
+    base: { n: a.length, median: median(a) },
+    next: { n: b.length, median: median(b) },
     ratio: r.ratio,
     lo: r.lo,
     hi: r.hi,
@@ -95,8 +99,19 @@ export function compareResults(
   const compared = new Set(rows.map((r) => r.id));
   const warnings = [a, b].flatMap((f) => {
     const w = noiseWarning(f, compared, threshold);
-    return w ? [w] : [];
+    const stalled = f.cases
+      .filter((c) => compared.has(c.id))
+      .flatMap((c) => stallWarning(c) ?? [])
+      .map((s) => `${f.file}: ${s}`);
+    return [...(w ? [w] : []), ...stalled];
   });
+  const side = (f: ResultsFile) => ({
+    file: f.file,
+    env: f.header.environment,
+    conditions: f.cases.flatMap((c) => c.conditions ?? []),
+    durationMs: f.cases.reduce((s, c) => s + c.durationMs, 0),
+  });
+  warnings.push(...environmentWarnings(side(a), side(b)));
   return {
     base: a.file,
     next: b.file,
@@ -119,7 +134,7 @@ export function noiseWarning(
   ids: ReadonlySet<string>,
   threshold: number,
 ): string | null {
-  const spreads = f.cases.filter((c) => ids.has(c.id)).map((c) => relativeSpread(c.samples));
+  const spreads = f.cases.filter((c) => ids.has(c.id)).map((c) => relativeSpread(cleanSamples(c)));
   if (spreads.length === 0) return null;
   const typical = median(spreads);
   if (!(typical > threshold)) return null;
@@ -194,7 +209,7 @@ export function toBenchstat(a: ResultsFile, b: ResultsFile): string {
     out.push(`run: ${label}`);
     for (const c of f.cases) {
       if (c.status !== 'ok') continue;
-      for (const s of c.samples) out.push(`${name(c.id)}\t1\t${s.toFixed(0)} ns/op`);
+      for (const s of cleanSamples(c)) out.push(`${name(c.id)}\t1\t${s.toFixed(0)} ns/op`);
     }
   }
   return out.join('\n');

@@ -7,6 +7,7 @@
 import { Arena } from '../kernel/arena.js';
 import {
   ALIGN_BYTES,
+  MIB,
   PAGE,
   PMD_SIZE,
   PUD_SIZE,
@@ -53,6 +54,14 @@ export const BENCH_PARAM = {
   count: 21,
 } as const;
 
+/** timing.cc `Neighbour`. */
+const NEIGHBOUR_KIND: Record<BenchCase['neighbour'], number> = {
+  none: 0,
+  'merge-partner': 1,
+  preamble: 2,
+  'selftest-preamble': 3,
+};
+
 export const MODE = { inProcess: 0, isolated: 1, observe: 2 } as const;
 
 const roundUp = (x: number, a: number): number => Math.ceil(x / a) * a;
@@ -70,10 +79,25 @@ export function arenaSizeFor(c: BenchCase): number {
   return roundUp(2 * span, PUD_SIZE) + 8 * PUD_SIZE;
 }
 
+/** mremap_test.c main(): test_cases[14].config.dest_preamble_size = 10 * _4MB. */
+export const SELFTEST_PREAMBLE = 40 * MIB;
+
+/**
+ * mremap_test.c remap_region(): one destination-alignment unit past the source's end,
+ * rounded down to that alignment, moved up past the preamble, then made exactly aligned
+ * (the alignment bit set) as get_source_mapping() does for the source.
+ */
+export function selftestDst(src: number, size: number, dstAlign: number, preamble: number): number {
+  let d = Math.floor((src + size + dstAlign) / dstAlign) * dstAlign + preamble;
+  if (Math.floor(d / dstAlign) % 2 === 0) d += dstAlign;
+  return d;
+}
+
 export function layoutCase(c: BenchCase, arena: Pick<Arena, 'start' | 'end'>): CaseLayout {
   const lo = Number(arena.start);
   const span = Math.max(c.size, c.newSize);
   const src = placeExact(lo + PUD_SIZE, c.src);
+  if (c.place === 'selftest') return selftestLayout(c, lo, src, Number(arena.end));
   // One free PUD after the source, and one PMD of room for the neighbour below dst.
   const dstBase = roundUp(src + span, PUD_SIZE) + PUD_SIZE + PMD_SIZE;
   let dst = c.op === 'move' ? placeExact(dstBase, c.dst) : dstBase;
@@ -95,6 +119,27 @@ export function layoutCase(c: BenchCase, arena: Pick<Arena, 'start' | 'end'>): C
     dst,
     oldLen: c.size,
     newLen: c.op === 'move' ? c.size : c.newSize,
+    nbAddr: dst - nbLen,
+    nbLen,
+  };
+}
+
+// Nothing between source and destination but a hole (and the preamble): the destination
+// shares the source's page tables where the selftest's does. Below the source the region is
+// free, like the 40 MiB headroom get_source_mapping() keeps above mmap_min_addr.
+function selftestLayout(c: BenchCase, lo: number, src: number, end: number): CaseLayout {
+  if (typeof c.dst === 'number') throw new Error('layout: place "selftest" needs a named dst');
+  const nbLen = c.neighbour === 'selftest-preamble' ? SELFTEST_PREAMBLE : 0;
+  const dst = selftestDst(src, c.size, ALIGN_BYTES[c.dst], nbLen);
+  const hi = Math.min(roundUp(dst + c.size, PUD_SIZE) + PUD_SIZE, end);
+  if (dst + c.size > hi) throw new Error(`layout: case does not fit its arena`);
+  return {
+    regionLo: lo,
+    regionHi: hi,
+    src,
+    dst,
+    oldLen: c.size,
+    newLen: c.size,
     nbAddr: dst - nbLen,
     nbLen,
   };
@@ -123,7 +168,7 @@ export function nativeParams(c: BenchCase, l: CaseLayout, o: SamplingOptions): F
   p[P.kind] = c.kind === 'private-anon' ? 0 : c.kind === 'shared-anon' ? 1 : 2;
   p[P.populatePermille] = Math.round(c.populate * 1000);
   p[P.thp] = c.thp ? 1 : 0;
-  p[P.neighbourKind] = c.neighbour === 'none' ? 0 : c.neighbour === 'merge-partner' ? 1 : 2;
+  p[P.neighbourKind] = NEIGHBOUR_KIND[c.neighbour];
   p[P.neighbourAddr] = l.nbAddr;
   p[P.neighbourLen] = l.nbLen;
   p[P.forkHolder] = c.forkChild ? 1 : 0;

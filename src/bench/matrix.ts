@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import { JsonInputError, parseJsonWithLines } from './jsonpos.js';
+import { SELFTEST_CASES, selftestEntry } from './selftest-cases.js';
 import {
   ALIGN_BYTES,
   GIB,
@@ -46,6 +47,7 @@ const FIELDS = [
   'thp',
   'flags',
   'neighbour',
+  'place',
   'forkChild',
   'verify',
 ] as const;
@@ -61,6 +63,7 @@ const DEFAULTS: BenchCase = {
   thp: false,
   flags: [],
   neighbour: 'none',
+  place: 'slots',
   forkChild: false,
   verify: true,
 };
@@ -149,7 +152,10 @@ function setField(c: BenchCase, field: (typeof FIELDS)[number], v: unknown): voi
       ) as BenchFlag[];
       return;
     case 'neighbour':
-      c.neighbour = oneOf(v, ['none', 'merge-partner', 'preamble'] as const);
+      c.neighbour = oneOf(v, ['none', 'merge-partner', 'preamble', 'selftest-preamble'] as const);
+      return;
+    case 'place':
+      c.place = oneOf(v, ['slots', 'selftest'] as const);
       return;
     case 'forkChild':
       c.forkChild = bool(v);
@@ -201,6 +207,16 @@ export function expandEntry(
     if (c.op === 'shrink' && c.newSize >= c.size) onError('newSize', 'shrink needs newSize < size');
     if (c.thp && c.kind !== 'private-anon')
       onError('thp', 'THP via MADV_HUGEPAGE is benchmarked for private-anon only');
+    if (
+      c.place === 'selftest' &&
+      (c.op !== 'move' || typeof c.src === 'number' || typeof c.dst === 'number')
+    )
+      onError(
+        'place',
+        'place "selftest" is for moves between named alignments (pte, 64k, 1m, pmd, pud)',
+      );
+    if (c.neighbour === 'selftest-preamble' && c.place !== 'selftest')
+      onError('neighbour', 'the selftest preamble goes with place "selftest"');
     out.push(c);
   }
   return out;
@@ -267,13 +283,11 @@ export const PRESETS: Record<
     ],
   },
   selftest: {
-    about: "mremap_test.c's 1 GiB PTE/PMD/PUD perf cases (shared anon) and its 2 GiB cases",
+    about:
+      "mremap_test.c's timed cases one to one: its sizes, alignments, placement, shared anon (src/bench/selftest-cases.ts)",
     samples: 10,
     warmup: 1,
-    entries: [
-      { size: '1G', src: ['pte', 'pmd', 'pud'], dst: 'same', kind: 'shared-anon' },
-      { size: '2G', src: 'pud', dst: ['pte', '1m', 'pmd', 'pud'], kind: 'shared-anon' },
-    ],
+    entries: SELFTEST_CASES.map(selftestEntry),
   },
   'mutual-alignment': {
     about: 'sizes × PMD offsets around the boundary: try_realign_addr on and off',

@@ -3,8 +3,10 @@
  * further line is one finished case, appended (and fsynced) the moment it finishes, so an
  * interrupted run loses at most the case in progress.
  */
+import type { StallInfo } from './stalls.js';
+import type { BenchEnvironment, RunConditions } from './environment.js';
+export { cpuModel } from './cpu-model.js';
 import fs from 'node:fs';
-import os from 'node:os';
 import { createRequire } from 'node:module';
 import type { ProbeResult } from '../kernel/probe.js';
 import { JsonInputError, parseJsonWithLines } from './jsonpos.js';
@@ -36,6 +38,8 @@ export interface ResultsHeader {
   probe: ProbeResult;
   matrix: { source: string; samples: number; warmup: number; caseIds: string[] };
   options: { pin: number | null; isolated: boolean; verify: boolean };
+  /** The machine beyond the kernel release (absent in files from before it was recorded). */
+  environment?: BenchEnvironment;
 }
 
 export type CaseStatus = 'ok' | 'unsupported' | 'failed';
@@ -59,7 +63,14 @@ export interface CaseRecord {
   observed: ObservedLayout | null;
   /** Nanoseconds per sample, in run order (warm-up excluded). */
   samples: number[];
+  /**
+   * Statistics over the samples no stall hit (src/bench/stalls.ts); files from before stall
+   * detection have no `stalls` and use all samples.
+   */
   stats: SampleStats | null;
+  stalls?: StallInfo;
+  /** Steal time and load while the case ran. */
+  conditions?: RunConditions;
   durationMs: number;
   finishedAt: string;
 }
@@ -81,15 +92,6 @@ export function tornWarning(f: ResultsFile, resuming = false): string | null {
       ? ', cutting it off and running that case again'
       : `; \`--resume\` removes it and reruns that case`)
   );
-}
-
-export function cpuModel(): string {
-  try {
-    const m = /^model name\s*:\s*(.+)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'));
-    return m ? m[1]!.trim() : (os.cpus()[0]?.model ?? 'unknown');
-  } catch {
-    return os.cpus()[0]?.model ?? 'unknown';
-  }
 }
 
 function requireFields(

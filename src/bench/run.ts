@@ -31,6 +31,8 @@ import {
   type ResultsHeader,
 } from './results.js';
 import { summarize } from './stats.js';
+import { cleanSamples, stallInfo } from './stalls.js';
+import { benchEnvironment, conditionsSince, stealMsNow } from './environment.js';
 import { CaseProcess } from './case-process.js';
 import { caseId, GIB, type BenchCase } from './types.js';
 
@@ -39,8 +41,13 @@ export interface SampleOptions {
   warmup: number;
   /** CPU for sched_setaffinity in the sampling process; null = no pinning. */
   pin: number | null;
-  /** Sample in a forked single-threaded child (default), or in this process. */
-  isolated: boolean;
+  /**
+   * Always true: timed samples run only in a forked single-threaded child. In a
+   * multi-threaded process (Node's V8 and libuv threads) every page-table move must flush
+   * the TLBs of the other CPUs the mm ran on (flush_tlb_mm_range sends IPIs), which the
+   * selftest and any single-threaded C program never pay (docs/benchmarks.md).
+   */
+  isolated: true;
   /** Overrides the case's verify flag with false (for speed). */
   noVerify?: boolean;
 }
@@ -185,13 +192,14 @@ export function runCase(
     );
     arena.reset('empty');
 
-    const out = new Float64Array(o.samples);
+    // Wall ns, then the sampler's CPU ns over the same brackets (stall detection).
+    const out = new Float64Array(2 * o.samples);
     const r = native.benchCase(
       nativeParams(effective, layout, {
         samples: o.samples,
         warmup: o.warmup,
         cpu: o.pin ?? -1,
-        mode: o.isolated ? MODE.isolated : MODE.inProcess,
+        mode: MODE.isolated,
         seed,
       }),
       out,
@@ -200,23 +208,21 @@ export function runCase(
     if (r.value.interrupted) return done('failed', { reason: 'interrupted' }, true);
     if (r.value.stage !== 'none') return done('failed', { reason: failure(r.value), observed });
     const samples = Array.from(out.subarray(0, r.value.done));
-    return done('ok', { observed, samples, stats: summarize(samples) });
+    const stalls = stallInfo(
+      samples,
+      Array.from(out.subarray(o.samples, o.samples + r.value.done)),
+    );
+    const rec = { samples, stalls };
+    return done('ok', { observed, ...rec, stats: summarize(cleanSamples(rec)) });
   } finally {
     arena.release();
   }
 }
 
 /** Median cost of two back-to-back clock reads in the sampler: the per-sample overhead. */
-export function timerOverhead(
-  samples = 100_000,
-  pin: number | null = null,
-  isolated = true,
-): number[] {
+export function timerOverhead(samples = 100_000, pin: number | null = null): number[] {
   const out = new Float64Array(samples);
-  const r = native.benchCase(
-    emptyBracketParams(samples, pin ?? -1, isolated ? MODE.isolated : MODE.inProcess),
-    out,
-  );
+  const r = native.benchCase(emptyBracketParams(samples, pin ?? -1, MODE.isolated), out);
   if (!r.ok) throw new Error(`benchCase: ${errnoName(r.errno)}`);
   return Array.from(out.subarray(0, r.value.done));
 }
@@ -273,6 +279,7 @@ export function makeHeader(o: RunBenchOptions, p: ProbeResult): ResultsHeader {
       caseIds: o.matrix.cases.map(caseId),
     },
     options: { pin: o.pin, isolated: o.isolated, verify: !o.noVerify },
+    environment: benchEnvironment(),
   };
 }
 
@@ -371,13 +378,18 @@ export async function runBench(o: RunBenchOptions): Promise<RunBenchResult> {
         interrupted = true;
         break;
       }
+      const stealBefore = stealMsNow();
       const outcome = await worker.run(c, o, p, () => nominalCaseBase(c, p));
       if (outcome.interrupted || (stopping && outcome.record.status === 'failed')) {
         // A case cut short by the user is not a result: --resume runs it again.
         interrupted = true;
         break;
       }
-      const record: CaseRecord = { ...outcome.record, index: i };
+      const record: CaseRecord = {
+        ...outcome.record,
+        index: i,
+        conditions: conditionsSince(stealBefore),
+      };
       writer.write(record);
       records.push(record);
       finished.add(id);

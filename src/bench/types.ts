@@ -13,7 +13,13 @@
  */
 export type AlignSpec = 'pte' | '64k' | '1m' | 'pmd' | 'pud' | number;
 export type MemoryKind = 'private-anon' | 'shared-anon' | 'memfd';
-export type Neighbour = 'none' | 'merge-partner' | 'preamble';
+export type Neighbour = 'none' | 'merge-partner' | 'preamble' | 'selftest-preamble';
+/**
+ * Where source and destination go: `slots` puts them in different 1 GiB slots (fresh page
+ * tables at the destination); `selftest` places them as mremap_test.c remap_region() does,
+ * the destination one alignment unit past the source's end (src/bench/layout.ts).
+ */
+export type Placement = 'slots' | 'selftest';
 export type BenchOp = 'move' | 'grow' | 'shrink';
 export type BenchFlag = 'DONTUNMAP' | 'RELOCATE_ANON' | 'MUST_RELOCATE_ANON';
 
@@ -32,8 +38,12 @@ export interface BenchCase {
   /** MADV_HUGEPAGE on the source before populating (THP=madvise). */
   thp: boolean;
   flags: BenchFlag[];
-  /** What sits just below the destination: a compatible VMA, a PROT_READ page, nothing. */
+  /**
+   * What sits just below the destination: a compatible VMA, a PROT_READ page, the selftest's
+   * 40 MiB populated shared preamble, nothing.
+   */
   neighbour: Neighbour;
+  place: Placement;
   /** A forked child holds the source's anon_vma (and CoW pages) during the call. */
   forkChild: boolean;
   /** Check the pattern after the call (outside the clock). */
@@ -86,6 +96,7 @@ export function caseId(c: BenchCase): string {
   if (c.thp) parts.push('thp');
   if (c.flags.length) parts.push([...c.flags].sort().join('|'));
   if (c.neighbour !== 'none') parts.push(`nb=${c.neighbour}`);
+  if (c.place === 'selftest') parts.push('place=selftest');
   if (c.forkChild) parts.push('fork-child');
   if (!c.verify) parts.push('no-verify');
   return parts.join(' ');

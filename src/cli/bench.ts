@@ -29,7 +29,9 @@ import {
 import { buildReport } from '../bench/report.js';
 import { addKernelOption } from './kernel-option.js';
 import { benchOnKernels } from './bench-kernels.js';
+import { besideSelftestAction } from './bench-selftest.js';
 import { caseId } from '../bench/types.js';
+import { STALL_RULE, stallWarning } from '../bench/stalls.js';
 
 /** Prints an input error and sets exit code 2; anything else is rethrown. */
 function inputError(e: unknown): void {
@@ -104,6 +106,21 @@ function summaryTable(records: CaseRecord[]): string {
   return out;
 }
 
+const IN_PROCESS_GONE =
+  '--in-process is gone: timed samples run only in the forked single-threaded sampler, because in Node’s multi-threaded process every move pays TLB-shootdown IPIs (docs/benchmarks.md); `node scripts/bench-native.mjs` shows that effect without recording results';
+
+/** How many samples a stall hit (excluded from the statistics), and the cases with too many. */
+function stallSummary(records: readonly CaseRecord[]): string {
+  const total = records.reduce((n, r) => n + r.samples.length, 0);
+  const stalled = records.reduce((n, r) => n + (r.stalls?.count ?? 0), 0);
+  let out = `stalled samples (${STALL_RULE}): ${stalled} of ${total}, excluded from the statistics\n`;
+  for (const r of records) {
+    const w = stallWarning(r);
+    if (w) out += `warning: ${w}\n`;
+  }
+  return out;
+}
+
 interface BenchOpts {
   preset?: string;
   matrix?: string;
@@ -118,6 +135,9 @@ interface BenchOpts {
   verify: boolean;
   list?: boolean;
   kernel?: string[];
+  besideSelftest?: string;
+  pairs: number;
+  cases?: string;
 }
 
 function resumeCommand(out: string): string {
@@ -154,15 +174,36 @@ export function registerBench(program: Command): void {
     .option('--resume', 'complete an interrupted results file (--out) with the cases it lacks')
     .option('--retry-failed', 'with --resume: also rerun the cases recorded as failed')
     .option('--json', 'print the case records as JSON lines on stdout instead of the table')
-    .option(
-      '--in-process',
-      'sample in the case’s (multi-threaded Node) worker process instead of a forked child',
-    )
+    .addOption(new Option('--in-process').hideHelp())
     .option('--no-verify', 'skip the data check after each call')
     .option('--list', 'list the cases and exit')
+    .option(
+      '--beside-selftest <dir>',
+      'build the kernel’s mremap_test from a source tree, tarball or linux-source .deb and run it in turns with --preset selftest',
+    )
+    .option(
+      '--pairs <n>',
+      'with --beside-selftest: selftest/bench pairs',
+      intArg('--pairs', 1, 1000),
+      5,
+    )
+    .option('--cases <regex>', 'with --beside-selftest: the selftest case names to run')
     .action(async (opts: BenchOpts, cmd: Command) => {
       if (opts.kernel && !opts.list) return benchOnKernels(cmd);
       try {
+        if (opts.besideSelftest !== undefined) {
+          if (
+            opts.matrix ||
+            (opts.preset && opts.preset !== 'selftest') ||
+            opts.inProcess ||
+            opts.resume
+          )
+            throw new BenchInputError(
+              '--beside-selftest runs the selftest preset in forked samplers: it takes no --matrix, other --preset, --in-process or --resume',
+            );
+          await besideSelftestAction({ ...opts, besideSelftest: opts.besideSelftest });
+          return;
+        }
         await benchAction(opts);
       } catch (e) {
         inputError(e);
@@ -172,6 +213,7 @@ export function registerBench(program: Command): void {
 }
 
 async function benchAction(opts: BenchOpts): Promise<void> {
+  if (opts.inProcess) throw new BenchInputError(IN_PROCESS_GONE);
   if (opts.preset && opts.matrix) throw new BenchInputError('give --preset or --matrix, not both');
   const matrix: Matrix = opts.matrix
     ? loadMatrix(opts.matrix)
@@ -220,7 +262,7 @@ async function benchAction(opts: BenchOpts): Promise<void> {
     samples: opts.samples ?? matrix.samples,
     warmup: opts.warmup ?? matrix.warmup,
     pin: opts.pin ?? null,
-    isolated: !opts.inProcess,
+    isolated: true,
     noVerify: !opts.verify,
     command: process.argv,
     onStart: (total, already) => {
@@ -243,6 +285,7 @@ async function benchAction(opts: BenchOpts): Promise<void> {
   const records = [...result.records].sort((a, b) => a.index - b.index);
   if (opts.json) for (const r of records) process.stdout.write(`${JSON.stringify(r)}\n`);
   else process.stdout.write(`${summaryTable(records)}\n`);
+  process.stderr.write(stallSummary(records));
   process.stderr.write(
     `${result.ran} cases run in ${((Date.now() - t0) / 1000).toFixed(1)} s; results in ${out}\n`,
   );

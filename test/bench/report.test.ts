@@ -51,6 +51,8 @@ function file(name: string, factor: number): ResultsFile {
     type: 'header',
     toolVersion: '0.1.0',
     kernel: 'test',
+    // compare reads probe.accel (host vs a vm guest's accelerator) from every header.
+    probe: {},
     cpu: { model: 'test', count: 1 },
     thp: { enabled: 'madvise', defrag: 'madvise' },
     matrix: { source: 'synthetic', samples: 21, warmup: 0, caseIds: cases.map((c) => c.id) },
