@@ -59,7 +59,6 @@ function file(name: string, factor: number): ResultsFile {
     options: { pin: null, isolated: true, verify: true },
     command: [],
     createdAt: '',
-    probe: {}, // measured on the host: no vm accelerator
   } as unknown as ResultsFile['header'];
   return { file: name, header, cases, torn: null };
 }
