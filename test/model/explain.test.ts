@@ -53,7 +53,9 @@ describe('explain (model)', () => {
 });
 
 describe('explain (CLI)', () => {
-  function run(args: string[]): { out: string; err: string; code: number | undefined } {
+  async function run(
+    args: string[],
+  ): Promise<{ out: string; err: string; code: number | undefined }> {
     const program = new Command();
     let err = '';
     let code: number | undefined;
@@ -69,7 +71,7 @@ describe('explain (CLI)', () => {
       return true;
     });
     try {
-      program.parse(['node', 'mremap-lab', 'explain', ...args]);
+      await program.parseAsync(['node', 'mremap-lab', 'explain', ...args]);
     } catch {
       // commander exit
     } finally {
@@ -78,8 +80,8 @@ describe('explain (CLI)', () => {
     return { out, err, code };
   }
 
-  test('prints the plan', () => {
-    const r = run([
+  test('prints the plan', async () => {
+    const r = await run([
       '--old',
       '0x1fff000',
       '--new',
@@ -93,43 +95,55 @@ describe('explain (CLI)', () => {
     expect(r.code).toBeUndefined();
   });
 
-  test('flags are the full unsigned long: bit 32 is printed and is EINVAL, bit 31 too', () => {
+  test('flags are the full unsigned long: bit 32 is printed and is EINVAL, bit 31 too', async () => {
     const call = ['--old', '0x1fff000', '--new', '0x0fff000', '--len', '0x1000', '--flags'];
-    const hi = run([...call, '0x100000003']);
+    const hi = await run([...call, '0x100000003']);
     expect(hi.code).toBeUndefined();
     expect(hi.out).toContain(
       'mremap(0x1fff000, 0x1000, 0x1000, MAYMOVE|FIXED|0x100000000, 0xfff000) on model linux-6.18',
     );
     expect(hi.out).toContain('check_mremap_params: flags & ~allowed → EINVAL');
     expect(hi.out).toContain('result: -1 EINVAL');
-    const b31 = run([...call, 'MAYMOVE|FIXED|0x80000000']);
+    const b31 = await run([...call, 'MAYMOVE|FIXED|0x80000000']);
     expect(b31.code).toBeUndefined();
     expect(b31.out).toContain('MAYMOVE|FIXED|0x80000000, 0xfff000)');
     expect(b31.out).toContain('result: -1 EINVAL');
-    const known = run([...call, '0x3']);
+    const known = await run([...call, '0x3']);
     expect(known.out).toContain('result: 0xfff000');
   });
 
-  test('--json', () => {
-    const r = run(['--old', '0x1fff000', '--new', '0x0fff000', '--len', '0x201000', '--json']);
+  test('--json', async () => {
+    const r = await run([
+      '--old',
+      '0x1fff000',
+      '--new',
+      '0x0fff000',
+      '--len',
+      '0x201000',
+      '--json',
+    ]);
     const j = JSON.parse(r.out) as { result: { value: string }; profile: string };
     expect(j.profile).toBe('linux-6.18');
     expect(j.result.value).toBe('0xfff000');
   });
 
-  test('bad input → exit code 2 with a message that says what and how to fix', () => {
-    expect(run(['--old', 'zz', '--new', '0x0', '--len', '0x1000'])).toMatchObject({ code: 2 });
-    expect(run(['--old', 'zz', '--new', '0x0', '--len', '0x1000']).err).toContain(
+  test('bad input → exit code 2 with a message that says what and how to fix', async () => {
+    expect(await run(['--old', 'zz', '--new', '0x0', '--len', '0x1000'])).toMatchObject({
+      code: 2,
+    });
+    expect((await run(['--old', 'zz', '--new', '0x0', '--len', '0x1000'])).err).toContain(
       "--old 'zz' is not a number",
     );
     expect(
-      run(['--old', '0x1000', '--new', '0x0', '--len', '0x1000', '--profile', 'linux-9']).err,
+      (await run(['--old', '0x1000', '--new', '0x0', '--len', '0x1000', '--profile', 'linux-9']))
+        .err,
     ).toContain("unknown --profile 'linux-9'");
     expect(
-      run(['--old', '0x1000', '--new', '0x0', '--len', '0x1000', '--flags', 'MAYMOOVE']).err,
+      (await run(['--old', '0x1000', '--new', '0x0', '--len', '0x1000', '--flags', 'MAYMOOVE']))
+        .err,
     ).toContain('unknown mremap flag "MAYMOOVE"');
     expect(
-      run(['--old', '0x1000', '--new', '0x0', '--len', '0x1000', '--layout', 'x']).err,
+      (await run(['--old', '0x1000', '--new', '0x0', '--len', '0x1000', '--layout', 'x'])).err,
     ).toContain('layout entry 1');
   });
 });
