@@ -7,29 +7,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ScenarioInputError } from '../../src/scenario/address.js';
 import { validateScenario } from '../../src/scenario/schema.js';
+import { good, problem } from './validation-helpers.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const bin = path.join(root, 'dist/cli/main.js');
-
-const good = {
-  id: 'x',
-  title: 't',
-  source: 's',
-  arena: { pages: 8 },
-  steps: [{ op: 'map', at: '@0', len: 1 }],
-};
-
-function problem(v: unknown): [string, string] {
-  try {
-    validateScenario(v);
-  } catch (e) {
-    if (e instanceof ScenarioInputError) return [e.path, e.message];
-    throw e;
-  }
-  throw new Error('expected a validation error');
-}
 
 describe('arena.align is checked when the scenario is read', () => {
   it.each(['3M', '2G', '1k', '0K', '3072K'])('refuses %s with what is allowed', (align) => {

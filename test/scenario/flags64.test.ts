@@ -6,33 +6,15 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ScenarioInputError } from '../../src/scenario/address.js';
 import { validateScenario } from '../../src/scenario/schema.js';
 import { describeStep, parseFlags } from '../../src/scenario/runner.js';
 import { exportC } from '../../src/scenario/export-c.js';
 import { err } from '../../src/space/result.js';
 import type { RunReport } from '../../src/scenario/report/types.js';
+import { good, problem } from './validation-helpers.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const bin = path.join(root, 'dist/cli/main.js');
-
-const good = {
-  id: 'x',
-  title: 't',
-  source: 's',
-  arena: { pages: 8 },
-  steps: [{ op: 'map', at: '@0', len: 1 }],
-};
-
-function problem(v: unknown): [string, string] {
-  try {
-    validateScenario(v);
-  } catch (e) {
-    if (e instanceof ScenarioInputError) return [e.path, e.message];
-    throw e;
-  }
-  throw new Error('expected a validation error');
-}
 
 describe('mremap flags are the full unsigned long', () => {
   it('parses every spelling to the same 64-bit word', () => {

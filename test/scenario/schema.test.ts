@@ -1,24 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateScenario } from '../../src/scenario/schema.js';
-import { ScenarioInputError } from '../../src/scenario/address.js';
-
-const good = {
-  id: 'x',
-  title: 't',
-  source: 's',
-  arena: { pages: 8 },
-  steps: [{ op: 'map', at: '@0', len: 1 }],
-};
-
-function pathOf(v: unknown): [string, string] {
-  try {
-    validateScenario(v);
-  } catch (e) {
-    if (e instanceof ScenarioInputError) return [e.path, e.message];
-    throw e;
-  }
-  throw new Error('expected a validation error');
-}
+import { good, problem as pathOf } from './validation-helpers.js';
 
 describe('scenario validation', () => {
   it('accepts a minimal scenario', () => {
