@@ -51,7 +51,20 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * A reader that goes away (`mremap-lab validate | head`) is not an error of ours: stop
+ * writing, as `cat` does, and keep the exit status the command had reached. Results written
+ * with `-o FILE` are already on disk.
+ */
+function quietOnClosedStdout(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
 async function main(): Promise<void> {
+  quietOnClosedStdout();
   const program = buildProgram();
   try {
     await program.parseAsync(process.argv);
