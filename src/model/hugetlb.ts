@@ -1,0 +1,45 @@
+/** mm/hugetlb.c: hugetlb faults (whole huge pages from the reservation). */
+import { Mm, PAGE, floorPud } from './mm.js';
+import { PMD } from './page-tables.js';
+import { VM, Vma } from './vma.js';
+import { Errno } from '../space/errno.js';
+import { type Result, ok } from '../space/result.js';
+
+/**
+ * mm/hugetlb.c:hugetlb_fault — a read or write fault maps a whole zeroed huge page (there
+ * is no hugetlb zero page), taken from the reservation; a NORESERVE mapping with an empty
+ * pool gets SIGBUS.
+ */
+export function hugetlbFault(
+  mm: Mm,
+  vma: Vma,
+  addr: number,
+  write: boolean,
+  tag: bigint | null,
+): Result<0> {
+  const size = vma.special?.splitAlign ?? PMD;
+  const slot = addr - (addr % size);
+  const pn = addr / PAGE;
+  if (!mm.ptes.has(slot / PAGE)) {
+    if ((vma.flags & VM.NORESERVE) !== 0) {
+      if (mm.hugetlbFree < 1)
+        return mm.tracer.fail('hugetlb_fault: no page (SIGBUS)', Errno.EFAULT);
+      mm.hugetlbFree -= 1;
+    }
+    const n = size / PAGE;
+    const f = mm.world.newFrames(n);
+    for (let i = 0; i < n; i++) {
+      mm.ptes.set(slot / PAGE + i, {
+        frame: f + i,
+        tag: 0n,
+        fpage: null,
+        zero: false,
+        thp: true,
+      });
+    }
+    mm.pt.pmdTables.add(floorPud(slot));
+    if (size === PMD) mm.pt.hugePmds.add(slot);
+  }
+  if (write && tag !== null) mm.ptes.get(pn)!.tag = tag;
+  return ok(0);
+}
