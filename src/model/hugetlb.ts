@@ -1,9 +1,9 @@
-/** mm/hugetlb.c: hugetlb faults (whole huge pages from the reservation). */
+/** mm/hugetlb.c: hugetlb faults (whole huge pages from the reservation) and reservations. */
 import { Mm, PAGE, floorPud } from './mm.js';
 import { PMD } from './page-tables.js';
 import { VM, Vma } from './vma.js';
 import { Errno } from '../space/errno.js';
-import { type Result, ok } from '../space/result.js';
+import { ok, type Err, type Result } from '../space/result.js';
 
 /**
  * mm/hugetlb.c:hugetlb_fault — a read or write fault maps a whole zeroed huge page (there
@@ -42,4 +42,22 @@ export function hugetlbFault(
   }
   if (write && tag !== null) mm.ptes.get(pn)!.tag = tag;
   return ok(0);
+}
+
+/**
+ * mm/hugetlb.c:hugetlb_reserve_pages — the whole mapping is reserved at mmap time unless
+ * MAP_NORESERVE; too few free huge pages is ENOMEM (1 GiB pages: never any here).
+ */
+export function hugetlbReservePages(
+  mm: Mm,
+  len: number,
+  huge: number,
+  vmFlags: number,
+): Err | null {
+  if ((vmFlags & VM.NORESERVE) !== 0) return null;
+  const reserve = huge === PMD ? len / PMD : 0;
+  if (huge !== PMD || reserve > mm.hugetlbFree)
+    return mm.tracer.fail('hugetlb_reserve_pages', Errno.ENOMEM);
+  mm.hugetlbFree -= reserve;
+  return null;
 }
