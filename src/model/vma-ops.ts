@@ -2,10 +2,10 @@
  * mm/vma.c: the VMA operations every call builds on — __split_vma, vma_modify,
  * do_vmi_munmap, the new-range merge of __mmap_region/copy_vma — and can_modify_mm.
  */
-import { type VmaMergeState, vmaMergeExistingRange, vmaMergeNewRange } from './merge.js';
+import { vmaMergeExistingRange, vmaMergeNewRange, vmgState, vmgVmaState } from './merge.js';
 import { Mm, PAGE, pageAlignU64 } from './mm.js';
 import { dropGuards, freePgtables, splitHugeAt, zapRange } from './pgtable.js';
-import { FileObj, VM, VM_SPECIAL, Vma, maySplit } from './vma.js';
+import { FileObj, VM, Vma, maySplit } from './vma.js';
 import { Errno } from '../space/errno.js';
 import { type Err, type Result, ok } from '../space/result.js';
 
@@ -35,22 +35,9 @@ export function vmaModify(
   flags: number,
   uffd: number | null,
 ): Result<Vma> {
-  const prev = vma.prev;
-  const vmg: VmaMergeState = {
-    prev, // adjacency is checked by can_vma_merge_left
-    next: null,
-    middle: vma,
-    start,
-    end,
-    flags,
-    file: vma.file,
-    pgoff: vma.pgoff + (start - vma.start) / PAGE,
-    anonVma: vma.anonVma,
-    chainLen: vma.chainLen,
-    uffd,
-    copiedFrom: null,
-  };
-  const merged = vmaMergeExistingRange(mm.tree, mm.profile, vmg);
+  // prev's adjacency is checked by can_vma_merge_left.
+  const vmg = vmgVmaState(vma, start, end, { flags, uffd });
+  const merged = vmaMergeExistingRange(mm, vmg, 'vma_modify');
   if (merged !== null) {
     // commit_merge → vma_adjust_trans_huge: a boundary moved to start or end splits the
     // huge PMD it now cuts.
@@ -167,24 +154,11 @@ export function insertNewRange(
 ): Vma {
   const prev = mm.tree.floor(start - 1);
   const next = prev === null ? mm.tree.head : prev.next;
-  const vmg: VmaMergeState = {
-    prev,
-    next,
-    middle: null,
-    start,
-    end,
-    flags,
-    file,
-    pgoff,
-    anonVma: null,
-    chainLen: 0,
-    uffd: null,
-    copiedFrom: null,
-  };
-  const m =
-    (flags & VM_SPECIAL) === 0 && file?.kind !== 'shmem'
-      ? vmaMergeNewRange(mm.tree, mm.profile, vmg)
-      : null;
+  const vmg = vmgState({ prev, next, start, end, flags, file, pgoff });
+  // vma_merge_new_range refuses VM_SPECIAL itself (and traces why); a shared anonymous
+  // mapping gets a shmem file of its own (shmem_zero_setup), which no neighbour's vm_file
+  // matches, so it is not tried.
+  const m = file?.kind !== 'shmem' ? vmaMergeNewRange(mm, vmg, step) : null;
   if (m !== null) {
     mm.tracer.note(`${step}: vma_merge_new_range`, `merged-${m.kind}`);
     return m.vma;

@@ -7,7 +7,7 @@ import { MREMAP } from '../../space/constants.js';
 import { Errno } from '../../space/errno.js';
 import { ok, type Err, type Result } from '../../space/result.js';
 import { populate } from '../fault.js';
-import { vmaMergeNewRange, type VmaMergeState } from '../merge.js';
+import { vmaAttrs, vmaMergeNewRange, vmgState } from '../merge.js';
 import { getUnmappedArea, mayExpandVm } from '../mmap.js';
 import { PAGE, type Mm, type Pte } from '../mm.js';
 import { PMD, planMovePageTables, type Extent } from '../page-tables.js';
@@ -125,22 +125,17 @@ function copyVma(
   let pgoff = vma.pgoff + (addr - vma.start) / PAGE;
   if (vma.isAnonymous && vma.anonVma === null) pgoff = newAddr / PAGE;
   const prev = mm.tree.floor(newAddr - 1);
-  const vmg: VmaMergeState = {
+  const vmg = vmgState({
     prev,
     next: prev === null ? mm.tree.head : prev.next,
-    middle: null,
     start: newAddr,
     end: newAddr + newLen,
-    flags: vma.flags,
-    file: vma.file,
     pgoff,
-    anonVma: vma.anonVma,
-    chainLen: vma.chainLen,
-    uffd: vma.uffd,
+    ...vmaAttrs(vma),
     copiedFrom: vma,
-  };
+  });
   const srcStart = vma.start;
-  const merged = vmaMergeNewRange(mm.tree, mm.profile, vmg);
+  const merged = vmaMergeNewRange(mm, vmg, 'copy_vma');
   if (merged !== null) {
     const newVma = merged.vma;
     tr.note('copy_vma: vma_merge_new_range', `merged-${merged.kind}`);

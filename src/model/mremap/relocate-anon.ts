@@ -5,7 +5,7 @@
  */
 import { Errno } from '../../space/errno.js';
 import type { Err } from '../../space/result.js';
-import { vmaIsForkChild, vmaMergeExistingRange, type VmaMergeState } from '../merge.js';
+import { vmaIsForkChild, vmaMergeExistingRange, vmgVmaState } from '../merge.js';
 import { PAGE, type Mm } from '../mm.js';
 import { AnonVma, VM, VM_SPECIAL, type Vma } from '../vma.js';
 import type { VmaRemapStruct } from './vrm.js';
@@ -46,21 +46,8 @@ export function relocateNewVma(newVma: Vma): void {
 
 /** RFC v2: after the page tables moved, the relocated VMA tries to merge where it landed. */
 export function relocateAnonMerge(mm: Mm, newVma: Vma): void {
-  const vmg: VmaMergeState = {
-    prev: newVma.prev,
-    next: null,
-    middle: newVma,
-    start: newVma.start,
-    end: newVma.end,
-    flags: newVma.flags,
-    file: newVma.file,
-    pgoff: newVma.pgoff,
-    anonVma: newVma.anonVma,
-    chainLen: newVma.chainLen,
-    uffd: newVma.uffd,
-    copiedFrom: null,
-  };
-  const m = vmaMergeExistingRange(mm.tree, mm.profile, vmg);
+  const vmg = vmgVmaState(newVma, newVma.start, newVma.end);
+  const m = vmaMergeExistingRange(mm, vmg, 'relocate_anon');
   mm.tracer.note(
     'relocate_anon: vma_merge_existing_range',
     m === null ? 'no-merge' : `merged-${m.kind}`,

@@ -6,7 +6,7 @@ import { MREMAP } from '../../space/constants.js';
 import { Errno } from '../../space/errno.js';
 import { ok, type Result } from '../../space/result.js';
 import { populate } from '../fault.js';
-import { vmaMergeNewRange, type VmaMergeState } from '../merge.js';
+import { vmaAttrs, vmaMergeNewRange, vmgState } from '../merge.js';
 import { PAGE, type Mm } from '../mm.js';
 import { VM, type Vma } from '../vma.js';
 import { munmapChecked } from '../vma-ops.js';
@@ -53,22 +53,16 @@ function vmaExpandable(mm: Mm, vma: Vma, delta: number): boolean {
 function expandVma(mm: Mm, vrm: VmaRemapStruct): Result<bigint> {
   const tr = mm.tracer;
   const vma = vrm.vma!;
-  const vmg: VmaMergeState = {
+  const vmg = vmgState({
     prev: vma,
     next: vma.next,
-    middle: null,
     start: vma.end,
     end: vma.end + vrm.delta,
-    flags: vma.flags,
-    file: vma.file,
     pgoff: vma.pgoff + vma.pages,
-    anonVma: vma.anonVma,
-    chainLen: vma.chainLen,
-    uffd: vma.uffd,
-    copiedFrom: null,
-  };
+    ...vmaAttrs(vma),
+  });
   const oldEnd = vma.end;
-  const m = vmaMergeNewRange(mm.tree, mm.profile, vmg);
+  const m = vmaMergeNewRange(mm, vmg, 'vma_merge_extend');
   if (m === null) return tr.fail('vma_merge_extend', Errno.ENOMEM);
   tr.note('vma_merge_extend', `merged-${m.kind}`);
   if ((vma.flags & VM.LOCKED) !== 0) {
