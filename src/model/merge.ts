@@ -9,7 +9,6 @@
  */
 import type { Mm } from './mm.js';
 import type { Profile } from './profiles.js';
-import type { MergeRecord } from './trace.js';
 import { VM, VM_SPECIAL, type AnonVma, type FileObj, type Vma } from './vma.js';
 
 /** Flags that never block a merge: VM_SOFTDIRTY up to 6.18 (VMA_IGNORE_MERGE_FLAGS). */
