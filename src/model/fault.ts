@@ -10,6 +10,8 @@ import { anonVmaPrepare } from './rmap.js';
 import { FileObj, type FilePage, VM, Vma } from './vma.js';
 import { Errno } from '../space/errno.js';
 import { type Err, type Result, ok } from '../space/result.js';
+import type { Pte } from './mm.js';
+import { mapLargeFolio } from './pgtable.js';
 
 /** THP eligibility of an anonymous private fault (thp mode, VM_(NO)HUGEPAGE, slot fits). */
 export function thpEligible(mm: Mm, vma: Vma, addr: number): boolean {
@@ -80,66 +82,15 @@ export function fault(
   const pn = addr / PAGE;
   // mm/memory.c:handle_pte_marker — a guard marker faults with VM_FAULT_SIGSEGV.
   if (mm.guards.has(pn)) return mm.tracer.fail('fault: guard region (SIGSEGV)', Errno.EFAULT);
-  const shared = (vma.flags & VM.SHARED) !== 0;
   const pte = mm.ptes.get(pn);
   if (vma.file !== null) {
     const idx = fileIndex(mm, vma, addr);
     if (idx >= Math.ceil(vma.file.size / PAGE))
       return mm.tracer.fail('fault: beyond EOF (SIGBUS)', Errno.EFAULT);
   }
-  // A MISSING userfault is raised where there is nothing to map: an empty PTE of anonymous
-  // memory (do_anonymous_page), or for shmem a page absent from the page cache
-  // (mm/shmem.c:shmem_get_folio_gfp) — a cached page is mapped without one.
-  if (
-    pte === undefined &&
-    (vma.flags & VM.UFFD_MISSING) !== 0 &&
-    (vma.file === null || filePage(mm, vma.file, fileIndex(mm, vma, addr), false) === null)
-  ) {
-    // do_anonymous_page calls vmf_anon_prepare before a write fault's userfault (a read
-    // takes the zero-page branch first), do_huge_pmd_anonymous_page before either: the
-    // failed fault still leaves the VMA an anon_vma, which fork and merges then see.
-    if (vma.isAnonymous && (write || !mm.o.traits.zeroPage || thpEligible(mm, vma, addr)))
-      anonVmaPrepare(mm, vma);
-    return mm.tracer.fail('fault: userfaultfd MISSING would block', Errno.EFAULT);
-  }
-  if (!write) {
-    if (pte !== undefined) return ok(0);
-    const traits = mm.o.traits;
-    if (vma.file !== null) {
-      const fp = filePage(mm, vma.file, fileIndex(mm, vma, addr), true)!;
-      mm.ptes.set(pn, { frame: fp.frame, tag: 0n, fpage: fp, zero: false, thp: false });
-      faultAround(mm, vma, addr);
-    } else if (
-      thpEligible(mm, vma, addr) ? !(traits.zeroPage && traits.hugeZeroPage) : !traits.zeroPage
-    ) {
-      // mm/memory.c:do_anonymous_page and huge_memory.c:do_huge_pmd_anonymous_page take
-      // the zero page only when !mm_forbids_zeropage() (and, for the huge one,
-      // use_zero_page); otherwise a read fault allocates as a write fault does — an
-      // exclusive zero-filled page (or THP) with vmf_anon_prepare().
-      return fault(mm, vma, addr, true, 0n);
-    } else if (thpEligible(mm, vma, addr)) {
-      // do_huge_pmd_anonymous_page read fault: the huge zero page — after vmf_anon_prepare
-      // (anon_vma_prepare since 2.6.38), so the VMA gets an anon_vma and fork copies the PMD.
-      anonVmaPrepare(mm, vma);
-      const slot = floorPmd(addr);
-      mm.pt.pmdTables.add(floorPud(addr));
-      mm.pt.hugePmds.add(slot);
-      for (let i = 0; i < 512; i++) {
-        mm.ptes.set(slot / PAGE + i, {
-          frame: HUGE_ZERO_FRAME + i,
-          tag: 0n,
-          fpage: null,
-          zero: true,
-          thp: true,
-        });
-      }
-      return ok(0);
-    } else {
-      mm.ptes.set(pn, { frame: ZERO_FRAME, tag: 0n, fpage: null, zero: true, thp: false });
-    }
-    ensureTables(mm, addr);
-    return ok(0);
-  }
+  const missing = handleUserfaultMissing(mm, vma, addr, write, pte);
+  if (missing !== null) return missing;
+  if (!write) return pte !== undefined ? ok(0) : doReadFault(mm, vma, addr);
   // mm/memory.c:do_cow_fault — a write fault on a private file mapping first reads the
   // page through __do_fault (shmem_fault puts it in the page cache), then copies it: the
   // private page starts with the file's data, and the cache keeps the page. do_shared_fault
@@ -151,16 +102,103 @@ export function fault(
       : null;
   const newTag =
     tag ?? (pte === undefined ? (cached?.tag ?? 0n) : pte.fpage !== null ? pte.fpage.tag : pte.tag);
-  if (shared) {
-    const fp = filePage(mm, vma.file!, fileIndex(mm, vma, addr), true)!;
-    // A write without data (MADV_POPULATE_WRITE) maps the cached page as it is.
-    if (tag !== null) fp.tag = tag;
-    if (pte === undefined)
-      mm.ptes.set(pn, { frame: fp.frame, tag: 0n, fpage: fp, zero: false, thp: false });
-    ensureTables(mm, addr);
+  if ((vma.flags & VM.SHARED) !== 0) return doSharedFault(mm, vma, addr, pte, tag);
+  return doPrivateWrite(mm, vma, addr, pte, newTag);
+}
+
+/**
+ * A MISSING userfault is raised where there is nothing to map: an empty PTE of anonymous
+ * memory (do_anonymous_page), or for shmem a page absent from the page cache
+ * (mm/shmem.c:shmem_get_folio_gfp) — a cached page is mapped without one.
+ */
+function handleUserfaultMissing(
+  mm: Mm,
+  vma: Vma,
+  addr: number,
+  write: boolean,
+  pte: Pte | undefined,
+): Err | null {
+  if (
+    pte !== undefined ||
+    (vma.flags & VM.UFFD_MISSING) === 0 ||
+    (vma.file !== null && filePage(mm, vma.file, fileIndex(mm, vma, addr), false) !== null)
+  )
+    return null;
+  // do_anonymous_page calls vmf_anon_prepare before a write fault's userfault (a read
+  // takes the zero-page branch first), do_huge_pmd_anonymous_page before either: the
+  // failed fault still leaves the VMA an anon_vma, which fork and merges then see.
+  if (vma.isAnonymous && (write || !mm.o.traits.zeroPage || thpEligible(mm, vma, addr)))
+    anonVmaPrepare(mm, vma);
+  return mm.tracer.fail('fault: userfaultfd MISSING would block', Errno.EFAULT);
+}
+
+/**
+ * A read fault on an empty PTE: do_read_fault (page cache, with fault-around) for files;
+ * for anonymous memory the zero page (do_anonymous_page), or the huge zero page
+ * (do_huge_pmd_anonymous_page) where a THP fits.
+ */
+function doReadFault(mm: Mm, vma: Vma, addr: number): Result<0> {
+  const pn = addr / PAGE;
+  const traits = mm.o.traits;
+  if (vma.file !== null) {
+    const fp = filePage(mm, vma.file, fileIndex(mm, vma, addr), true)!;
+    mm.ptes.set(pn, { frame: fp.frame, tag: 0n, fpage: fp, zero: false, thp: false });
+    faultAround(mm, vma, addr);
+  } else if (
+    thpEligible(mm, vma, addr) ? !(traits.zeroPage && traits.hugeZeroPage) : !traits.zeroPage
+  ) {
+    // mm/memory.c:do_anonymous_page and huge_memory.c:do_huge_pmd_anonymous_page take
+    // the zero page only when !mm_forbids_zeropage() (and, for the huge one,
+    // use_zero_page); otherwise a read fault allocates as a write fault does — an
+    // exclusive zero-filled page (or THP) with vmf_anon_prepare().
+    return fault(mm, vma, addr, true, 0n);
+  } else if (thpEligible(mm, vma, addr)) {
+    // do_huge_pmd_anonymous_page read fault: the huge zero page — after vmf_anon_prepare
+    // (anon_vma_prepare since 2.6.38), so the VMA gets an anon_vma and fork copies the PMD.
+    anonVmaPrepare(mm, vma);
+    const slot = floorPmd(addr);
+    mm.pt.pmdTables.add(floorPud(addr));
+    mm.pt.hugePmds.add(slot);
+    mapLargeFolio(mm, slot, 512, HUGE_ZERO_FRAME, true);
     return ok(0);
+  } else {
+    mm.ptes.set(pn, { frame: ZERO_FRAME, tag: 0n, fpage: null, zero: true, thp: false });
   }
-  // Private: an exclusive anonymous page is written in place.
+  ensureTables(mm, addr);
+  return ok(0);
+}
+
+/** mm/memory.c:do_shared_fault — the write goes to the page-cache page itself. */
+function doSharedFault(
+  mm: Mm,
+  vma: Vma,
+  addr: number,
+  pte: Pte | undefined,
+  tag: bigint | null,
+): Result<0> {
+  const fp = filePage(mm, vma.file!, fileIndex(mm, vma, addr), true)!;
+  // A write without data (MADV_POPULATE_WRITE) maps the cached page as it is.
+  if (tag !== null) fp.tag = tag;
+  if (pte === undefined)
+    mm.ptes.set(addr / PAGE, { frame: fp.frame, tag: 0n, fpage: fp, zero: false, thp: false });
+  ensureTables(mm, addr);
+  return ok(0);
+}
+
+/**
+ * A private write: in place on an exclusive anonymous page (wp_page_reuse), else a new page
+ * after anon_vma_prepare — a fresh THP where one fits (do_huge_pmd_anonymous_page) or over
+ * the huge zero page (do_huge_zero_wp_pmd, 6.13), else one page (do_anonymous_page,
+ * wp_page_copy, do_cow_fault), splitting a huge PMD it lands in.
+ */
+function doPrivateWrite(
+  mm: Mm,
+  vma: Vma,
+  addr: number,
+  pte: Pte | undefined,
+  newTag: bigint,
+): Result<0> {
+  const pn = addr / PAGE;
   if (pte !== undefined && pte.fpage === null && !pte.zero && mm.world.refs.get(pte.frame) === 1) {
     pte.tag = newTag;
     // A write dirties a lazily freed page: shrink_folio_list keeps it (folio_mark_dirty).
@@ -190,16 +228,7 @@ export function fault(
 
 /** A new anonymous THP in a PMD slot whose huge PMD is set; page pn gets the written tag. */
 export function mapFreshThp(mm: Mm, slot: number, pn: number, tag: bigint): Result<0> {
-  const f = mm.world.newFrames(512);
-  for (let i = 0; i < 512; i++) {
-    mm.ptes.set(slot / PAGE + i, {
-      frame: f + i,
-      tag: 0n,
-      fpage: null,
-      zero: false,
-      thp: true,
-    });
-  }
+  mapLargeFolio(mm, slot, 512, mm.world.newFrames(512), false);
   mm.ptes.get(pn)!.tag = tag;
   return ok(0);
 }

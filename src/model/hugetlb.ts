@@ -4,6 +4,7 @@ import { PMD } from './page-tables.js';
 import { VM, Vma } from './vma.js';
 import { Errno } from '../space/errno.js';
 import { ok, type Err, type Result } from '../space/result.js';
+import { mapLargeFolio } from './pgtable.js';
 
 /**
  * mm/hugetlb.c:hugetlb_fault — a read or write fault maps a whole zeroed huge page (there
@@ -27,16 +28,7 @@ export function hugetlbFault(
       mm.hugetlbFree -= 1;
     }
     const n = size / PAGE;
-    const f = mm.world.newFrames(n);
-    for (let i = 0; i < n; i++) {
-      mm.ptes.set(slot / PAGE + i, {
-        frame: f + i,
-        tag: 0n,
-        fpage: null,
-        zero: false,
-        thp: true,
-      });
-    }
+    mapLargeFolio(mm, slot, n, mm.world.newFrames(n), false);
     mm.pt.pmdTables.add(floorPud(slot));
     if (size === PMD) mm.pt.hugePmds.add(slot);
   }

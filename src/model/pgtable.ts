@@ -63,3 +63,15 @@ export function dropGuards(mm: Mm, start: number, end: number): void {
   if (mm.guards.size === 0) return;
   for (let p = start / PAGE; p < end / PAGE; p++) mm.guards.delete(p);
 }
+
+/** set_pte_range over a whole large folio: n PTEs from start, frames frame0…, marked THP. */
+export function mapLargeFolio(
+  mm: Mm,
+  start: number,
+  n: number,
+  frame0: number,
+  zero: boolean,
+): void {
+  for (let i = 0; i < n; i++)
+    mm.ptes.set(start / PAGE + i, { frame: frame0 + i, tag: 0n, fpage: null, zero, thp: true });
+}
