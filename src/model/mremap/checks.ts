@@ -1,7 +1,7 @@
 /**
  * mremap() validation as data: each kernel check is a named function, and each kernel
- * version's validation order is an ordered list of them (ORDERS). Step names are the
- * kernel function and condition, so a trace reads like the source of that version:
+ * version's validation order is an ordered list of them (CLASSIC, VRM, MULTI). Step names
+ * are the kernel function and condition, so a trace reads like the source of that version:
  * ≤6.14 SYSCALL_DEFINE5(mremap) + mremap_to + vma_to_resize; 6.15–6.16 check_mremap_params +
  * do_mremap + remap_is_valid; 6.17+ check_mremap_params + check_prep_vma (per VMA for
  * remap_move).
@@ -61,7 +61,8 @@ export function runChecks(checks: readonly Check[], c: MremapCall): Err | null {
   return null;
 }
 
-const test = (step: string, errno: number, fails: (c: MremapCall) => boolean): Check => {
+/** A check that fails with errno when fails(c) holds, traced as step either way. */
+const failsIf = (step: string, errno: number, fails: (c: MremapCall) => boolean): Check => {
   return (c) => c.mm.tracer.check(step, fails(c), errno);
 };
 
@@ -69,17 +70,17 @@ const test = (step: string, errno: number, fails: (c: MremapCall) => boolean): C
 
 /** Any flag bit outside FIXED|MAYMOVE|DONTUNMAP (and the RFC's RELOCATE_ANON bits). */
 export const flagsAllowed = (step: string): Check =>
-  test(step, Errno.EINVAL, (c) => (c.a.flags & ~allowedFlags(c.mm)) !== 0n);
+  failsIf(step, Errno.EINVAL, (c) => (c.a.flags & ~allowedFlags(c.mm)) !== 0n);
 
 /** ≤6.14: MREMAP_FIXED without MREMAP_MAYMOVE. */
-export const fixedNeedsMaymove: Check = test(
+export const fixedNeedsMaymove: Check = failsIf(
   'mremap: FIXED && !MAYMOVE',
   Errno.EINVAL,
   (c) => (c.a.flags & MREMAP.FIXED) !== 0n && (c.a.flags & MREMAP.MAYMOVE) === 0n,
 );
 
 /** ≤6.14: DONTUNMAP needs MAYMOVE and old_len == new_len (compared before PAGE_ALIGN). */
-export const dontunmapClassic: Check = test(
+export const dontunmapClassic: Check = failsIf(
   'mremap: DONTUNMAP && (!MAYMOVE || old_len != new_len) (unaligned)',
   Errno.EINVAL,
   (c) =>
@@ -88,10 +89,10 @@ export const dontunmapClassic: Check = test(
 );
 
 export const addrAligned = (fn: string): Check =>
-  test(`${fn}: offset_in_page(addr)`, Errno.EINVAL, (c) => (c.a.addr & 4095n) !== 0n);
+  failsIf(`${fn}: offset_in_page(addr)`, Errno.EINVAL, (c) => (c.a.addr & 4095n) !== 0n);
 
 export const newLenNonZero = (step: string): Check =>
-  test(step, Errno.EINVAL, (c) => c.newLenB === 0n);
+  failsIf(step, Errno.EINVAL, (c) => c.newLenB === 0n);
 
 /** RELOCATE_ANON RFC: either bit without MAYMOVE → EINVAL, right after the new_len check. */
 export const relocateNeedsMaymove: Check = (c) => {
@@ -105,13 +106,13 @@ export const relocateNeedsMaymove: Check = (c) => {
 };
 
 /** 6.17+: new_len > TASK_SIZE, checked for every call. */
-const newLenFits: Check = test(
+const newLenFits: Check = failsIf(
   'check_mremap_params: new_len > TASK_SIZE',
   Errno.EINVAL,
   (c) => c.newLenB > c.mm.o.taskSize,
 );
 
-const newAddrFits: Check = test(
+const newAddrFits: Check = failsIf(
   'check_mremap_params: new_addr > TASK_SIZE - new_len',
   Errno.EINVAL,
   (c) => c.newAddrB > c.mm.o.taskSize - c.newLenB,
@@ -119,9 +120,9 @@ const newAddrFits: Check = test(
 
 /** 6.15–6.16 checked the raw new_addr, 6.17+ the u64 one: the same bits. */
 const newAddrAligned = (fn: string): Check =>
-  test(`${fn}: offset_in_page(new_addr)`, Errno.EINVAL, (c) => (c.newAddrB & 4095n) !== 0n);
+  failsIf(`${fn}: offset_in_page(new_addr)`, Errno.EINVAL, (c) => (c.newAddrB & 4095n) !== 0n);
 
-const needsMaymove: Check = test(
+const needsMaymove: Check = failsIf(
   'check_mremap_params: !MAYMOVE',
   Errno.EINVAL,
   (c) => (c.a.flags & MREMAP.MAYMOVE) === 0n,
@@ -129,7 +130,7 @@ const needsMaymove: Check = test(
 
 /** 6.15–6.16 compared the lengths as passed; 6.17+ after PAGE_ALIGN. */
 const dontunmapSameLen = (aligned: boolean): Check =>
-  test(
+  failsIf(
     `check_mremap_params: DONTUNMAP && old_len != new_len${aligned ? '' : ' (unaligned)'}`,
     Errno.EINVAL,
     (c) =>
@@ -138,11 +139,11 @@ const dontunmapSameLen = (aligned: boolean): Check =>
   );
 
 const rangesDisjoint = (step: string): Check =>
-  test(step, Errno.EINVAL, (c) => overlaps(c.a.addr, c.oldLenB, c.newAddrB, c.newLenB));
+  failsIf(step, Errno.EINVAL, (c) => overlaps(c.a.addr, c.oldLenB, c.newAddrB, c.newLenB));
 
 /** A move may need two more VMAs (splits) and keeps 3 in reserve. */
 const mapCountHeadroom = (step: string): Check =>
-  test(step, Errno.ENOMEM, (c) => c.mm.mapCount + 2 >= c.mm.o.maxMapCount - 3);
+  failsIf(step, Errno.ENOMEM, (c) => c.mm.mapCount + 2 >= c.mm.o.maxMapCount - 3);
 
 /** Checks that apply only when FIXED or DONTUNMAP implies a new address. */
 const whenNewAddr =
@@ -166,7 +167,7 @@ export const vmaLookup =
 
 /** can_modify_vma / vma_is_sealed (6.12+ per VMA; 6.10–6.11 never reach it). */
 export const vmaNotSealed = (step: string): Check =>
-  test(step, Errno.EPERM, (c) => (c.vrm.vma!.flags & VM.SEALED) !== 0);
+  failsIf(step, Errno.EPERM, (c) => (c.vrm.vma!.flags & VM.SEALED) !== 0);
 
 /** ≤6.14 with the 6.12 mseal rework: can_modify_vma only in the per-VMA seal mode. */
 const vmaNotSealedIfPerVma = (step: string): Check => {
@@ -176,7 +177,7 @@ const vmaNotSealedIfPerVma = (step: string): Check => {
 
 /** 6.10–6.11: can_modify_mm over the source range. */
 export const rangeNotSealed = (step: string): Check => {
-  const check = test(step, Errno.EPERM, (c) =>
+  const check = failsIf(step, Errno.EPERM, (c) =>
     rangeSealed(c.mm, c.vrm.addr, c.vrm.addr + c.vrm.oldLen),
   );
   return (c) => (c.mm.profile.mseal === 'range' ? check(c) : null);
@@ -222,19 +223,19 @@ function resizeChecks(fn: string): { always: Check[]; growth: Check[] } {
   const grow = (c: MremapCall) => c.vrm.newLen - c.vrm.oldLen;
   return {
     always: [
-      test(
+      failsIf(
         `${fn}: !old_len on a private mapping`,
         Errno.EINVAL,
         (c) => c.vrm.oldLen === 0 && (c.vrm.vma!.flags & (VM.SHARED | VM.MAYSHARE)) === 0,
       ),
-      test(
+      failsIf(
         `${fn}: DONTUNMAP on VM_DONTEXPAND|VM_PFNMAP`,
         Errno.EINVAL,
         (c) =>
           (c.vrm.flags & MREMAP.DONTUNMAP) !== 0n &&
           (c.vrm.vma!.flags & (VM.DONTEXPAND | VM.PFNMAP)) !== 0,
       ),
-      test(
+      failsIf(
         `${fn}: old_len > vm_end - addr`,
         Errno.EFAULT,
         (c) => boundary(c) > c.vrm.vma!.end - c.vrm.addr,
@@ -249,17 +250,17 @@ function resizeChecks(fn: string): { always: Check[]; growth: Check[] } {
           ? c.mm.tracer.fail(`${fn}: pgoff overflow`, Errno.EINVAL)
           : null;
       },
-      test(
+      failsIf(
         `${fn}: VM_DONTEXPAND|VM_PFNMAP growth`,
         Errno.EFAULT,
         (c) => (c.vrm.vma!.flags & (VM.DONTEXPAND | VM.PFNMAP)) !== 0,
       ),
-      test(
+      failsIf(
         `${fn}: mlock_future_ok`,
         Errno.EAGAIN,
         (c) => !mlockFutureOk(c.mm, (c.vrm.vma!.flags & VM.LOCKED) !== 0, grow(c)),
       ),
-      test(`${fn}: may_expand_vm`, Errno.ENOMEM, (c) => !mayExpandVm(c.mm, grow(c) / PAGE)),
+      failsIf(`${fn}: may_expand_vm`, Errno.ENOMEM, (c) => !mayExpandVm(c.mm, grow(c) / PAGE)),
     ],
   };
 }
@@ -308,7 +309,7 @@ export const CLASSIC: ValidationOrder = {
   ],
   mremapTo: [
     newAddrAligned('mremap_to'),
-    test(
+    failsIf(
       'mremap_to: new_len > TASK_SIZE || new_addr > TASK_SIZE - new_len',
       Errno.EINVAL,
       (c) => c.newLenB > c.mm.o.taskSize || c.newAddrB > c.mm.o.taskSize - c.newLenB,
@@ -339,7 +340,7 @@ export const VRM: ValidationOrder = {
     alignHugetlb((c) => c.a.newAddr),
   ],
   mremapTo: [
-    test(
+    failsIf(
       'mremap_to: new_len > TASK_SIZE || new_addr > TASK_SIZE - new_len',
       Errno.EINVAL,
       (c) => c.newLenB > c.mm.o.taskSize || c.newAddrB > c.mm.o.taskSize - c.newLenB,

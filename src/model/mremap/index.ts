@@ -1,25 +1,26 @@
 /**
- * mremap(): the three validation orders the model knows (checks.ts ORDERS) and where each
- * sends the call once validated — no-op, shrink, expand in place or move (resize.ts), a move
- * to a new address (move.ts), a multi-VMA move (multi.ts). One VmaRemapStruct (vrm.ts)
- * carries the operation.
+ * mremap(): the three validation orders the model knows (checks.ts CLASSIC, VRM, MULTI) and
+ * where each sends the call once validated — no-op, shrink, expand in place or move
+ * (resize.ts), a move to a new address (move.ts), a multi-VMA move (multi.ts). One
+ * VmaRemapStruct (vrm.ts) carries the operation.
  */
 import type { RemapArgs } from '../../space/address-space.js';
 import { MREMAP } from '../../space/constants.js';
 import { Errno } from '../../space/errno.js';
 import { ok, type Result } from '../../space/result.js';
 import type { Mm } from '../mm.js';
-import { rangeNotSealed } from './checks.js';
 import {
   CLASSIC,
   MULTI,
   VRM,
   checkPrepVma,
   newCall,
+  rangeNotSealed,
   runChecks,
   vmaToResize,
   type MremapCall,
   type ResizeCheckFn,
+  type ValidationOrder,
 } from './checks.js';
 import { mremapTo } from './move.js';
 import { mremapTo617, remapMove } from './multi.js';
@@ -40,7 +41,11 @@ export function doMremap(mm: Mm, a: RemapArgs): Result<bigint> {
 }
 
 /** mremap_to for ≤6.16: its own argument checks, then vma_to_resize / remap_is_valid. */
-function mremapToChecked(c: MremapCall, checks: typeof CLASSIC, fn: ResizeCheckFn): Result<bigint> {
+function mremapToChecked(
+  c: MremapCall,
+  checks: ValidationOrder,
+  fn: ResizeCheckFn,
+): Result<bigint> {
   const e = runChecks(checks.mremapTo, c);
   if (e !== null) return e;
   return mremapTo(c.mm, c.vrm, 'mremap_to: do_munmap(tail)', (vma) => {
