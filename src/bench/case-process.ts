@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProbeResult } from '../kernel/probe.js';
-import type { CaseBase, CaseOutcome, CaseJob, SampleOptions, WorkerReply } from './run.js';
+import type { CaseBase, CaseOutcome, CaseJob, SampleOptions, WorkerReply } from './case-job.js';
 import type { BenchCase } from './types.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

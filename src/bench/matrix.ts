@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import { JsonInputError, parseJsonWithLines } from './jsonpos.js';
 import { SELFTEST_CASES, selftestEntry } from './selftest-cases.js';
+import type { MatrixEntry } from './types.js';
 import {
   ALIGN_BYTES,
   GIB,
@@ -34,7 +35,7 @@ export interface Matrix {
 }
 
 /** One matrix entry as written (before expansion); every field may also be a list. */
-export type MatrixEntry = Record<string, unknown>;
+export type { MatrixEntry } from './types.js';
 
 const FIELDS = [
   'op',

@@ -3,7 +3,6 @@
  * further line is one finished case, appended (and fsynced) the moment it finishes, so an
  * interrupted run loses at most the case in progress.
  */
-import type { StallInfo } from './stalls.js';
 import type { BenchEnvironment, RunConditions } from './environment.js';
 export { cpuModel } from './cpu-model.js';
 import fs from 'node:fs';
@@ -43,6 +42,16 @@ export interface ResultsHeader {
 }
 
 export type CaseStatus = 'ok' | 'unsupported' | 'failed';
+
+/** Samples whose wall time ran ahead of the sampler's CPU time (stalls.ts decides which). */
+export interface StallInfo {
+  rule: string;
+  count: number;
+  /** Indices into `samples` (run order). */
+  indices: number[];
+  /** The sampler's CPU ns over each sample's bracket, aligned with `samples`. */
+  cpuNs: number[];
+}
 
 export interface CaseRecord {
   type: 'case';

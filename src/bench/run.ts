@@ -34,23 +34,10 @@ import { summarize } from './stats.js';
 import { cleanSamples, stallInfo } from './stalls.js';
 import { benchEnvironment, conditionsSince, stealMsNow } from './environment.js';
 import { CaseProcess } from './case-process.js';
-import { caseId, GIB, type BenchCase } from './types.js';
+import type { CaseBase, CaseOutcome, SampleOptions } from './case-job.js';
 
-export interface SampleOptions {
-  samples: number;
-  warmup: number;
-  /** CPU for sched_setaffinity in the sampling process; null = no pinning. */
-  pin: number | null;
-  /**
-   * Always true: timed samples run only in a forked single-threaded child. In a
-   * multi-threaded process (Node's V8 and libuv threads) every page-table move must flush
-   * the TLBs of the other CPUs the mm ran on (flush_tlb_mm_range sends IPIs), which the
-   * selftest and any single-threaded C program never pay (docs/benchmarks.md).
-   */
-  isolated: true;
-  /** Overrides the case's verify flag with false (for speed). */
-  noVerify?: boolean;
-}
+export type { CaseBase, CaseJob, CaseOutcome, SampleOptions, WorkerReply } from './case-job.js';
+import { caseId, GIB, type BenchCase } from './types.js';
 
 export function planEnv(p: ProbeResult): PlanEnv {
   return {
@@ -60,25 +47,6 @@ export function planEnv(p: ProbeResult): PlanEnv {
     relocateAnon: p.relocateAnon.relocate,
   };
 }
-
-export interface CaseOutcome {
-  record: Omit<CaseRecord, 'index'>;
-  interrupted: boolean;
-}
-
-/** What a case's record holds before anything runs: its id, layout and predicted plan. */
-export type CaseBase = Omit<CaseRecord, 'index' | 'status' | 'observed' | 'samples' | 'stats'>;
-
-/** One case for the worker (src/bench/case-worker.ts), and its replies. */
-export interface CaseJob {
-  case: BenchCase;
-  options: SampleOptions;
-  probe: ProbeResult;
-}
-export type WorkerReply =
-  | { kind: 'base'; base: CaseBase }
-  | { kind: 'done'; outcome: CaseOutcome }
-  | { kind: 'error'; message: string };
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
 

@@ -10,7 +10,7 @@
  * the threshold), so the mirror populates fully; `selftestThreshold` picks the `-t` that
  * prints exactly the chosen cases.
  */
-import type { MatrixEntry } from './matrix.js';
+import type { MatrixEntry } from './types.js';
 import { GIB, KIB, MIB, formatSize, type AlignSpec, type BenchCase } from './types.js';
 
 export interface SelftestCase {

@@ -7,7 +7,9 @@
  * over /proc/stat steal because it is per sample and costs two syscalls outside the clock;
  * its limit: a host stall the guest does not account as steal looks like running time.
  */
-import type { CaseRecord } from './results.js';
+import type { CaseRecord, StallInfo } from './results.js';
+
+export type { StallInfo } from './results.js';
 
 /** Slack for the clock reads' own skew (µs) and for IRQ time counted as the task's. */
 export const STALL_SLACK_NS = 10_000;
@@ -15,15 +17,6 @@ export const STALL_SLACK_FRACTION = 0.02;
 export const STALL_RULE = 'wall - CPU time > 10 us + 2% of wall';
 /** More than this fraction of a case's samples stalled: its figures are not to be trusted. */
 export const TOO_MANY_STALLS = 0.2;
-
-export interface StallInfo {
-  rule: string;
-  count: number;
-  /** Indices into `samples` (run order). */
-  indices: number[];
-  /** The sampler's CPU ns over each sample's bracket, aligned with `samples`. */
-  cpuNs: number[];
-}
 
 export function stalledIndices(wall: readonly number[], cpu: readonly number[]): number[] {
   const out: number[] = [];

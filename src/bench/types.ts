@@ -110,3 +110,6 @@ export function caseFlags(c: BenchCase): number {
   if (c.op !== 'move' && c.flags.length) f |= 1;
   return f;
 }
+
+/** One matrix entry as written (before expansion); every field may also be a list (matrix.ts). */
+export type MatrixEntry = Record<string, unknown>;

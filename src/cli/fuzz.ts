@@ -13,7 +13,10 @@ import { writeCase, stepsText, failureText, type CaseFiles } from '../scenario/f
 import type { Scenario } from '../scenario/types.js';
 import { describeTraits } from '../model/traits.js';
 import { resolveProfile, resolveTraits } from '../scenario/model-config.js';
+import { parseDuration } from './duration.js';
 import { collect, TRAIT_HELP, traitOverridesOrExit } from './validate.js';
+
+export { parseDuration } from './duration.js';
 import { addKernelOption, runOnKernels } from './kernel-option.js';
 
 interface Opts {
@@ -40,18 +43,6 @@ function wholeNumber(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
       throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`);
     return n;
   };
-}
-
-/** "60s", "2m", "500ms", "90" (seconds). */
-export function parseDuration(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
-  if (!m)
-    throw new InvalidArgumentError(`expected a duration such as 60s, 2m or 500ms, got "${v}"`);
-  const n = Number(m[1]);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's']!;
-  const ms = n * unit;
-  if (ms <= 0) throw new InvalidArgumentError('the duration must be positive');
-  return ms;
 }
 
 /** "mremap=20,fork=0": weights over the defaults. */

@@ -12,7 +12,7 @@ import { ensureKernel, type ImageExtras } from '../vm/fetch.js';
 import { cliJob, GUEST_FAILED_EXIT, guestFailureText } from '../vm/guest.js';
 import { runVm, type Accel } from '../vm/qemu.js';
 import { findTool, staticBusybox } from '../vm/tools.js';
-import { parseDuration } from './fuzz.js';
+import { parseDuration } from './duration.js';
 
 export const KERNEL_HELP =
   'bzImage/vmlinuz path, linux-image .deb, or debian:6.1 / debian:6.12 / debian:<version>';

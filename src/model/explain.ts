@@ -8,7 +8,7 @@ import { formatResult, type Result } from '../space/result.js';
 import { ModelSpace } from './address-space.js';
 import type { MovePlan } from './page-tables.js';
 import { getProfile, type Profile } from './profiles.js';
-import type { TraceEntry } from './trace.js';
+import type { MergeRecord, TraceEntry } from './trace.js';
 
 export interface LayoutEntry {
   start: bigint;
@@ -45,6 +45,8 @@ export interface ExplainResult {
   result: Result<bigint>;
   checks: TraceEntry[];
   plans: MovePlan[];
+  /** Each neighbour pair the call's merges looked at: merged or not, and why. */
+  merges: MergeRecord[];
   /** VMAs after the call, 'start-end prot'. */
   after: string[];
 }
@@ -162,6 +164,7 @@ export function explainRemap(input: ExplainInput): ExplainResult {
     result,
     checks: t.entries,
     plans: t.plans,
+    merges: t.merges,
     after,
   };
 }
@@ -173,6 +176,18 @@ function size(n: number): string {
   if (n >= 0x100000 && n % 0x100000 === 0) return `${n / 0x100000} MiB`;
   if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
   return `${n} B`;
+}
+
+/** One line per neighbour pair: who asked, the two VMAs, merged or not and the kernel's reason. */
+export function formatMerges(merges: readonly MergeRecord[]): string[] {
+  if (merges.length === 0) return ['neighbour pairs: none adjacent'];
+  return [
+    'neighbour pairs:',
+    ...merges.map(
+      (m) =>
+        `  ${m.caller}: ${hex(m.lower.start)}-${hex(m.lower.end)} | ${hex(m.upper.start)}-${hex(m.upper.end)} ${m.merged ? 'merged' : 'not merged'} — ${m.why}`,
+    ),
+  ];
 }
 
 /** Human-readable rendering: each check, the outcome, then each page-table extent. */
@@ -196,6 +211,7 @@ export function formatExplain(x: ExplainResult): string {
     );
   });
   lines.push(`result: ${formatResult(x.result)}`);
+  lines.push(...formatMerges(x.merges));
   for (const p of x.plans) {
     lines.push(
       `page-table plan: move_page_tables(old=${hex(p.oldAddr)}, new=${hex(p.newAddr)}, len=${hex(p.len)})`,

@@ -33,6 +33,6 @@ export {
   explainToJson,
   type ExplainResult,
 } from './explain.js';
-export { formatTrace, type OpTrace, type TraceEntry } from './trace.js';
+export { formatTrace, type MergeRecord, type OpTrace, type TraceEntry } from './trace.js';
 export { VM, Vma, AnonVma, vmFlagMnemonics } from './vma.js';
 export { wouldMergeAdjacent, isMergeableAnonVma } from './merge.js';

@@ -1,14 +1,24 @@
 /**
  * VMA merging: mm/vma.c is_mergeable_vma, is_mergeable_anon_vma, can_vma_merge_{before,after},
  * can_vma_merge_{left,right}, vma_merge_new_range and vma_merge_existing_range. One
- * VmaMergeState (≙ struct vma_merge_struct) carries the proposed range through the helpers.
+ * VmaMergeState (≙ struct vma_merge_struct, made by vmgState/vmgVmaState ≙ VMG_STATE /
+ * VMG_VMA_STATE) carries the proposed range through the helpers. Every predicate returns a
+ * Verdict that names the kernel function and the rule, and each neighbour pair a merge looked
+ * at is traced (OpTrace.merges) with its verdict, so `explain` can say why two VMAs did not
+ * merge.
  */
+import type { Mm } from './mm.js';
 import type { Profile } from './profiles.js';
 import { VM, VM_SPECIAL, type AnonVma, type FileObj, type Vma } from './vma.js';
-import type { VmaTree } from './vma-tree.js';
 
 /** Flags that never block a merge: VM_SOFTDIRTY up to 6.18 (VMA_IGNORE_MERGE_FLAGS). */
 export const VM_IGNORE_MERGE = VM.SOFTDIRTY;
+
+/** A predicate's answer: whether it holds, and why — kernel function first, then the rule. */
+export interface Verdict {
+  ok: boolean;
+  why: string;
+}
 
 /** struct vma_merge_struct, reduced to what the model tracks (no mempolicy, no anon name). */
 export interface VmaMergeState {
@@ -29,64 +39,181 @@ export interface VmaMergeState {
   copiedFrom: Vma | null;
 }
 
+/** VMG_STATE: a proposed range with nothing attached unless given (no anon_vma, no uffd ctx). */
+export function vmgState(
+  init: Pick<VmaMergeState, 'prev' | 'start' | 'end' | 'flags' | 'file' | 'pgoff'> &
+    Partial<VmaMergeState>,
+): VmaMergeState {
+  return {
+    next: null,
+    middle: null,
+    anonVma: null,
+    chainLen: 0,
+    uffd: null,
+    copiedFrom: null,
+    ...init,
+  };
+}
+
+/** What a range copied from (or inside) vma carries: flags, file, anon_vma chain, uffd ctx. */
+export function vmaAttrs(
+  vma: Vma,
+): Pick<VmaMergeState, 'flags' | 'file' | 'anonVma' | 'chainLen' | 'uffd'> {
+  return {
+    flags: vma.flags,
+    file: vma.file,
+    anonVma: vma.anonVma,
+    chainLen: vma.chainLen,
+    uffd: vma.uffd,
+  };
+}
+
+/** VMG_VMA_STATE: [start, end) of an existing vma (the middle), its prev, its attributes. */
+export function vmgVmaState(
+  vma: Vma,
+  start: number,
+  end: number,
+  over: Partial<VmaMergeState> = {},
+): VmaMergeState {
+  return vmgState({
+    prev: vma.prev,
+    middle: vma,
+    start,
+    end,
+    pgoff: vma.pgoff + (start - vma.start) / 4096,
+    ...vmaAttrs(vma),
+    ...over,
+  });
+}
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+
+/** VM_* names of the bits in mask (VM_SEALED for the model's borrowed bit). */
+export function vmFlagNames(mask: number): string {
+  return Object.entries(VM)
+    .filter(([, bit]) => (mask & bit) !== 0)
+    .map(([name]) => `VM_${name}`)
+    .join('|');
+}
+
 /** mm/vma.c:vma_is_fork_child (vma_had_uncowed_parents before 6.18): anon_vma chain not singular. */
 export function vmaIsForkChild(vma: Vma | null): boolean {
   return vma !== null && vma.anonVma !== null && vma.chainLen > 1;
 }
 
 /** mm/vma.c:is_mergeable_vma — flags (minus ignored), same file, same uffd ctx. */
-export function isMergeableVma(vmg: VmaMergeState, tgt: Vma): boolean {
-  if (((tgt.flags ^ vmg.flags) & ~VM_IGNORE_MERGE) !== 0) return false;
-  if (tgt.file !== vmg.file) return false;
-  if (tgt.uffd !== vmg.uffd) return false;
-  return true;
+export function isMergeableVma(vmg: VmaMergeState, tgt: Vma): Verdict {
+  const diff = (tgt.flags ^ vmg.flags) & ~VM_IGNORE_MERGE;
+  if (diff !== 0)
+    return { ok: false, why: `is_mergeable_vma: vm_flags differ (${vmFlagNames(diff)})` };
+  if (tgt.file !== vmg.file) return { ok: false, why: 'is_mergeable_vma: vm_file differs' };
+  if (tgt.uffd !== vmg.uffd)
+    return { ok: false, why: 'is_mergeable_vma: vm_userfaultfd_ctx differs' };
+  return { ok: true, why: 'is_mergeable_vma: same vm_flags, vm_file and userfaultfd ctx' };
 }
 
-/** mm/vma.c:is_mergeable_anon_vma — 6.16 879bca0a2c4f cases 1–3, or the pre-6.16 chain-singular rule. */
-export function isMergeableAnonVma(profile: Profile, vmg: VmaMergeState, tgt: Vma): boolean {
+/** An anon_vma side as the rules see it. */
+function anonSide(anonVma: AnonVma | null, chainLen: number): string {
+  if (anonVma === null) return 'unfaulted';
+  return chainLen > 1 ? `faulted, fork child (chain of ${chainLen})` : 'faulted';
+}
+
+/**
+ * mm/vma.c:is_mergeable_anon_vma — 6.16 879bca0a2c4f cases 1–3, or the pre-6.16
+ * chain-singular rule. "source" is the range being merged, "target" the neighbour.
+ */
+export function isMergeableAnonVma(profile: Profile, vmg: VmaMergeState, tgt: Vma): Verdict {
   const tgtAnon = tgt.anonVma;
   const srcAnon = vmg.anonVma;
+  const sides = `source ${anonSide(srcAnon, vmg.chainLen)}, target ${anonSide(tgtAnon, tgt.chainLen)}`;
+  const say = (ok: boolean, rule: string): Verdict => ({
+    ok,
+    why: `is_mergeable_anon_vma: ${sides}, ${rule}`,
+  });
+  if (srcAnon !== null && srcAnon === tgtAnon) return say(true, 'same anon_vma');
+  if (srcAnon === null && tgtAnon === null) return say(true, 'neither has an anon_vma');
   if (profile.anonMerge === 'pre-6.16') {
     // ≤6.15 is_mergeable_anon_vma(anon1, anon2, tgt): a NULL side merges only if tgt's chain is singular.
-    if ((tgtAnon === null || srcAnon === null) && tgt.chainLen === 1) return true;
-    return tgtAnon === srcAnon;
+    const rule =
+      'rule before 6.16 (879bca0a2c4f): one NULL side merges only with a singular target chain';
+    if ((tgtAnon === null || srcAnon === null) && tgt.chainLen === 1) return say(true, rule);
+    return say(false, tgtAnon === null || srcAnon === null ? rule : 'different anon_vmas');
   }
   if (tgtAnon === null && srcAnon !== null) {
     // Case 1: dup_anon_vma() from src into tgt; refused for fork children (and, Jan-2026, copied_from).
-    if (vmaIsForkChild(vmg.middle)) return false;
-    if (profile.copiedFromFix && vmaIsForkChild(vmg.copiedFrom)) return false;
-    return true;
+    if (vmaIsForkChild(vmg.middle))
+      return say(false, 'case 1 (6.16, 879bca0a2c4f) refused: the modified VMA is a fork child');
+    if (profile.copiedFromFix && vmaIsForkChild(vmg.copiedFrom))
+      return say(
+        false,
+        'case 1 refused: copy_vma source is a fork child (vmg->copied_from, Jan 2026)',
+      );
+    return say(true, 'case 1 (6.16, 879bca0a2c4f): the target takes the source anon_vma');
   }
   // Case 2: tgt's anon_vma is used as is.
-  if (tgtAnon !== null && srcAnon === null) return !vmaIsForkChild(tgt);
-  // Case 3: the same anon_vma (or both unfaulted).
-  return srcAnon === tgtAnon;
+  if (tgtAnon !== null && srcAnon === null) {
+    if (vmaIsForkChild(tgt))
+      return say(false, 'case 2 (6.16, 879bca0a2c4f) refused: the target is a fork child');
+    return say(true, "case 2 (6.16, 879bca0a2c4f): the source takes the target's anon_vma");
+  }
+  // Case 3: the same anon_vma (or both unfaulted) — handled above.
+  return say(false, 'different anon_vmas');
+}
+
+/** The first failing verdict, else the anon_vma one (it says which rule let the pair merge). */
+function firstFailure(checks: readonly (() => Verdict)[]): Verdict {
+  let last: Verdict = { ok: true, why: '' };
+  for (const check of checks) {
+    const v = check();
+    if (!v.ok) return v;
+    if (v.why.startsWith('is_mergeable_anon_vma')) last = v;
+  }
+  return last;
 }
 
 /** mm/vma.c:can_vma_merge_before — merge the range into next: pgoff continues into next. */
-export function canVmaMergeBefore(profile: Profile, vmg: VmaMergeState): boolean {
+export function canVmaMergeBefore(profile: Profile, vmg: VmaMergeState): Verdict {
   const next = vmg.next!;
   const pglen = (vmg.end - vmg.start) / 4096;
-  return (
-    isMergeableVma(vmg, next) &&
-    isMergeableAnonVma(profile, vmg, next) &&
-    next.pgoff === vmg.pgoff + pglen
-  );
+  return firstFailure([
+    () => isMergeableVma(vmg, next),
+    () => isMergeableAnonVma(profile, vmg, next),
+    () =>
+      next.pgoff === vmg.pgoff + pglen
+        ? { ok: true, why: 'can_vma_merge_before: pgoff continues' }
+        : {
+            ok: false,
+            why: `can_vma_merge_before: pgoff ${hex(vmg.pgoff)} + ${pglen} != ${hex(next.pgoff)}`,
+          },
+  ]);
 }
 
 /** mm/vma.c:can_vma_merge_after — merge prev into the range: prev's pgoff continues into it. */
-export function canVmaMergeAfter(profile: Profile, vmg: VmaMergeState): boolean {
+export function canVmaMergeAfter(profile: Profile, vmg: VmaMergeState): Verdict {
   const prev = vmg.prev!;
-  return (
-    isMergeableVma(vmg, prev) &&
-    isMergeableAnonVma(profile, vmg, prev) &&
-    prev.pgoff + prev.pages === vmg.pgoff
-  );
+  return firstFailure([
+    () => isMergeableVma(vmg, prev),
+    () => isMergeableAnonVma(profile, vmg, prev),
+    () =>
+      prev.pgoff + prev.pages === vmg.pgoff
+        ? { ok: true, why: 'can_vma_merge_after: pgoff continues' }
+        : {
+            ok: false,
+            why: `can_vma_merge_after: pgoff ${hex(prev.pgoff)} + ${prev.pages} != ${hex(vmg.pgoff)}`,
+          },
+  ]);
 }
 
+/** vmg.prev ends where the range starts (else they are no neighbours). */
+const prevAdjacent = (vmg: VmaMergeState): boolean =>
+  vmg.prev !== null && vmg.prev.end === vmg.start;
+const nextAdjacent = (vmg: VmaMergeState): boolean =>
+  vmg.next !== null && vmg.end === vmg.next.start;
+
 /** mm/vma.c:can_vma_merge_left — adjacent prev that can absorb the range. */
-export function canVmaMergeLeft(profile: Profile, vmg: VmaMergeState): boolean {
-  return vmg.prev !== null && vmg.prev.end === vmg.start && canVmaMergeAfter(profile, vmg);
+export function canVmaMergeLeft(profile: Profile, vmg: VmaMergeState): Verdict {
+  if (!prevAdjacent(vmg)) return { ok: false, why: 'can_vma_merge_left: no adjacent prev' };
+  return canVmaMergeAfter(profile, vmg);
 }
 
 /**
@@ -97,13 +224,17 @@ export function canVmaMergeRight(
   profile: Profile,
   vmg: VmaMergeState,
   mergeLeft: boolean,
-): boolean {
-  const next = vmg.next;
-  if (next === null || vmg.end !== next.start || !canVmaMergeBefore(profile, vmg)) return false;
-  if (!mergeLeft) return true;
+): Verdict {
+  if (!nextAdjacent(vmg)) return { ok: false, why: 'can_vma_merge_right: no adjacent next' };
+  const before = canVmaMergeBefore(profile, vmg);
+  if (!before.ok || !mergeLeft) return before;
   const pa = vmg.prev!.anonVma;
-  const na = next.anonVma;
-  return pa === null || na === null || pa === na;
+  const na = vmg.next!.anonVma;
+  if (pa === null || na === null || pa === na) return before;
+  return {
+    ok: false,
+    why: 'can_vma_merge_right: prev and next have different anon_vmas (merging all three needs one)',
+  };
 }
 
 /** dup_anon_vma(): an unfaulted target takes the source's anon_vma (and chain). */
@@ -119,18 +250,57 @@ export interface MergeOutcome {
   kind: 'left' | 'right' | 'both';
 }
 
+/** Traces the pairs (prev, range) and (range, next) that exist, with their verdicts. */
+function tracePairs(
+  mm: Mm,
+  caller: string,
+  vmg: VmaMergeState,
+  left: Verdict | null,
+  right: Verdict | null,
+): void {
+  const range = { start: vmg.start, end: vmg.end };
+  if (left !== null && prevAdjacent(vmg)) {
+    const p = vmg.prev!;
+    mm.tracer.merge({
+      caller,
+      lower: { start: p.start, end: p.end },
+      upper: range,
+      ...verdict(left),
+    });
+  }
+  if (right !== null && nextAdjacent(vmg)) {
+    const n = vmg.next!;
+    mm.tracer.merge({
+      caller,
+      lower: range,
+      upper: { start: n.start, end: n.end },
+      ...verdict(right),
+    });
+  }
+}
+
+const verdict = (v: Verdict): { merged: boolean; why: string } => ({ merged: v.ok, why: v.why });
+
+const SPECIAL: Verdict = {
+  ok: false,
+  why: `vma_merge: VM_SPECIAL (${vmFlagNames(VM_SPECIAL)}) never merges`,
+};
+
 /**
  * mm/vma.c:vma_merge_new_range — merge a not-yet-mapped range [start, end) into prev and/or
  * next. Returns the expanded VMA, or null (the caller then inserts a new VMA).
  */
-export function vmaMergeNewRange(
-  tree: VmaTree,
-  profile: Profile,
-  vmg: VmaMergeState,
-): MergeOutcome | null {
-  if ((vmg.flags & VM_SPECIAL) !== 0) return null;
-  const left = canVmaMergeLeft(profile, vmg);
-  const right = canVmaMergeRight(profile, vmg, left);
+export function vmaMergeNewRange(mm: Mm, vmg: VmaMergeState, caller: string): MergeOutcome | null {
+  const tree = mm.tree;
+  if ((vmg.flags & VM_SPECIAL) !== 0) {
+    tracePairs(mm, caller, vmg, SPECIAL, SPECIAL);
+    return null;
+  }
+  const leftV = canVmaMergeLeft(mm.profile, vmg);
+  const rightV = canVmaMergeRight(mm.profile, vmg, leftV.ok);
+  tracePairs(mm, caller, vmg, leftV, rightV);
+  const left = leftV.ok;
+  const right = rightV.ok;
   if (left && right) {
     const prev = vmg.prev!;
     const next = vmg.next!;
@@ -162,17 +332,25 @@ export function vmaMergeNewRange(
  * now covering [start, end), or null when no merge applies (the caller splits instead).
  */
 export function vmaMergeExistingRange(
-  tree: VmaTree,
-  profile: Profile,
+  mm: Mm,
   vmg: VmaMergeState,
+  caller: string,
 ): MergeOutcome | null {
+  const tree = mm.tree;
   const middle = vmg.middle!;
   const leftSide = vmg.start === middle.start;
   const rightSide = vmg.end === middle.end;
-  if ((vmg.flags & VM_SPECIAL) !== 0 || (!leftSide && !rightSide)) return null;
+  if (!leftSide && !rightSide) return null;
   vmg.next = rightSide ? middle.next : null;
-  const mergeLeft = leftSide && canVmaMergeLeft(profile, vmg);
-  const mergeRight = rightSide && canVmaMergeRight(profile, vmg, mergeLeft);
+  if ((vmg.flags & VM_SPECIAL) !== 0) {
+    tracePairs(mm, caller, vmg, leftSide ? SPECIAL : null, SPECIAL);
+    return null;
+  }
+  const leftV = leftSide ? canVmaMergeLeft(mm.profile, vmg) : null;
+  const mergeLeft = leftV?.ok === true;
+  const rightV = rightSide ? canVmaMergeRight(mm.profile, vmg, mergeLeft) : null;
+  tracePairs(mm, caller, vmg, leftV, rightV);
+  const mergeRight = rightV?.ok === true;
   if (!mergeLeft && !mergeRight) return null;
   const midAnon = middle.anonVma;
   const midChain = middle.chainLen;
@@ -212,19 +390,6 @@ export function vmaMergeExistingRange(
 /** Whether two adjacent VMAs would merge if the second were modified to its own flags (test helper). */
 export function wouldMergeAdjacent(profile: Profile, a: Vma, b: Vma): boolean {
   if (a.end !== b.start) return false;
-  const vmg: VmaMergeState = {
-    prev: a,
-    next: null,
-    middle: b,
-    start: b.start,
-    end: b.end,
-    flags: b.flags,
-    file: b.file,
-    pgoff: b.pgoff,
-    anonVma: b.anonVma,
-    chainLen: b.chainLen,
-    uffd: b.uffd,
-    copiedFrom: null,
-  };
-  return (b.flags & VM_SPECIAL) === 0 && canVmaMergeAfter(profile, vmg);
+  const vmg = vmgVmaState(b, b.start, b.end, { prev: a });
+  return (b.flags & VM_SPECIAL) === 0 && canVmaMergeAfter(profile, vmg).ok;
 }

@@ -11,19 +11,31 @@ export interface TraceEntry {
   detail?: string;
 }
 
+/** One neighbour pair a merge looked at: [lower) and [upper) touch; merged or not, and why. */
+export interface MergeRecord {
+  /** The kernel function that asked (copy_vma, mmap_region, vma_modify, vma_merge_extend, …). */
+  caller: string;
+  lower: { start: number; end: number };
+  upper: { start: number; end: number };
+  merged: boolean;
+  why: string;
+}
+
 export interface OpTrace {
   op: string;
   entries: TraceEntry[];
   /** One page-table move plan per move_page_tables() call. */
   plans: MovePlan[];
+  /** Each neighbour pair a merge attempt looked at: merged or not, and why. */
+  merges: MergeRecord[];
 }
 
 export class Tracer {
-  current: OpTrace = { op: '', entries: [], plans: [] };
+  current: OpTrace = { op: '', entries: [], plans: [], merges: [] };
   constructor(public enabled: boolean) {}
 
   begin(op: string): void {
-    this.current = { op, entries: [], plans: [] };
+    this.current = { op, entries: [], plans: [], merges: [] };
   }
 
   /** Records a check; returns the error when it failed, else null. */
@@ -48,6 +60,10 @@ export class Tracer {
     const e: TraceEntry = { step, result };
     if (detail !== undefined) e.detail = detail;
     this.current.entries.push(e);
+  }
+
+  merge(m: MergeRecord): void {
+    if (this.enabled) this.current.merges.push(m);
   }
 
   plan(p: MovePlan): void {

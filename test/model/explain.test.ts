@@ -112,6 +112,61 @@ describe('explain (CLI)', () => {
     expect(known.out).toContain('result: 0xfff000');
   });
 
+  test('a faulted VMA moved next to one whose pgoff does not line up: "not merged" and why', async () => {
+    // B is unfaulted (pgoff 0x20000); A is faulted, so copy_vma keeps its pgoff 0x10000 and
+    // 6.16's case 1 would allow the anon_vma — only the pgoff arithmetic refuses.
+    const r = await run([
+      '--old',
+      '0x10000000',
+      '--new',
+      '0x20004000',
+      '--len',
+      '0x4000',
+      '--layout',
+      '0x10000000-0x10004000,0x20000000-0x20004000:unfaulted',
+      '--profile',
+      'linux-6.18',
+    ]);
+    expect(r.code).toBeUndefined();
+    const lines = r.out.split('\n');
+    const at = lines.indexOf('neighbour pairs:');
+    expect(lines.slice(at, at + 2)).toEqual([
+      'neighbour pairs:',
+      '  copy_vma: 0x20000000-0x20004000 | 0x20004000-0x20008000 not merged — can_vma_merge_after: pgoff 0x20000 + 4 != 0x10000',
+    ]);
+    expect(lines[at + 2]).toMatch(/^page-table plan:/);
+  });
+
+  test('pre-6.16: both pairs refused by the anon_vma chain rule, named in --json', async () => {
+    const args = (profile: string) => [
+      '--old',
+      '0x20000000',
+      '--new',
+      '0x10000000',
+      '--len',
+      '0x4000',
+      '--layout',
+      '0xfffc000-0x10000000:unfaulted,0x10004000-0x10008000:unfaulted,0x20000000-0x20004000',
+      '--profile',
+      profile,
+      '--json',
+    ];
+    type J = { merges: { caller: string; merged: boolean; why: string }[] };
+    const pre = JSON.parse((await run(args('linux-6.6'))).out) as J;
+    expect(pre.merges.map((m) => [m.caller, m.merged, m.why])).toEqual([
+      [
+        'copy_vma',
+        false,
+        'is_mergeable_anon_vma: source faulted, target unfaulted, rule before 6.16 (879bca0a2c4f): one NULL side merges only with a singular target chain',
+      ],
+      [
+        'copy_vma',
+        false,
+        'is_mergeable_anon_vma: source faulted, target unfaulted, rule before 6.16 (879bca0a2c4f): one NULL side merges only with a singular target chain',
+      ],
+    ]);
+  });
+
   test('--json', async () => {
     const r = await run([
       '--old',
