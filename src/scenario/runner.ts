@@ -20,6 +20,7 @@ import { FlagSyntaxError, parseMremapFlags, type FlagSpec } from '../space/flags
 import { formatResult, ok, type Result } from '../space/result.js';
 import { exprName, resolveAddr, resolveLen, ScenarioInputError, type Bindings } from './address.js';
 import { FrameLabeler, diffResults, diffSnapshots, presentFrames, showResult } from './diff.js';
+import { clipOutside } from './clip.js';
 import { drawLayout } from './draw.js';
 import { inRange } from './kernel-range.js';
 import type { Expect, MapStep, Scenario, Step } from './types.js';
@@ -207,7 +208,7 @@ export class ScenarioRunner {
     // Memory the kernel placed outside the arena (a move or mmap without a fixed address)
     // is compared too: the model was told the kernel's choice, so both sides hold it there.
     for (const [xs, xe] of r.outside) {
-      const x = r.space.snapshot(xs, xe, opts);
+      const x = clipOutside(r.space.snapshot(xs, xe, opts));
       main.vmas.push(...x.vmas.filter((v) => !main.vmas.some((m) => m.start === v.start)));
       main.pages.push(...x.pages);
     }
