@@ -97,6 +97,11 @@ export interface ModelSpaceOptions {
   placeUnfixed?: (len: bigint, align: bigint) => bigint | null;
   /** vm.max_map_count (default 65530). */
   maxMapCount?: number;
+  /**
+   * VMAs of the process that the model does not hold (Node's own, default 0): mm->map_count
+   * counts every VMA of the mm against max_map_count, not only the arena's.
+   */
+  otherMapCount?: number;
   /** /sys/kernel/mm/transparent_hugepage/enabled (default madvise). */
   thp?: ThpMode;
   /** CONFIG_HAVE_MOVE_PMD / CONFIG_HAVE_MOVE_PUD (default on). */
@@ -128,6 +133,7 @@ interface ResolvedOptions {
   windowEnd: number;
   placeUnfixed: ((len: bigint, align: bigint) => bigint | null) | undefined;
   maxMapCount: number;
+  otherMapCount: number;
   thp: ThpMode;
   haveMovePmd: boolean;
   haveMovePud: boolean;
@@ -149,6 +155,7 @@ function resolve(o: ModelSpaceOptions): ResolvedOptions {
     windowEnd: Number(o.window?.end ?? 0x7f0000000000n),
     placeUnfixed: o.placeUnfixed,
     maxMapCount: o.maxMapCount ?? 65530,
+    otherMapCount: o.otherMapCount ?? 0,
     thp: o.thp ?? 'madvise',
     haveMovePmd: o.haveMovePmd ?? true,
     haveMovePud: o.haveMovePud ?? true,
@@ -258,9 +265,9 @@ export class ModelSpace implements AddressSpace {
     return this.tracer.current;
   }
 
-  /** mm->map_count. */
+  /** mm->map_count: the model's VMAs and the process's others. */
   get mapCount(): number {
-    return this.tree.size;
+    return this.tree.size + this.o.otherMapCount;
   }
 
   /** All VMAs in address order (live objects: do not mutate). */
@@ -379,14 +386,14 @@ export class ModelSpace implements AddressSpace {
     }
     let mid = vma;
     if (mid.start < start) {
-      if (this.tree.size >= this.o.maxMapCount)
+      if (this.mapCount >= this.o.maxMapCount)
         return this.tracer.fail('split_vma: map_count', Errno.ENOMEM);
       if (!maySplit(mid, start))
         return this.tracer.fail('split_vma: vm_ops->may_split', Errno.EINVAL);
       mid = this.splitVma(mid, start)[1];
     }
     if (mid.end > end) {
-      if (this.tree.size >= this.o.maxMapCount)
+      if (this.mapCount >= this.o.maxMapCount)
         return this.tracer.fail('split_vma: map_count', Errno.ENOMEM);
       if (!maySplit(mid, end))
         return this.tracer.fail('split_vma: vm_ops->may_split', Errno.EINVAL);
@@ -418,7 +425,7 @@ export class ModelSpace implements AddressSpace {
       return this.tracer.fail(`${step}: sealed VMA in range`, Errno.EPERM);
     }
     if (first.start < start) {
-      if (end < first.end && this.tree.size >= this.o.maxMapCount) {
+      if (end < first.end && this.mapCount >= this.o.maxMapCount) {
         return this.tracer.fail(`${step}: split needs map_count < max_map_count`, Errno.ENOMEM);
       }
     }
@@ -863,7 +870,7 @@ export class ModelSpace implements AddressSpace {
     if (
       (e = tr.check(
         'do_mmap: map_count > max_map_count',
-        this.tree.size > this.o.maxMapCount,
+        this.mapCount > this.o.maxMapCount,
         Errno.ENOMEM,
       ))
     )
@@ -1800,6 +1807,7 @@ export class ModelSpace implements AddressSpace {
       profile: this.profile,
       window: { start: BigInt(this.o.windowStart), end: BigInt(this.o.windowEnd) },
       maxMapCount: this.o.maxMapCount,
+      otherMapCount: this.o.otherMapCount,
       thp: this.o.thp,
       haveMovePmd: this.o.haveMovePmd,
       haveMovePud: this.o.haveMovePud,
