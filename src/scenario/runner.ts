@@ -160,6 +160,12 @@ export interface RunOptions {
   onStep?: (step: number, side: Side['name'], result: Result<unknown>, snapshot: Snapshot) => void;
 }
 
+/** An expected maps-style protection: "rw-", or with /proc/PID/maps' p/s letter "rw-s". */
+function protMatches(want: string, got: VmaView): boolean {
+  const share = want[3];
+  return got.prot === want.slice(0, 3) && (share === undefined || (share === 's') === got.shared);
+}
+
 /** A step's expectations as a list (the format allows one object or an array). */
 export function expectations(step: Step): Expect[] {
   return step.expect === undefined ? [] : Array.isArray(step.expect) ? step.expect : [step.expect];
@@ -474,7 +480,7 @@ export class ScenarioRunner {
           (w, j) =>
             w.start === got[j]!.start &&
             w.end === got[j]!.end &&
-            (w.prot === undefined || got[j]!.prot === w.prot.slice(0, 3)),
+            (w.prot === undefined || protMatches(w.prot, got[j]!)),
         );
       if (!same)
         out.push(
