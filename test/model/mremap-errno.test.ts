@@ -179,6 +179,7 @@ describe('check_mremap_params — first failing check wins (linux-6.18)', () => 
     expect(r(s, B, 4n * P, 4n * P, MAYMOVE | FIXED, 0x20000000n)).toBe('EPERM');
     expect(r(s, B, 4n * P, 2n * P, 0n)).toBe('EPERM');
     expect(r(s, B, 4n * P, 8n * P, MAYMOVE)).toBe('EPERM');
+    anon(s, 0x30000000n, 4);
     expect(r(s, 0x30000000n, 4n * P, 4n * P, MAYMOVE | FIXED, B)).toBe('EPERM');
     expect(layout(s)).toEqual(['10000000-10004000', '30000000-30004000']);
   });
