@@ -121,7 +121,9 @@ export class KernelSpace implements AddressSpace {
     const prot = requireInt('prot', a.prot);
     const flags = requireInt('flags', a.flags);
     const offset = requireU64('offset', a.offset ?? 0n);
-    this.check('mmap', addr, pageAlign(length));
+    // Only MAP_FIXED replaces what is mapped; a hint or NOREPLACE lands in a free range (or
+    // fails), so it cannot change memory outside the arena and is adopted below.
+    if ((flags & MAP.FIXED) !== 0) this.check('mmap', addr, pageAlign(length));
     let fd = -1;
     if (a.file !== undefined) {
       const f = this.files.get(a.file);
@@ -145,7 +147,7 @@ export class KernelSpace implements AddressSpace {
         : sys.mmap(addr, length, prot, flags, fd, offset),
     );
     // A hint the kernel could not honour places the mapping elsewhere: it is ours to release.
-    if (r.ok && (flags & (MAP.FIXED | MAP.FIXED_NOREPLACE)) === 0) {
+    if (r.ok && (flags & MAP.FIXED) === 0) {
       this.arena.adopt(r.value, pageAlign(length), this.childAdopted);
     }
     return r;
@@ -198,9 +200,11 @@ export class KernelSpace implements AddressSpace {
       this.check('mremap source', addr, oldA);
       // Without FIXED the call may grow in place, over [addr, addr+new_len).
       if ((flags & MREMAP.FIXED) === 0n) this.check('mremap in-place range', addr, newA);
-      if ((flags & (MREMAP.FIXED | MREMAP.DONTUNMAP)) !== 0n) {
-        this.check('mremap destination', newAddr, newA);
-      }
+      // Without FIXED, new_addr is only get_unmapped_area's hint (mm/mremap.c: mremap_to
+      // unmaps the destination only under MREMAP_FIXED, 5.7+ for DONTUNMAP): the kernel
+      // places the move in a free range, the hint or elsewhere, and changes nothing that is
+      // mapped there. That is a MAYMOVE move's risk, so it is adopted the same way below.
+      if ((flags & MREMAP.FIXED) !== 0n) this.check('mremap destination', newAddr, newA);
     }
     const open = remapHoles(a);
     const r = this.changing(open, () =>

@@ -203,6 +203,20 @@ export function readMapsTable(pid: number): Result<VmaTable> {
   return ok(new VmaTable(r.value, 'maps'));
 }
 
+/**
+ * This process's VMA count (mm->map_count, which vm.max_map_count bounds), leaving out the
+ * VMAs that intersect [outside.start, outside.end): those the caller models itself.
+ */
+export function ownMapCount(outside?: { start: bigint; end: bigint }): number {
+  const r = readMapsTable(process.pid);
+  if (!r.ok) return 0;
+  const t = r.value;
+  let n = 0;
+  for (let i = 0; i < t.count; i++)
+    if (outside === undefined || t.end(i) <= outside.start || t.start(i) >= outside.end) n++;
+  return n;
+}
+
 /** Reads /proc/PID/maps as entry objects. */
 export function readMaps(pid: number): Result<MapsEntry[]> {
   const r = readMapsTable(pid);

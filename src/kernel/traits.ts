@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { MADV, MAP, MLOCK, PMD_SIZE, PAGE_SIZE, PROT } from '../space/constants.js';
 import { Arena } from './arena.js';
 import { KPF, readKpageflags } from './kpageflags.js';
+import { ownMapCount } from './maps.js';
 import { PG, readPagemap } from './pagemap.js';
 import { PAGE_IS, scanPagemap } from './pagemap-scan.js';
 import { readSmaps } from './smaps.js';
@@ -252,14 +253,6 @@ function probeGuardRegions(arena: Arena): boolean {
   const r = sys.madvise(a, PAGE_SIZE, MADV.GUARD_INSTALL);
   if (r.ok) sys.madvise(a, PAGE_SIZE, MADV.GUARD_REMOVE);
   return r.ok;
-}
-
-function ownMapCount(): number {
-  try {
-    return fs.readFileSync('/proc/self/maps', 'utf8').split('\n').filter(Boolean).length;
-  } catch {
-    return 0;
-  }
 }
 
 export interface TraitInputs {

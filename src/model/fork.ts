@@ -56,6 +56,7 @@ export function optionsForChild(mm: Mm): ModelSpaceOptions {
     profile: mm.profile,
     window: { start: BigInt(mm.o.windowStart), end: BigInt(mm.o.windowEnd) },
     maxMapCount: mm.o.maxMapCount,
+    otherMapCount: mm.o.otherMapCount,
     thp: mm.o.thp,
     haveMovePmd: mm.o.haveMovePmd,
     haveMovePud: mm.o.haveMovePud,

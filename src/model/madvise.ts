@@ -144,7 +144,13 @@ export function doMadvise(mm: Mm, addr: bigint, length: bigint, advice: number):
       return walk((v) => madviseDiscardVma(mm, v, start, end, advice));
     case MADV.POPULATE_READ:
     case MADV.POPULATE_WRITE:
-      return madvisePopulate(mm, start, end, advice === MADV.POPULATE_WRITE);
+      return madvisePopulate(
+        mm,
+        start,
+        end,
+        advice === MADV.POPULATE_WRITE,
+        mm.profile.populateWalksVmas,
+      );
     case MADV.WILLNEED:
       return walk(() => null);
     case MADV.COLLAPSE:
@@ -326,11 +332,23 @@ export function madviseDiscardVma(
   return null;
 }
 
-export function madvisePopulate(mm: Mm, start: number, end: number, write: boolean): Result<0> {
+/**
+ * 6.10+: madvise_populate on the whole range, the first hole fails. Before (`walk`), it was a
+ * madvise_walk_vmas visitor: holes skipped, every VMA populated, ENOMEM at the end.
+ */
+export function madvisePopulate(
+  mm: Mm,
+  start: number,
+  end: number,
+  write: boolean,
+  walk: boolean,
+): Result<0> {
   const tr = mm.tracer;
   let tmp = start;
+  let hole = false;
   for (let v = mm.tree.findVma(start); v !== null && v.start < end; v = v.next) {
-    if (v.start > tmp) return tr.fail('madvise_populate: hole', Errno.ENOMEM);
+    if (v.start > tmp && !walk) return tr.fail('madvise_populate: hole', Errno.ENOMEM);
+    hole ||= v.start > tmp;
     // mm/gup.c:__get_user_pages — under FOLL_MADV_POPULATE a check_vma_flags() failure
     // (no VM_WRITE for a write, no VM_READ for a read) is EINVAL, not EFAULT (5.14; 6.9 form).
     const ok_ = write ? (v.flags & VM.WRITE) !== 0 : (v.flags & VM.READ) !== 0;
@@ -352,6 +370,6 @@ export function madvisePopulate(mm: Mm, start: number, end: number, write: boole
     }
     tmp = e;
   }
-  if (tmp < end) return tr.fail('madvise_populate: unmapped', Errno.ENOMEM);
+  if (hole || tmp < end) return tr.fail('madvise_populate: unmapped', Errno.ENOMEM);
   return ok(0);
 }

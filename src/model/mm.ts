@@ -77,6 +77,11 @@ export interface ModelSpaceOptions {
   placeUnfixed?: (len: bigint, align: bigint) => bigint | null;
   /** vm.max_map_count (default 65530). */
   maxMapCount?: number;
+  /**
+   * VMAs of the process that the model does not hold (Node's own, default 0): mm->map_count
+   * counts every VMA of the mm against max_map_count, not only the arena's.
+   */
+  otherMapCount?: number;
   /** /sys/kernel/mm/transparent_hugepage/enabled (default madvise). */
   thp?: ThpMode;
   /** CONFIG_HAVE_MOVE_PMD / CONFIG_HAVE_MOVE_PUD (default on). */
@@ -108,6 +113,7 @@ export interface ResolvedOptions {
   windowEnd: number;
   placeUnfixed: ((len: bigint, align: bigint) => bigint | null) | undefined;
   maxMapCount: number;
+  otherMapCount: number;
   thp: ThpMode;
   haveMovePmd: boolean;
   haveMovePud: boolean;
@@ -129,6 +135,7 @@ function resolve(o: ModelSpaceOptions): ResolvedOptions {
     windowEnd: Number(o.window?.end ?? 0x7f0000000000n),
     placeUnfixed: o.placeUnfixed,
     maxMapCount: o.maxMapCount ?? 65530,
+    otherMapCount: o.otherMapCount ?? 0,
     thp: o.thp ?? 'madvise',
     haveMovePmd: o.haveMovePmd ?? true,
     haveMovePud: o.haveMovePud ?? true,
@@ -188,9 +195,9 @@ export class Mm {
     };
   }
 
-  /** mm->map_count. */
+  /** mm->map_count: the model's VMAs and the process's others. */
   get mapCount(): number {
-    return this.tree.size;
+    return this.tree.size + this.o.otherMapCount;
   }
 
   countPresent(start: number, end: number): number {

@@ -114,7 +114,7 @@ function doMmapLimits(mm: Mm, lenB: bigint, pgoffB: bigint): Err | null {
       pgoffB + (lenB >> 12n) > U64 >> 12n,
       Errno.EOVERFLOW,
     ) ??
-    tr.check('do_mmap: map_count > max_map_count', mm.tree.size > mm.o.maxMapCount, Errno.ENOMEM) ??
+    tr.check('do_mmap: map_count > max_map_count', mm.mapCount > mm.o.maxMapCount, Errno.ENOMEM) ??
     tr.check('get_unmapped_area: len > TASK_SIZE', lenB > mm.o.taskSize, Errno.ENOMEM)
   );
 }

@@ -84,6 +84,13 @@ export interface Profile {
    * assumed to answer as 6.1 (not checked).
    */
   readonly collapseUffdEinval: boolean;
+  /**
+   * MADV_POPULATE_(READ|WRITE) is a madvise_walk_vmas visitor (mm/madvise.c:madvise_populate
+   * per VMA, 5.14): holes are skipped and every VMA populated, ENOMEM at the end. 6.10 (David
+   * Hildenbrand, "mm/madvise: don't perform madvise VMA walk for MADV_POPULATE_(READ|WRITE)")
+   * populates the range at once and fails at the first hole. Seen on Debian's 6.1.0-57.
+   */
+  readonly populateWalksVmas: boolean;
   /** RELOCATE_ANON RFC v2 flag bits (Appendix B), or null when the kernel rejects them. */
   readonly relocateAnon: { readonly relocate: bigint; readonly must: bigint } | null;
 }
@@ -108,6 +115,7 @@ const base61: Profile = {
   guardRegions: 'none',
   collapseNeedsWritablePte: true,
   collapseUffdEinval: true,
+  populateWalksVmas: true,
   relocateAnon: null,
 };
 
@@ -138,6 +146,7 @@ const p612: Profile = {
   mseal: 'vma',
   uffdBlocksTableMove: true,
   thpSplitZeroRemap: true,
+  populateWalksVmas: false,
   collapseUffdEinval: false,
 };
 

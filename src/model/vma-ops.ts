@@ -48,13 +48,13 @@ export function vmaModify(
   }
   let mid = vma;
   if (mid.start < start) {
-    if (mm.tree.size >= mm.o.maxMapCount)
+    if (mm.mapCount >= mm.o.maxMapCount)
       return mm.tracer.fail('split_vma: map_count', Errno.ENOMEM);
     if (!maySplit(mid, start)) return mm.tracer.fail('split_vma: vm_ops->may_split', Errno.EINVAL);
     mid = splitVma(mm, mid, start)[1];
   }
   if (mid.end > end) {
-    if (mm.tree.size >= mm.o.maxMapCount)
+    if (mm.mapCount >= mm.o.maxMapCount)
       return mm.tracer.fail('split_vma: map_count', Errno.ENOMEM);
     if (!maySplit(mid, end)) return mm.tracer.fail('split_vma: vm_ops->may_split', Errno.EINVAL);
     mid = splitVma(mm, mid, end)[0];
@@ -85,7 +85,7 @@ export function doMunmap(mm: Mm, start: number, end: number, step = 'do_vmi_munm
     return mm.tracer.fail(`${step}: sealed VMA in range`, Errno.EPERM);
   }
   if (first.start < start) {
-    if (end < first.end && mm.tree.size >= mm.o.maxMapCount) {
+    if (end < first.end && mm.mapCount >= mm.o.maxMapCount) {
       return mm.tracer.fail(`${step}: split needs map_count < max_map_count`, Errno.ENOMEM);
     }
   }

@@ -5,6 +5,7 @@
  */
 import { Arena } from '../kernel/arena.js';
 import { KernelSpace } from '../kernel/kernel-space.js';
+import { ownMapCount } from '../kernel/maps.js';
 import { hugetlbAvailable, type ProbeResult } from '../kernel/probe.js';
 import { ModelSpace } from '../model/address-space.js';
 import type { Profile } from '../model/profiles.js';
@@ -164,6 +165,11 @@ export function newModel(
       return h;
     },
     maxMapCount: p.maxMapCount ?? 65530,
+    // The kernel counts Node's own VMAs against max_map_count too; the model holds the
+    // arena and its guards. Counted when the scenario starts: Node's count drifts a little,
+    // and the arena's placeholders still mapped during a call are not counted.
+    otherMapCount:
+      ctx.only === 'model' ? 0 : ownMapCount({ start: start - PAGE_SIZE, end: end + PAGE_SIZE }),
     thp: (p.thp.enabled as 'always' | 'madvise' | 'never' | null) ?? 'madvise',
     haveMovePmd: p.config.haveMovePmd ?? true,
     haveMovePud: p.config.haveMovePud ?? true,

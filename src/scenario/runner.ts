@@ -20,6 +20,7 @@ import { FlagSyntaxError, parseMremapFlags, type FlagSpec } from '../space/flags
 import { formatResult, ok, type Result } from '../space/result.js';
 import { exprName, resolveAddr, resolveLen, ScenarioInputError, type Bindings } from './address.js';
 import { FrameLabeler, diffResults, diffSnapshots, presentFrames, showResult } from './diff.js';
+import { clipOutside } from './clip.js';
 import { drawLayout } from './draw.js';
 import { inRange } from './kernel-range.js';
 import type { Expect, MapStep, Scenario, Step } from './types.js';
@@ -159,6 +160,12 @@ export interface RunOptions {
   onStep?: (step: number, side: Side['name'], result: Result<unknown>, snapshot: Snapshot) => void;
 }
 
+/** An expected maps-style protection: "rw-", or with /proc/PID/maps' p/s letter "rw-s". */
+function protMatches(want: string, got: VmaView): boolean {
+  const share = want[3];
+  return got.prot === want.slice(0, 3) && (share === undefined || (share === 's') === got.shared);
+}
+
 /** A step's expectations as a list (the format allows one object or an array). */
 export function expectations(step: Step): Expect[] {
   return step.expect === undefined ? [] : Array.isArray(step.expect) ? step.expect : [step.expect];
@@ -207,7 +214,7 @@ export class ScenarioRunner {
     // Memory the kernel placed outside the arena (a move or mmap without a fixed address)
     // is compared too: the model was told the kernel's choice, so both sides hold it there.
     for (const [xs, xe] of r.outside) {
-      const x = r.space.snapshot(xs, xe, opts);
+      const x = clipOutside(r.space.snapshot(xs, xe, opts));
       main.vmas.push(...x.vmas.filter((v) => !main.vmas.some((m) => m.start === v.start)));
       main.pages.push(...x.pages);
     }
@@ -473,7 +480,7 @@ export class ScenarioRunner {
           (w, j) =>
             w.start === got[j]!.start &&
             w.end === got[j]!.end &&
-            (w.prot === undefined || got[j]!.prot === w.prot.slice(0, 3)),
+            (w.prot === undefined || protMatches(w.prot, got[j]!)),
         );
       if (!same)
         out.push(

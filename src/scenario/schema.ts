@@ -268,9 +268,9 @@ export function validateScenario(v: unknown): Scenario {
     onlyKeys(r, ['minKernel', 'features', 'profiles'], '$.requires');
     if (
       r['minKernel'] !== undefined &&
-      (typeof r['minKernel'] !== 'string' || !/^\d+\.\d+$/.test(r['minKernel']))
+      (typeof r['minKernel'] !== 'string' || !/^\d+\.\d+(\.\d+)?$/.test(r['minKernel']))
     ) {
-      fail('$.requires.minKernel', 'expected a version like "6.17"');
+      fail('$.requires.minKernel', 'expected a version like "6.17" or "6.12.40"');
     }
     if (r['features'] !== undefined) {
       if (!Array.isArray(r['features'])) fail('$.requires.features', 'expected an array');
@@ -423,7 +423,7 @@ export function scenarioJsonSchema(): object {
         type: 'object',
         additionalProperties: false,
         properties: {
-          minKernel: { type: 'string', pattern: '^\\d+\\.\\d+$' },
+          minKernel: { type: 'string', pattern: '^\\d+\\.\\d+(\\.\\d+)?$' },
           features: { type: 'array', items: { enum: KNOWN_FEATURES } },
           profiles: { type: 'array', items: { type: 'string' } },
         },

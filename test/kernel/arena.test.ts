@@ -119,6 +119,59 @@ describe('confinement (KernelSpace)', () => {
     }
   });
 
+  it('lets a DONTUNMAP without FIXED take a hint outside the arena; what is there is kept', () => {
+    space.map({ addr: arena.page(0), length: PAGE_SIZE, prot: RW, flags: ANON_FIXED });
+    space.touch(arena.page(0), 0x77n);
+    const o = outsidePage();
+    try {
+      // The hint is taken, so get_unmapped_area puts the move elsewhere: never over it.
+      const r = space.remap({
+        addr: arena.page(0),
+        oldLen: PAGE_SIZE,
+        newLen: PAGE_SIZE,
+        flags: MREMAP.MAYMOVE | MREMAP.DONTUNMAP,
+        newAddr: o.addr,
+      });
+      expect(r.ok).toBe(true);
+      const to = (r as { value: bigint }).value;
+      expect(to).not.toBe(o.addr);
+      expect(sys.readTag(0, o.addr)).toEqual({ ok: true, value: 0x5afen });
+      expect(space.read(to)).toEqual({ ok: true, value: 0x77n });
+      // Adopted like any placement of the kernel's: usable, and released with the arena.
+      expect(arena.contains(to, PAGE_SIZE)).toBe(true);
+      expect(space.unmap(to, PAGE_SIZE)).toEqual({ ok: true, value: 0 });
+    } finally {
+      o.release();
+    }
+  });
+
+  it('lets an mmap hint or NOREPLACE name memory outside the arena; it is never replaced', () => {
+    const o = outsidePage();
+    try {
+      const hinted = space.map({
+        addr: o.addr,
+        length: PAGE_SIZE,
+        prot: RW,
+        flags: MAP.PRIVATE | MAP.ANONYMOUS,
+      });
+      expect(hinted.ok).toBe(true);
+      expect((hinted as { value: bigint }).value).not.toBe(o.addr);
+      const noreplace = space.map({
+        addr: o.addr,
+        length: PAGE_SIZE,
+        prot: RW,
+        flags: MAP.PRIVATE | MAP.ANONYMOUS | MAP.FIXED_NOREPLACE,
+      });
+      expect(noreplace).toMatchObject({ ok: false, code: 'EEXIST' });
+      expect(sys.readTag(0, o.addr)).toEqual({ ok: true, value: 0x5afen });
+      expect(() =>
+        space.map({ addr: o.addr, length: PAGE_SIZE, prot: RW, flags: ANON_FIXED }),
+      ).toThrow(ArenaError);
+    } finally {
+      o.release();
+    }
+  });
+
   it('refuses a range that crosses the arena edge', () => {
     expect(() =>
       space.map({ addr: arena.page(63), length: 2n * PAGE_SIZE, prot: RW, flags: ANON_FIXED }),

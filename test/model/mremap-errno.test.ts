@@ -143,6 +143,20 @@ describe('check_mremap_params — first failing check wins (linux-6.18)', () => 
     expect(r(s, B, P, P, MAYMOVE | FIXED, 0x20000000n)).toBe('ok');
   });
 
+  test("map_count counts the process's other VMAs (otherMapCount) against max_map_count", () => {
+    const s = space('linux-6.18', { maxMapCount: 20, otherMapCount: 10 });
+    for (let i = 0n; i < 5n; i++) anon(s, B + i * 2n * P, 1);
+    expect(s.mapCount).toBe(15);
+    expect(r(s, B, P, P, MAYMOVE | FIXED, 0x20000000n)).toBe('ENOMEM');
+    // split_vma refuses at map_count >= max_map_count: mprotect of a VMA's middle needs two.
+    const t = space('linux-6.18', { maxMapCount: 20, otherMapCount: 18 });
+    anon(t, 0x30000000n, 4);
+    expect(t.protect(0x30001000n, P, 1)).toMatchObject({ ok: false, code: 'ENOMEM' });
+    const u = space('linux-6.18', { maxMapCount: 20, otherMapCount: 0 });
+    anon(u, 0x30000000n, 4);
+    expect(u.protect(0x30001000n, P, 1)).toMatchObject({ ok: true });
+  });
+
   test('6.17+: check_prep_vma failures do not unmap the FIXED destination', () => {
     const s = setup();
     anon(s, 0x20000000n, 8);

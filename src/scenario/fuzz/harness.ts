@@ -210,23 +210,6 @@ function escaped(st: KernelState, s: Snapshot): string[] {
     );
 }
 
-/**
- * Outside the arena, the kernel's placement may put moved memory next to the process's own
- * VMAs (V8 heap, libraries), and a merge with them is none of the model's business: there
- * only the range the call placed memory in is compared, clipped on both sides alike.
- */
-function clipOutside(s: Snapshot): Snapshot {
-  return {
-    ...s,
-    vmas: s.vmas.map((v) => ({
-      ...v,
-      start: v.start < s.start ? s.start : v.start,
-      end: v.end > s.end ? s.end : v.end,
-      offset: v.start < s.start && v.kind === 'file' ? v.offset + (s.start - v.start) : v.offset,
-    })),
-  };
-}
-
 function kernelSpaceWrapped(space: KernelSpace, st: KernelState): AddressSpace {
   return bind(space, {
     remap: (a: RemapArgs) => {
@@ -236,9 +219,9 @@ function kernelSpaceWrapped(space: KernelSpace, st: KernelState): AddressSpace {
     },
     snapshot: (s: bigint, e: bigint, o?: Parameters<AddressSpace['snapshot']>[2]) => {
       const snap = space.snapshot(s, e, o);
-      // The runner also snapshots ranges outside the arena that calls placed memory in;
-      // the step's own snapshot is the window's.
-      if (s !== st.window[0] || e !== st.window[1]) return clipOutside(snap);
+      // The runner also snapshots (and clips) ranges outside the arena that calls placed
+      // memory in; the step's own snapshot is the window's.
+      if (s !== st.window[0] || e !== st.window[1]) return snap;
       st.snaps++;
       const bad = [...escaped(st, snap), ...checkRemap(st, snap, space)];
       // On a violation st.remap stays, for the report.
@@ -265,7 +248,7 @@ function modelSpaceWrapped(
   const over: Record<string, unknown> = {
     snapshot: (s: bigint, e: bigint, o?: Parameters<AddressSpace['snapshot']>[2]) => {
       const snap = space.snapshot(s, e, o);
-      if (s !== window[0] || e !== window[1]) return clipOutside(snap);
+      if (s !== window[0] || e !== window[1]) return snap;
       const step = rec ? steps[rec.step] : undefined;
       if (rec && step && rec.records.length === rec.step)
         // A copy: the runner appends the ranges outside the arena to the object it got.
