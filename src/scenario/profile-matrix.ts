@@ -142,19 +142,23 @@ export function runDigest(sc: Scenario, p: Profile, env: MatrixEnv = CANONICAL_E
       arenaStart: start,
       arenaEnd: end,
       only: 'model',
-      onStep: (i, _side, res, snap) => {
-        h.update(`#${i} ${res.ok ? `ok ${String(res.value)}` : res.code}\n`);
-        for (const v of snap.vmas)
-          h.update(
-            `${v.start} ${v.end} ${v.prot} ${v.shared} ${v.kind} ${v.offset} ${v.vmFlags?.join(',') ?? ''}\n`,
-          );
-        for (const pg of snap.pages) {
-          if (!pg.present) continue;
-          let f = pg.frame === null ? -1 : labels.get(pg.frame);
-          if (f === undefined) labels.set(pg.frame!, (f = labels.size));
-          h.update(`${pg.addr} ${f} ${pg.tag} ${pg.thp} ${pg.zero}\n`);
-        }
-      },
+      hooks: [
+        {
+          afterStep: ({ index: i, outcome: { result: res }, snapshot: snap }) => {
+            h.update(`#${i} ${res.ok ? `ok ${String(res.value)}` : res.code}\n`);
+            for (const v of snap.vmas)
+              h.update(
+                `${v.start} ${v.end} ${v.prot} ${v.shared} ${v.kind} ${v.offset} ${v.vmFlags?.join(',') ?? ''}\n`,
+              );
+            for (const pg of snap.pages) {
+              if (!pg.present) continue;
+              let f = pg.frame === null ? -1 : labels.get(pg.frame);
+              if (f === undefined) labels.set(pg.frame!, (f = labels.size));
+              h.update(`${pg.addr} ${f} ${pg.tag} ${pg.thp} ${pg.zero}\n`);
+            }
+          },
+        },
+      ],
     }).run();
   } catch (e) {
     h.update(`error ${e instanceof Error ? e.message : String(e)}`);

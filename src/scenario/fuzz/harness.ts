@@ -34,7 +34,8 @@ import { parseAlign, resolveAddr } from '../address.js';
 import { showResult } from '../diff.js';
 import { drawLayout } from '../draw.js';
 import { newModel } from '../execute.js';
-import { describeStep, ScenarioRunner, type Divergence, type Side } from '../runner.js';
+import { ScenarioRunner, type Divergence, type Side } from '../runner.js';
+import { describeStep } from '../steps/describe.js';
 import type { Scenario, Step } from '../types.js';
 
 export interface HarnessContext {
