@@ -138,7 +138,7 @@ function relocateAnonRefusal(ctx: ExecContext): string {
   }
 }
 
-function kernelSide(space: KernelSpace): Side {
+export function kernelSide(space: KernelSpace): Side {
   return {
     name: 'kernel',
     space,
