@@ -17,6 +17,7 @@ import { decodeStep, returnsAddress, type StepCall } from './steps/decode.js';
 import { stepJson } from './steps/describe.js';
 import { cBinds, cIdent as ident, stepC } from './steps/to-c.js';
 import type { Scenario, Step } from './types.js';
+import { guardedSpan } from '../space/arena-guards.js';
 import { PAGE_SIZE } from '../space/constants.js';
 
 export interface CExportInput {
@@ -31,8 +32,6 @@ export interface CExportInput {
   headline?: string;
 }
 
-const GUARD = PAGE_SIZE;
-
 function expectC(
   rec: ModelStepRecord | undefined,
   op: Step['op'],
@@ -45,7 +44,8 @@ function expectC(
   const v = typeof r.value === 'bigint' ? r.value : BigInt(Number(r.value));
   if (returnsAddress(op)) {
     // Inside the arena: the exact place. Outside: the kernel's choice, only success counts.
-    if (v >= base - GUARD && v <= arenaEnd + GUARD) {
+    const [lo, hi] = guardedSpan(base, arenaEnd);
+    if (v >= lo && v <= hi) {
       const off = v - base;
       return off >= 0n
         ? `WANT_REL, 0x${off.toString(16)}L, 0`

@@ -12,6 +12,7 @@
  * The same module reads `validate --format json` reports of real kernels and counts, per
  * (model profile, kernel), the scenarios that failed: the confusion matrix.
  */
+import { ARENA_GUARD, ARENA_HINT_BASE } from '../space/arena-guards.js';
 import { createHash } from 'node:crypto';
 import { ModelSpace, type ThpMode } from '../model/address-space.js';
 import { getProfile, type Profile } from '../model/profiles.js';
@@ -61,10 +62,13 @@ export function predictionsOnly(sc: Scenario): Scenario {
   };
 }
 
-/** Arena start as Arena.reserve picks it: aligned to the scenario's alignment and no more. */
+/**
+ * Arena start as Arena.reserve picks it in its second 32 GiB slot: aligned to the
+ * scenario's alignment and no more.
+ */
 function arenaStart(sc: Scenario): bigint {
   const align = parseAlign(sc.arena.align, '$.arena.align');
-  const base = (1n << 44n) + (32n << 30n) + PAGE_SIZE;
+  const base = ARENA_HINT_BASE + (32n << 30n) + ARENA_GUARD;
   return (base + align - 1n) & ~(align - 1n);
 }
 

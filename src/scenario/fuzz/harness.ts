@@ -23,6 +23,7 @@ import type {
   Snapshot,
   VmaView,
 } from '../../space/address-space.js';
+import { guardedSpan } from '../../space/arena-guards.js';
 import { MREMAP, PAGE_SIZE } from '../../space/constants.js';
 import { ok, type Result } from '../../space/result.js';
 import { parseAlign } from '../address.js';
@@ -68,8 +69,6 @@ export interface CaseOutcome {
   /** The comparison window (the arena unless the scenario names one). */
   window: [bigint, bigint];
 }
-
-const GUARD = PAGE_SIZE;
 
 export class InvariantViolation extends Error {
   override readonly name = 'InvariantViolation';
@@ -170,8 +169,9 @@ function checkRemap(
 }
 
 function escaped(st: KernelState, s: Snapshot): string[] {
+  const [lo, hi] = guardedSpan(st.arenaStart, st.arenaEnd);
   return s.vmas
-    .filter((v) => v.start < st.arenaStart - GUARD || v.end > st.arenaEnd + GUARD)
+    .filter((v) => v.start < lo || v.end > hi)
     .map(
       (v) => `VMA [${rel(v.start, st.arenaStart)}, ${rel(v.end, st.arenaStart)}) escaped the arena`,
     );
