@@ -19,6 +19,19 @@ export function addGuards(m: ModelSpace, start: bigint, end: bigint): void {
 }
 
 /**
+ * The model's placeUnfixed option fed from `hint`: where an unfixed mapping lands is the
+ * kernel's choice (ASLR, the gap search), so the model takes the kernel's answer, once, and
+ * checks everything else. modelSide's placeNext fills the hint before each step.
+ */
+export function placeFromHint(hint: { next: bigint | null }): () => bigint | null {
+  return () => {
+    const h = hint.next;
+    hint.next = null;
+    return h;
+  };
+}
+
+/**
  * A model as a runner side. `name` is 'kernel' when a model stands in for a kernel (the
  * profile matrix); `hint` receives the other side's placement of unfixed mappings.
  */

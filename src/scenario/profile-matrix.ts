@@ -21,7 +21,7 @@ import { PAGE_SIZE } from '../space/constants.js';
 import { parseAlign } from './address.js';
 import { parseVersion } from './kernel-range.js';
 import { profileSkip } from './profile-gates.js';
-import { addGuards, modelSide } from './model-side.js';
+import { addGuards, modelSide, placeFromHint } from './model-side.js';
 import { ScenarioRunner, type Divergence } from './runner.js';
 import type { Scenario } from './types.js';
 
@@ -87,15 +87,7 @@ function space(
     thp: env.thp,
     traits: env.traits,
     hugetlbPages: 8,
-    ...(hint
-      ? {
-          placeUnfixed: () => {
-            const h = hint.next;
-            hint.next = null;
-            return h;
-          },
-        }
-      : {}),
+    ...(hint ? { placeUnfixed: placeFromHint(hint) } : {}),
   });
   addGuards(m, start, end);
   return m;
