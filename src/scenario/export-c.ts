@@ -17,7 +17,7 @@ import { decodeStep, returnsAddress, type StepCall } from './steps/decode.js';
 import { stepJson } from './steps/describe.js';
 import { cBinds, cIdent as ident, stepC } from './steps/to-c.js';
 import type { Scenario, Step } from './types.js';
-import { guardedSpan } from '../space/arena-guards.js';
+import { ARENA_GUARD, ARENA_HINT_BASE, guardedSpan } from '../space/arena-guards.js';
 import { PAGE_SIZE } from '../space/constants.js';
 
 export interface CExportInput {
@@ -117,6 +117,7 @@ export function exportC(input: CExportInput): string {
     `#define MAP_FIXED_NOREPLACE 0x100000`,
     `#endif`,
     `#define PS 4096UL`,
+    `#define GUARD 0x${ARENA_GUARD.toString(16)}UL /* PROT_NONE on each side of the arena */`,
     `#define ARENA_PAGES ${pages}UL`,
     `#define ARENA_ALIGN 0x${align.toString(16)}UL`,
     `#define WIN_FROM 0x${(winStart - base).toString(16)}UL /* the compared window, from A */`,
@@ -184,7 +185,7 @@ export function exportC(input: CExportInput): string {
     `  int e = errno;`,
     `  char got[64], exp[64];`,
     `  if (r == -1) snprintf(got, sizeof got, "-1 %s", strerror(e));`,
-    `  else if ((unsigned long)r >= A - PS && (unsigned long)r <= A + ARENA_PAGES * PS + PS)`,
+    `  else if ((unsigned long)r >= A - GUARD && (unsigned long)r <= A + ARENA_PAGES * PS + GUARD)`,
     `    snprintf(got, sizeof got, "@%ld%+ld", (long)(((unsigned long)r - A) / PS), (long)(((unsigned long)r - A) % PS));`,
     `  else snprintf(got, sizeof got, "0x%lx", (unsigned long)r);`,
     `  int bad = 0;`,
@@ -285,12 +286,12 @@ export function exportC(input: CExportInput): string {
     `static int reserve_arena(void) {`,
     `  unsigned long size = ARENA_PAGES * PS;`,
     `  for (unsigned long slot = 0; slot < 256; slot++) {`,
-    `    unsigned long hint = 0x100000000000UL + slot * (64UL << 30);`,
-    `    unsigned long usable = (hint + PS + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);`,
-    `    void *p = mmap((void *)(usable - PS), size + 2 * PS, PROT_NONE,`,
+    `    unsigned long hint = 0x${ARENA_HINT_BASE.toString(16)}UL + slot * (64UL << 30);`,
+    `    unsigned long usable = (hint + GUARD + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);`,
+    `    void *p = mmap((void *)(usable - GUARD), size + 2 * GUARD, PROT_NONE,`,
     `                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);`,
     `    if (p == MAP_FAILED) continue;`,
-    `    if ((unsigned long)p != usable - PS) { munmap(p, size + 2 * PS); continue; }`,
+    `    if ((unsigned long)p != usable - GUARD) { munmap(p, size + 2 * GUARD); continue; }`,
     `    if (munmap((void *)usable, size) != 0) return -1;`,
     `    A = usable;`,
     `    return 0;`,
