@@ -5,7 +5,9 @@
  * divergence and ends the scenario: later steps would only compound it.
  *
  * The runner holds both sides but knows neither: it drives the AddressSpace interface.
- * `Side` adapts how a side forks and explains itself.
+ * `Side` adapts how a side forks and explains itself. What a step does is the step codec's
+ * (steps/); what a caller adds to a run (the fuzzer's invariants, a digest) plugs into the
+ * hooks below.
  */
 import type { AddressSpace, ChildId, Snapshot, VmaView } from '../space/address-space.js';
 import { PAGE_SIZE } from '../space/constants.js';
