@@ -195,15 +195,18 @@ function clipOutside(s: Snapshot): Snapshot {
 }
 
 /**
- * The fuzzer's hooks into one run: kernel invariants on the kernel's window after every
- * step, the model's record, and clipping outside the arena on both sides. `window` is set
- * to the comparison window as the runner resolved it.
+ * The fuzzer's hooks into one run in the arena [arenaStart, arenaEnd): kernel invariants on
+ * the kernel's window after every step (an InvariantViolation names the step), the model's
+ * record when `records` is given, and clipping outside the arena on both sides.
+ * `seen.window` is set to the comparison window as the runner resolved it.
  */
-function fuzzHooks(
-  st: KernelState,
+export function fuzzHooks(
+  arenaStart: bigint,
+  arenaEnd: bigint,
   records: ModelStepRecord[] | null,
-  seen: { window?: [bigint, bigint] },
+  seen: { window?: [bigint, bigint] } = {},
 ): RunnerHooks {
+  const st: KernelState = { prev: null, arenaStart, arenaEnd };
   return {
     snapshot: ({ index, side, space, outcome, range, window, snapshot }) => {
       if (!window) return clipOutside(snapshot);
@@ -261,7 +264,6 @@ export class Harness {
   run(sc: Scenario, opts: { record?: boolean } = {}): CaseOutcome {
     const arena = this.arenaFor();
     const kernel = new KernelSpace(arena);
-    const st: KernelState = { prev: null, arenaStart: arena.start, arenaEnd: arena.end };
     const records: ModelStepRecord[] | null = opts.record ? [] : null;
     const seen: { window?: [bigint, bigint] } = {};
     const hint = { next: null as bigint | null };
@@ -285,7 +287,7 @@ export class Harness {
       const runner = new ScenarioRunner(sc, kernelSide(kernel), modelSide(model, hint), {
         arenaStart: arena.start,
         arenaEnd: arena.end,
-        hooks: [fuzzHooks(st, records, seen)],
+        hooks: [fuzzHooks(arena.start, arena.end, records, seen)],
       });
       try {
         const r = runner.run();
