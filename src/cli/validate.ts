@@ -212,7 +212,7 @@ export function registerValidate(program: Command): void {
         for (const f of emitReproducers(
           opts.emitC,
           selected.map((s) => s.scenario).filter((s) => failed.has(s.id)),
-          { probe: p, profile },
+          { probe: p, profile, traits },
         ))
           process.stderr.write(`mremap-lab validate: wrote ${f}\n`);
       }

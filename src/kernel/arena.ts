@@ -14,6 +14,12 @@
  * in-place growth can never run past the arena's end.
  */
 import { ARENA_ALIGN_MAX, arenaAlignProblem } from '../space/arena-align.js';
+import {
+  ARENA_GUARD as GUARD,
+  ARENA_HINT_BASE as HINT_BASE,
+  ARENA_RESERVE_FLAGS as RESERVE_FLAGS,
+  arenaGuards,
+} from '../space/arena-guards.js';
 import { MAP, PAGE_SIZE, PROT } from '../space/constants.js';
 import { ArenaError, hex, requireU64 } from './errors.js';
 import { isHoleName, placeHole } from './holes.js';
@@ -34,12 +40,8 @@ export interface ArenaOptions {
   interior?: 'reserved' | 'empty';
 }
 
-const GUARD = PAGE_SIZE;
-/** 16 TiB: far below a 47-bit mmap_base (~128 TiB), far above brk and the binary. */
-const HINT_BASE = 0x1000_0000_0000n;
 const MAX_ALIGN = ARENA_ALIGN_MAX;
 const SLOT_SPAN = 48n << 40n;
-const RESERVE_FLAGS = MAP.PRIVATE | MAP.ANONYMOUS | MAP.NORESERVE;
 
 function roundUp(v: bigint, to: bigint): bigint {
   return ((v + to - 1n) / to) * to;
@@ -241,8 +243,7 @@ export class Arena {
     this.verifyAdopted();
     this.released = true;
     live.delete(this);
-    sys.munmap(this.start - GUARD, GUARD);
-    sys.munmap(this.end, GUARD);
+    for (const [gs, ge] of arenaGuards(this.start, this.end)) sys.munmap(gs, ge - gs);
     for (const o of this.owned()) sys.munmap(o.start, o.end - o.start);
     for (const a of this.adopted.list) sys.munmap(a.start, a.end - a.start);
     this.adopted.clear();
@@ -265,9 +266,9 @@ export class Arena {
     }
     // Fresh guards too: a run may have merged a faulted mapping into a guard, which then
     // carries an anon_vma (and after fork, a fork child's chain) that changes later merges.
-    for (const g of [this.start - GUARD, this.end]) {
-      const m = sys.mmap(g, GUARD, PROT.NONE, RESERVE_FLAGS | MAP.FIXED);
-      if (!m.ok) throw new Error(`reset of the guard at ${hex(g)} failed: ${m.code}`);
+    for (const [gs, ge] of arenaGuards(this.start, this.end)) {
+      const m = sys.mmap(gs, ge - gs, PROT.NONE, RESERVE_FLAGS | MAP.FIXED);
+      if (!m.ok) throw new Error(`reset of the guard at ${hex(gs)} failed: ${m.code}`);
     }
   }
 

@@ -41,83 +41,92 @@ export interface Bindings {
 const HEAD_RE = /^(@(?:0x[0-9a-f]+|\d+)|[A-Za-z_][\w.]*)((?:[+-](?:\d+b|0x[0-9a-f]+|\d+))*)$/i;
 const TERM_RE = /([+-])(\d+b|0x[0-9a-f]+|\d+)/gi;
 
-interface Parsed {
-  page?: bigint;
-  name?: string;
-  pages: bigint;
-  bytes: bigint;
-}
+/**
+ * An address expression taken apart: bytes from the arena start, bytes from a name's
+ * address, or an absolute address. The one parser of the syntax: the runner resolves these
+ * against its bindings, the C exporter turns them into C expressions, load checks bound them.
+ */
+export type AddrParts =
+  | { base: 'arena'; offset: bigint }
+  | { base: 'name'; name: string; offset: bigint }
+  | { base: 'absolute'; addr: bigint };
 
-function parseAddr(expr: string): Parsed | null {
+/** The head ("@N" or a name) and the summed page and byte terms of a relative expression. */
+function split(expr: string): { head: string; pages: bigint; bytes: bigint } | null {
   const m = HEAD_RE.exec(expr);
   if (!m) return null;
-  const head = m[1]!;
-  const out: Parsed = { pages: 0n, bytes: 0n };
-  if (head.startsWith('@')) out.page = BigInt(head.slice(1));
-  else out.name = head;
+  let pages = 0n;
+  let bytes = 0n;
   for (const t of m[2]!.matchAll(TERM_RE)) {
     const sign = t[1] === '-' ? -1n : 1n;
     const v = t[2]!;
-    if (v.endsWith('b') && !v.startsWith('0x')) out.bytes += sign * BigInt(v.slice(0, -1));
-    else out.pages += sign * BigInt(v);
+    if (v.endsWith('b') && !v.startsWith('0x')) bytes += sign * BigInt(v.slice(0, -1));
+    else pages += sign * BigInt(v);
   }
-  return out;
+  return { head: m[1]!, pages, bytes };
+}
+
+function parseAddr(expr: string): AddrParts | null {
+  if (expr.startsWith('=')) {
+    const v = parseInt64(expr.slice(1));
+    return v === null ? null : { base: 'absolute', addr: v };
+  }
+  const t = split(expr);
+  if (!t) return null;
+  if (t.head.startsWith('@'))
+    return { base: 'arena', offset: (BigInt(t.head.slice(1)) + t.pages) * PAGE_SIZE + t.bytes };
+  return { base: 'name', name: t.head, offset: t.pages * PAGE_SIZE + t.bytes };
+}
+
+/** Takes an address expression apart; throws ScenarioInputError naming `path` if it is none. */
+export function addrParts(expr: unknown, path: string): AddrParts {
+  if (typeof expr !== 'string') {
+    throw new ScenarioInputError('expected an address string such as "@4" or "src+1"', path);
+  }
+  const p = parseAddr(expr);
+  if (p) return p;
+  if (expr.startsWith('=')) {
+    throw new ScenarioInputError(
+      `"${expr}" is not an absolute address like "=0x7ffffffff000"`,
+      path,
+    );
+  }
+  throw new ScenarioInputError(
+    `"${expr}" is not an address: use "@N" (page N of the arena), "name", "name+K" (pages) or add "+Nb" (decimal bytes)`,
+    path,
+  );
 }
 
 /** Checks the form of an address expression without resolving names. */
 export function checkAddrExpr(expr: unknown, path: string): void {
-  if (typeof expr !== 'string') {
-    throw new ScenarioInputError('expected an address string such as "@4" or "src+1"', path);
-  }
-  if (expr.startsWith('=')) {
-    if (parseInt64(expr.slice(1)) === null) {
-      throw new ScenarioInputError(
-        `"${expr}" is not an absolute address like "=0x7ffffffff000"`,
-        path,
-      );
-    }
-    return;
-  }
-  if (!parseAddr(expr)) {
-    throw new ScenarioInputError(
-      `"${expr}" is not an address: use "@N" (page N of the arena), "name", "name+K" (pages) or add "+Nb" (decimal bytes)`,
-      path,
-    );
-  }
+  addrParts(expr, path);
 }
 
 export function resolveAddr(expr: AddrExpr, b: Bindings, path: string): bigint {
-  checkAddrExpr(expr, path);
-  if (expr.startsWith('=')) return parseInt64(expr.slice(1))!;
-  const p = parseAddr(expr)!;
-  let base: bigint;
-  if (p.page !== undefined) {
-    base = b.arenaStart + p.page * PAGE_SIZE;
-  } else {
-    const v = b.names.get(p.name!);
-    if (v === undefined) {
-      throw new ScenarioInputError(
-        `unknown name "${p.name}": bind it with a map step's "name" first`,
-        path,
-      );
-    }
-    base = v;
+  const p = addrParts(expr, path);
+  if (p.base === 'absolute') return p.addr;
+  if (p.base === 'arena') return b.arenaStart + p.offset;
+  const v = b.names.get(p.name);
+  if (v === undefined) {
+    throw new ScenarioInputError(
+      `unknown name "${p.name}": bind it with a map step's "name" first`,
+      path,
+    );
   }
-  return base + p.pages * PAGE_SIZE + p.bytes;
+  return v + p.offset;
 }
 
 /** Bytes from the arena start for an "@N…" expression; undefined for names and "=0x…". */
 export function arenaOffset(expr: AddrExpr): bigint | undefined {
   const p = parseAddr(expr);
-  if (!p || p.page === undefined) return undefined;
-  return (p.page + p.pages) * PAGE_SIZE + p.bytes;
+  return p?.base === 'arena' ? p.offset : undefined;
 }
 
 /** The name an expression refers to, if it is exactly a bound name (no offsets). */
 export function exprName(expr: AddrExpr): string | undefined {
-  const p = parseAddr(expr);
-  if (!p || p.name === undefined || p.pages !== 0n || p.bytes !== 0n) return undefined;
-  return p.name;
+  const t = split(expr);
+  if (!t || t.head.startsWith('@') || t.pages !== 0n || t.bytes !== 0n) return undefined;
+  return t.head;
 }
 
 export function checkLenExpr(len: unknown, path: string): void {

@@ -10,13 +10,14 @@ import { hugetlbAvailable, type ProbeResult } from '../kernel/probe.js';
 import { ModelSpace } from '../model/address-space.js';
 import type { Profile } from '../model/profiles.js';
 import type { ModelTraits } from '../model/traits.js';
-import { traitsFromProbe } from './model-config.js';
+import { machineFromProbe, traitsFromProbe } from './model-config.js';
 import type { AddressSpace, ChildId } from '../space/address-space.js';
+import { guardedSpan } from '../space/arena-guards.js';
 import { MAP, MREMAP, PAGE_SIZE, PROT } from '../space/constants.js';
 import { parseAlign, ScenarioInputError } from './address.js';
 import { ScenarioRunner, type Divergence, type ExpectationFailure, type Side } from './runner.js';
 import type { Scenario } from './types.js';
-import { addGuards, modelSide } from './model-side.js';
+import { addGuards, modelSide, placeFromHint } from './model-side.js';
 import { versionAtLeast } from './kernel-range.js';
 import { profileSkip } from './profile-gates.js';
 export { KNOWN_FEATURES } from './types.js';
@@ -47,6 +48,11 @@ export interface ExecContext {
   /** The traits the model is told; default: what the probe measured (traitsFromProbe). */
   traits?: ModelTraits;
   only?: 'kernel' | 'model';
+}
+
+/** The traits the model is told: the context's, else what the probe measured. */
+function modelTraits(ctx: ExecContext): ModelTraits {
+  return ctx.traits ?? traitsFromProbe(ctx.probe);
 }
 
 function hasFeature(p: ProbeResult, f: string): boolean | undefined {
@@ -139,12 +145,18 @@ function relocateAnonRefusal(ctx: ExecContext): string {
   }
 }
 
-function kernelSide(space: KernelSpace): Side {
+export function kernelSide(space: KernelSpace): Side {
   return {
     name: 'kernel',
     space,
     childSpace: (parent: AddressSpace, child: ChildId) => (parent as KernelSpace).forkSpace(child),
   };
+}
+
+/** The process's VMAs outside the arena and its guards (what mm->map_count adds). */
+function otherVmas(start: bigint, end: bigint): number {
+  const [gs, ge] = guardedSpan(start, end);
+  return ownMapCount({ start: gs, end: ge });
 }
 
 export function newModel(
@@ -157,25 +169,13 @@ export function newModel(
   const m = new ModelSpace({
     profile: ctx.profile,
     window: { start, end },
-    placeUnfixed: () => {
-      // Where an unfixed mapping lands is the kernel's choice (ASLR, the gap search);
-      // the model takes the kernel's answer and checks everything else.
-      const h = hint.next;
-      hint.next = null;
-      return h;
-    },
-    maxMapCount: p.maxMapCount ?? 65530,
+    placeUnfixed: placeFromHint(hint),
+    ...machineFromProbe(p),
     // The kernel counts Node's own VMAs against max_map_count too; the model holds the
     // arena and its guards. Counted when the scenario starts: Node's count drifts a little,
     // and the arena's placeholders still mapped during a call are not counted.
-    otherMapCount:
-      ctx.only === 'model' ? 0 : ownMapCount({ start: start - PAGE_SIZE, end: end + PAGE_SIZE }),
-    thp: (p.thp.enabled as 'always' | 'madvise' | 'never' | null) ?? 'madvise',
-    haveMovePmd: p.config.haveMovePmd ?? true,
-    haveMovePud: p.config.haveMovePud ?? true,
-    mmapMinAddr: BigInt(p.mmapMinAddr ?? 65536),
-    overcommit: (p.overcommitMemory ?? 0) as 0 | 1 | 2,
-    traits: ctx.traits ?? traitsFromProbe(p),
+    otherMapCount: ctx.only === 'model' ? 0 : otherVmas(start, end),
+    traits: modelTraits(ctx),
     // The pool is system-wide and changes: read it when the scenario starts, not at probe time.
     hugetlbPages: ctx.only === 'model' ? 8 : hugetlbAvailable(),
   });
@@ -205,7 +205,7 @@ export function executeScenario(sc: Scenario, ctx: ExecContext): ScenarioResult 
     const runner = new ScenarioRunner(sc, kernelSide(kernel), modelSide(model, hint), {
       arenaStart: arena.start,
       arenaEnd: arena.end,
-      vmflagsPrinted: (ctx.traits ?? traitsFromProbe(ctx.probe)).vmflagMnemonics,
+      vmflagsPrinted: modelTraits(ctx).vmflagMnemonics,
       versions: { kernel: ctx.probe.release, model: ctx.profile.version },
       ...(ctx.only ? { only: ctx.only } : {}),
     });

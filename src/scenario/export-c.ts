@@ -13,9 +13,12 @@
  */
 import type { ModelStepRecord } from './fuzz/harness.js';
 import { parseAlign } from './address.js';
-import { mapStepFlags, parseAdvice, parseFlags, parseProt } from './runner.js';
+import { decodeStep, returnsAddress, type StepCall } from './steps/decode.js';
+import { stepJson } from './steps/describe.js';
+import { cBinds, cIdent as ident, stepC } from './steps/to-c.js';
 import type { Scenario, Step } from './types.js';
-import { MLOCK, PAGE_SIZE } from '../space/constants.js';
+import { ARENA_GUARD, ARENA_HINT_BASE, guardedSpan } from '../space/arena-guards.js';
+import { PAGE_SIZE } from '../space/constants.js';
 
 export interface CExportInput {
   scenario: Scenario;
@@ -29,57 +32,9 @@ export interface CExportInput {
   headline?: string;
 }
 
-const GUARD = PAGE_SIZE;
-
-function cstr(s: string): string {
-  return JSON.stringify(s).replace(/\?/g, '\\?');
-}
-
-function ident(name: string): string {
-  return `n_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
-}
-
-const TERM_RE = /([+-])(\d+b|0x[0-9a-f]+|\d+)/gi;
-const HEAD_RE = /^(@(?:0x[0-9a-f]+|\d+)|[A-Za-z_][\w.]*)((?:[+-](?:\d+b|0x[0-9a-f]+|\d+))*)$/i;
-
-/** An address expression as a C expression of type unsigned long. */
-export function cAddr(expr: string): string {
-  if (expr.startsWith('=')) return `0x${BigInt(expr.slice(1)).toString(16)}UL`;
-  const m = HEAD_RE.exec(expr);
-  if (!m) throw new Error(`export-c: unsupported address "${expr}"`);
-  const head = m[1]!;
-  let pages = 0n;
-  let bytes = 0n;
-  for (const t of m[2]!.matchAll(TERM_RE)) {
-    const sign = t[1] === '-' ? -1n : 1n;
-    const v = t[2]!;
-    if (v.endsWith('b') && !v.startsWith('0x')) bytes += sign * BigInt(v.slice(0, -1));
-    else pages += sign * BigInt(v);
-  }
-  let base: string;
-  if (head.startsWith('@')) {
-    pages += BigInt(head.slice(1));
-    base = 'A';
-  } else {
-    base = ident(head);
-  }
-  const off = pages * PAGE_SIZE + bytes;
-  if (off === 0n) return base;
-  return off > 0n
-    ? `(${base} + 0x${off.toString(16)}UL)`
-    : `(${base} - 0x${(-off).toString(16)}UL)`;
-}
-
-/** A length expression as a C unsigned long. */
-export function cLen(len: number | string): string {
-  if (typeof len === 'number') return `0x${(BigInt(len) * PAGE_SIZE).toString(16)}UL`;
-  const v = BigInt(len.slice(0, -1));
-  return `0x${BigInt.asUintN(64, v).toString(16)}UL`;
-}
-
 function expectC(
   rec: ModelStepRecord | undefined,
-  step: Step,
+  op: Step['op'],
   base: bigint,
   arenaEnd: bigint,
 ): string {
@@ -87,9 +42,10 @@ function expectC(
   const r = rec.result;
   if (!r.ok) return `WANT_ERR, 0, ${r.errno} /* ${r.code} */`;
   const v = typeof r.value === 'bigint' ? r.value : BigInt(Number(r.value));
-  if (step.op === 'map' || step.op === 'mremap') {
+  if (returnsAddress(op)) {
     // Inside the arena: the exact place. Outside: the kernel's choice, only success counts.
-    if (v >= base - GUARD && v <= arenaEnd + GUARD) {
+    const [lo, hi] = guardedSpan(base, arenaEnd);
+    if (v >= lo && v <= hi) {
       const off = v - base;
       return off >= 0n
         ? `WANT_REL, 0x${off.toString(16)}L, 0`
@@ -100,114 +56,18 @@ function expectC(
   return `WANT_VAL, 0x${BigInt.asUintN(64, v).toString(16)}UL, 0`;
 }
 
-/** Which names the scenario binds (C variables to declare). */
-function names(steps: Step[]): { addrs: Set<string>; files: Set<string>; kids: Set<string> } {
+/** Which names the steps bind (C variables to declare), in order of first binding. */
+function names(calls: StepCall[]): { addrs: Set<string>; files: Set<string>; kids: Set<string> } {
   const addrs = new Set<string>();
   const files = new Set<string>();
   const kids = new Set<string>();
-  for (const s of steps) {
-    if (s.op === 'map' && s.name) addrs.add(s.name);
-    if (s.op === 'mremap' && s.name) addrs.add(s.name);
-    if (s.op === 'memfd') files.add(s.name);
-    if ((s.op === 'fork' || s.op === 'fork-continue') && s.name) kids.add(s.name);
+  for (const c of calls) {
+    const b = cBinds(c);
+    if (b.addr !== undefined) addrs.add(b.addr);
+    if (b.file !== undefined) files.add(b.file);
+    if (b.kid !== undefined) kids.add(b.kid);
   }
   return { addrs, files, kids };
-}
-
-function stepC(s: Step, i: number, exp: string): string[] {
-  const desc = cstr(describeForC(s));
-  const done = (ret: string) => [`  check(${i}, ${desc}, ${ret}, ${exp});`];
-  const at = 'at' in s ? cAddr(s.at) : '';
-  switch (s.op) {
-    case 'map': {
-      const fd = s.file !== undefined ? ident(s.file) : '-1';
-      const off = `0x${(BigInt(s.offset ?? 0) * PAGE_SIZE).toString(16)}UL`;
-      const out = [
-        `  r = syscall(SYS_mmap, ${at}, ${cLen(s.len)}, ${parseProt(s.prot, '')}, 0x${mapStepFlags(s).toString(16)}, ${fd}, ${off});`,
-      ];
-      if (s.name) out.push(`  if (r != -1) ${ident(s.name)} = (unsigned long)r;`);
-      return [...out, ...done('r')];
-    }
-    case 'memfd':
-      return [
-        `  r = syscall(SYS_memfd_create, "mremap-lab", 0);`,
-        `  if (r != -1) { ${ident(s.name)} = (int)r; if (ftruncate((int)r, 0x${(BigInt(s.pages) * PAGE_SIZE).toString(16)}L) != 0) r = -1; else r = 0; }`,
-        ...done('r'),
-      ];
-    case 'munmap':
-      return [`  r = syscall(SYS_munmap, ${at}, ${cLen(s.len)});`, ...done('r')];
-    case 'mseal':
-      return [`  r = syscall(462, ${at}, ${cLen(s.len)}, 0UL);`, ...done('r')];
-    case 'munlock':
-      return [`  r = syscall(SYS_munlock, ${at}, ${cLen(s.len)});`, ...done('r')];
-    case 'mlock':
-      return [
-        `  r = syscall(325, ${at}, ${cLen(s.len)}, ${s.onfault ? MLOCK.ONFAULT : 0});`,
-        ...done('r'),
-      ];
-    case 'uffd':
-      return [`  r = uffd_register(${at}, ${cLen(s.len)});`, ...done('r')];
-    case 'mprotect':
-      return [
-        `  r = syscall(SYS_mprotect, ${at}, ${cLen(s.len)}, ${parseProt(s.prot, '')});`,
-        ...done('r'),
-      ];
-    case 'madvise':
-      return [
-        `  r = syscall(SYS_madvise, ${at}, ${cLen(s.len)}, ${parseAdvice(s.advice, '')});`,
-        ...done('r'),
-      ];
-    case 'mremap': {
-      const flags = parseFlags(s.flags, '');
-      const to = s.to === undefined ? '0UL' : cAddr(s.to);
-      const bind = s.name ?? (/^[A-Za-z_][\w.]*$/.test(s.at) ? s.at : undefined);
-      const out = [
-        `  r = syscall(SYS_mremap, ${at}, ${cLen(s.oldLen)}, ${cLen(s.newLen)}, 0x${flags.toString(16)}UL, ${to});`,
-      ];
-      if (bind) out.push(`  if (r != -1) ${ident(bind)} = (unsigned long)r;`);
-      return [...out, ...done('r')];
-    }
-    case 'touch': {
-      const tag = BigInt(s.tag ?? (i + 1) * 0x1000);
-      return [`  r = touch_pages(${at}, ${s.pages ?? 1}, 0x${tag.toString(16)}UL);`, ...done('r')];
-    }
-    case 'read':
-      return [`  r = read_pages(${at}, ${s.pages ?? 1});`, ...done('r')];
-    case 'fork':
-      return [
-        `  r = fork();`,
-        `  if (r == 0) { for (;;) pause(); }`,
-        `  if (r > 0) { idle[nidle++] = (pid_t)r;${s.name ? ` ${ident(s.name)} = (pid_t)r;` : ''} r = 0; }`,
-        ...done('r'),
-      ];
-    case 'fork-continue':
-      return [
-        `  r = fork();`,
-        `  if (r > 0) { /* the remaining steps run in the child: its verdict is ours */`,
-        `    int st = 0;`,
-        `    waitpid((pid_t)r, &st, 0);`,
-        `    kill_idle();`,
-        `    return WIFEXITED(st) ? WEXITSTATUS(st) : 3;`,
-        `  }`,
-        `  if (r == 0) { nidle = 0; r = 0; }`,
-        ...done('r'),
-      ];
-    case 'release':
-      return [
-        `  r = kill(${ident(s.child)}, SIGKILL) == 0 && waitpid(${ident(s.child)}, NULL, 0) > 0 ? 0 : -1;`,
-        `  forget_idle(${ident(s.child)});`,
-        ...done('r'),
-      ];
-    case 'check':
-      return [`  r = 0;`, ...done('r')];
-  }
-}
-
-function describeForC(s: Step): string {
-  const rest = { ...s } as Record<string, unknown>;
-  delete rest['expect'];
-  delete rest['note'];
-  return JSON.stringify(rest);
 }
 
 /** The C source of the reproducer. */
@@ -220,7 +80,8 @@ export function exportC(input: CExportInput): string {
   const arenaEnd = base + pages * PAGE_SIZE;
   const [winStart, winEnd] = input.window ?? [base, arenaEnd];
   const last = input.model[input.model.length - 1];
-  const n = names(steps);
+  const calls = steps.map((s, i) => decodeStep(s, i, `$.steps[${i}]`));
+  const n = names(calls);
   const lines: string[] = [];
   const headline = input.headline ?? '';
   lines.push(
@@ -256,6 +117,7 @@ export function exportC(input: CExportInput): string {
     `#define MAP_FIXED_NOREPLACE 0x100000`,
     `#endif`,
     `#define PS 4096UL`,
+    `#define GUARD 0x${ARENA_GUARD.toString(16)}UL /* PROT_NONE on each side of the arena */`,
     `#define ARENA_PAGES ${pages}UL`,
     `#define ARENA_ALIGN 0x${align.toString(16)}UL`,
     `#define WIN_FROM 0x${(winStart - base).toString(16)}UL /* the compared window, from A */`,
@@ -323,7 +185,7 @@ export function exportC(input: CExportInput): string {
     `  int e = errno;`,
     `  char got[64], exp[64];`,
     `  if (r == -1) snprintf(got, sizeof got, "-1 %s", strerror(e));`,
-    `  else if ((unsigned long)r >= A - PS && (unsigned long)r <= A + ARENA_PAGES * PS + PS)`,
+    `  else if ((unsigned long)r >= A - GUARD && (unsigned long)r <= A + ARENA_PAGES * PS + GUARD)`,
     `    snprintf(got, sizeof got, "@%ld%+ld", (long)(((unsigned long)r - A) / PS), (long)(((unsigned long)r - A) % PS));`,
     `  else snprintf(got, sizeof got, "0x%lx", (unsigned long)r);`,
     `  int bad = 0;`,
@@ -424,12 +286,12 @@ export function exportC(input: CExportInput): string {
     `static int reserve_arena(void) {`,
     `  unsigned long size = ARENA_PAGES * PS;`,
     `  for (unsigned long slot = 0; slot < 256; slot++) {`,
-    `    unsigned long hint = 0x100000000000UL + slot * (64UL << 30);`,
-    `    unsigned long usable = (hint + PS + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);`,
-    `    void *p = mmap((void *)(usable - PS), size + 2 * PS, PROT_NONE,`,
+    `    unsigned long hint = 0x${ARENA_HINT_BASE.toString(16)}UL + slot * (64UL << 30);`,
+    `    unsigned long usable = (hint + GUARD + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);`,
+    `    void *p = mmap((void *)(usable - GUARD), size + 2 * GUARD, PROT_NONE,`,
     `                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);`,
     `    if (p == MAP_FAILED) continue;`,
-    `    if ((unsigned long)p != usable - PS) { munmap(p, size + 2 * PS); continue; }`,
+    `    if ((unsigned long)p != usable - GUARD) { munmap(p, size + 2 * GUARD); continue; }`,
     `    if (munmap((void *)usable, size) != 0) return -1;`,
     `    A = usable;`,
     `    return 0;`,
@@ -446,7 +308,7 @@ export function exportC(input: CExportInput): string {
   );
   steps.forEach((s, i) => {
     lines.push(`  /* step ${i} */`);
-    lines.push(...stepC(s, i, expectC(input.model[i], s, base, arenaEnd)));
+    lines.push(...stepC(calls[i]!, i, stepJson(s), expectC(input.model[i], s.op, base, arenaEnd)));
   });
   lines.push(
     `  compare_window();`,

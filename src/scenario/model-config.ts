@@ -1,10 +1,12 @@
 /**
  * The one place that turns what `probe` measured into what the model is told: the profile
- * (version rules, picked by `auto` or named) and the traits (what this build does). The CLI,
- * the fuzzer, the scenario workers and the tests all come through here, so a kernel that
- * behaves differently from its version changes every prediction the same way.
+ * (version rules, picked by `auto` or named), the traits (what this build does) and the
+ * machine (sysctls, THP mode, page-table move support). The CLI, the fuzzer, the scenario
+ * workers and the tests all come through here, so a kernel that behaves differently from
+ * its version changes every prediction the same way.
  */
 import type { ProbeResult } from '../kernel/probe.js';
+import type { ModelSpace } from '../model/address-space.js';
 import { getProfile, pickProfile, type PickedProfile, type ProbeFacts } from '../model/profiles.js';
 import { DEFAULT_TRAITS, type ModelTraits } from '../model/traits.js';
 import { MNEMONICS } from '../model/vma.js';
@@ -50,4 +52,30 @@ export function traitsFromProbe(p: ProbeResult): ModelTraits {
 /** Probed traits with `--trait` overrides on top. */
 export function resolveTraits(p: ProbeResult, overrides: Partial<ModelTraits> = {}): ModelTraits {
   return { ...traitsFromProbe(p), ...overrides };
+}
+
+type ModelOptions = NonNullable<ConstructorParameters<typeof ModelSpace>[0]>;
+
+/** The machine the model stands for. */
+export type MachineOptions = Required<
+  Pick<
+    ModelOptions,
+    'maxMapCount' | 'thp' | 'haveMovePmd' | 'haveMovePud' | 'mmapMinAddr' | 'overcommit'
+  >
+>;
+
+/**
+ * The machine's settings from the probe; where the probe could not read one, the kernel's
+ * stock default (max_map_count 65530, THP madvise, HAVE_MOVE_PMD/PUD on, mmap_min_addr
+ * 64 KiB, overcommit heuristic).
+ */
+export function machineFromProbe(p: ProbeResult): MachineOptions {
+  return {
+    maxMapCount: p.maxMapCount ?? 65530,
+    thp: (p.thp.enabled as MachineOptions['thp'] | null) ?? 'madvise',
+    haveMovePmd: p.config.haveMovePmd ?? true,
+    haveMovePud: p.config.haveMovePud ?? true,
+    mmapMinAddr: BigInt(p.mmapMinAddr ?? 65536),
+    overcommit: (p.overcommitMemory ?? 0) as MachineOptions['overcommit'],
+  };
 }

@@ -7,14 +7,28 @@ import type { ModelSpace } from '../model/address-space.js';
 import { summarizePlan } from '../model/page-tables.js';
 import { formatTrace } from '../model/trace.js';
 import type { AddressSpace, ChildId } from '../space/address-space.js';
-import { MAP, PAGE_SIZE, PROT } from '../space/constants.js';
+import { ARENA_RESERVE_FLAGS, arenaGuards } from '../space/arena-guards.js';
+import { MAP, PROT } from '../space/constants.js';
 import type { Side } from './runner.js';
 
 /** Maps the arena's guard pages into the model exactly as Arena.reserve leaves them. */
 export function addGuards(m: ModelSpace, start: bigint, end: bigint): void {
-  const flags = MAP.PRIVATE | MAP.ANONYMOUS | MAP.NORESERVE | MAP.FIXED;
-  m.map({ addr: start - PAGE_SIZE, length: PAGE_SIZE, prot: PROT.NONE, flags });
-  m.map({ addr: end, length: PAGE_SIZE, prot: PROT.NONE, flags });
+  const flags = ARENA_RESERVE_FLAGS | MAP.FIXED;
+  for (const [gs, ge] of arenaGuards(start, end))
+    m.map({ addr: gs, length: ge - gs, prot: PROT.NONE, flags });
+}
+
+/**
+ * The model's placeUnfixed option fed from `hint`: where an unfixed mapping lands is the
+ * kernel's choice (ASLR, the gap search), so the model takes the kernel's answer, once, and
+ * checks everything else. modelSide's placeNext fills the hint before each step.
+ */
+export function placeFromHint(hint: { next: bigint | null }): () => bigint | null {
+  return () => {
+    const h = hint.next;
+    hint.next = null;
+    return h;
+  };
 }
 
 /**

@@ -12,6 +12,7 @@
  * The same module reads `validate --format json` reports of real kernels and counts, per
  * (model profile, kernel), the scenarios that failed: the confusion matrix.
  */
+import { ARENA_GUARD, ARENA_HINT_BASE } from '../space/arena-guards.js';
 import { createHash } from 'node:crypto';
 import { ModelSpace, type ThpMode } from '../model/address-space.js';
 import { getProfile, type Profile } from '../model/profiles.js';
@@ -20,7 +21,7 @@ import { PAGE_SIZE } from '../space/constants.js';
 import { parseAlign } from './address.js';
 import { parseVersion } from './kernel-range.js';
 import { profileSkip } from './profile-gates.js';
-import { addGuards, modelSide } from './model-side.js';
+import { addGuards, modelSide, placeFromHint } from './model-side.js';
 import { ScenarioRunner, type Divergence } from './runner.js';
 import type { Scenario } from './types.js';
 
@@ -61,10 +62,13 @@ export function predictionsOnly(sc: Scenario): Scenario {
   };
 }
 
-/** Arena start as Arena.reserve picks it: aligned to the scenario's alignment and no more. */
+/**
+ * Arena start as Arena.reserve picks it in its second 32 GiB slot: aligned to the
+ * scenario's alignment and no more.
+ */
 function arenaStart(sc: Scenario): bigint {
   const align = parseAlign(sc.arena.align, '$.arena.align');
-  const base = (1n << 44n) + (32n << 30n) + PAGE_SIZE;
+  const base = ARENA_HINT_BASE + (32n << 30n) + ARENA_GUARD;
   return (base + align - 1n) & ~(align - 1n);
 }
 
@@ -83,15 +87,7 @@ function space(
     thp: env.thp,
     traits: env.traits,
     hugetlbPages: 8,
-    ...(hint
-      ? {
-          placeUnfixed: () => {
-            const h = hint.next;
-            hint.next = null;
-            return h;
-          },
-        }
-      : {}),
+    ...(hint ? { placeUnfixed: placeFromHint(hint) } : {}),
   });
   addGuards(m, start, end);
   return m;
@@ -142,19 +138,23 @@ export function runDigest(sc: Scenario, p: Profile, env: MatrixEnv = CANONICAL_E
       arenaStart: start,
       arenaEnd: end,
       only: 'model',
-      onStep: (i, _side, res, snap) => {
-        h.update(`#${i} ${res.ok ? `ok ${String(res.value)}` : res.code}\n`);
-        for (const v of snap.vmas)
-          h.update(
-            `${v.start} ${v.end} ${v.prot} ${v.shared} ${v.kind} ${v.offset} ${v.vmFlags?.join(',') ?? ''}\n`,
-          );
-        for (const pg of snap.pages) {
-          if (!pg.present) continue;
-          let f = pg.frame === null ? -1 : labels.get(pg.frame);
-          if (f === undefined) labels.set(pg.frame!, (f = labels.size));
-          h.update(`${pg.addr} ${f} ${pg.tag} ${pg.thp} ${pg.zero}\n`);
-        }
-      },
+      hooks: [
+        {
+          afterStep: ({ index: i, outcome: { result: res }, snapshot: snap }) => {
+            h.update(`#${i} ${res.ok ? `ok ${String(res.value)}` : res.code}\n`);
+            for (const v of snap.vmas)
+              h.update(
+                `${v.start} ${v.end} ${v.prot} ${v.shared} ${v.kind} ${v.offset} ${v.vmFlags?.join(',') ?? ''}\n`,
+              );
+            for (const pg of snap.pages) {
+              if (!pg.present) continue;
+              let f = pg.frame === null ? -1 : labels.get(pg.frame);
+              if (f === undefined) labels.set(pg.frame!, (f = labels.size));
+              h.update(`${pg.addr} ${f} ${pg.tag} ${pg.thp} ${pg.zero}\n`);
+            }
+          },
+        },
+      ],
     }).run();
   } catch (e) {
     h.update(`error ${e instanceof Error ? e.message : String(e)}`);

@@ -5,25 +5,22 @@
  * divergence and ends the scenario: later steps would only compound it.
  *
  * The runner holds both sides but knows neither: it drives the AddressSpace interface.
- * `Side` adapts how a side forks and explains itself.
+ * `Side` adapts how a side forks and explains itself. What a step does is the step codec's
+ * (steps/); what a caller adds to a run (the fuzzer's invariants, a digest) plugs into the
+ * hooks below.
  */
-import type {
-  AddressSpace,
-  ChildId,
-  FileId,
-  MapArgs,
-  Snapshot,
-  VmaView,
-} from '../space/address-space.js';
-import { MADV, MAP, MLOCK, PAGE_SIZE, PROT, mremapFlagNames } from '../space/constants.js';
-import { FlagSyntaxError, parseMremapFlags, type FlagSpec } from '../space/flags.js';
-import { formatResult, ok, type Result } from '../space/result.js';
-import { exprName, resolveAddr, resolveLen, ScenarioInputError, type Bindings } from './address.js';
+import type { AddressSpace, ChildId, Snapshot, VmaView } from '../space/address-space.js';
+import { PAGE_SIZE } from '../space/constants.js';
+import { formatResult, type Result } from '../space/result.js';
+import { resolveAddr, type Bindings } from './address.js';
 import { FrameLabeler, diffResults, diffSnapshots, presentFrames, showResult } from './diff.js';
 import { clipOutside } from './clip.js';
 import { drawLayout } from './draw.js';
 import { inRange } from './kernel-range.js';
-import type { Expect, MapStep, Scenario, Step } from './types.js';
+import { decodeStep, expectations } from './steps/decode.js';
+import { describeStep } from './steps/describe.js';
+import { executeStep, type StepContext, type StepOutcome } from './steps/execute.js';
+import type { Expect, Scenario, Step } from './types.js';
 
 export interface Side {
   readonly name: 'kernel' | 'model';
@@ -64,69 +61,10 @@ export interface RunOutcome {
   modelLayout?: string;
 }
 
-const PROT_BITS: Record<string, number> = { r: PROT.READ, w: PROT.WRITE, x: PROT.EXEC };
-
-export function parseProt(p: string | undefined, path: string): number {
-  if (p === undefined) return PROT.READ | PROT.WRITE;
-  if (p === 'none' || p === '---' || p === '') return PROT.NONE;
-  let v = 0;
-  for (const ch of p) {
-    if (ch === '-') continue;
-    const bit = PROT_BITS[ch];
-    if (bit === undefined)
-      throw new ScenarioInputError(
-        `unknown protection "${p}": use letters r, w, x or "none"`,
-        path,
-      );
-    v |= bit;
-  }
-  return v;
-}
-
-/** A step's mremap flags as the full unsigned long (space/flags.ts is the only parser). */
-export function parseFlags(flags: FlagSpec | undefined, path: string): bigint {
-  try {
-    return parseMremapFlags(flags);
-  } catch (e) {
-    if (!(e instanceof FlagSyntaxError)) throw e;
-    throw new ScenarioInputError(e.message, e.index === undefined ? path : `${path}[${e.index}]`);
-  }
-}
-
-export function parseAdvice(a: string | number, path: string): number {
-  if (typeof a === 'number') return a;
-  const v = (MADV as Record<string, number>)[a.replace(/^MADV_/, '')];
-  if (v === undefined)
-    throw new ScenarioInputError(
-      `unknown madvise advice "${a}": use e.g. DONTNEED, HUGEPAGE, POPULATE_WRITE`,
-      path,
-    );
-  return v;
-}
-
-/** The raw MAP_* bits of a map step (also used by the C exporter). */
-export function mapStepFlags(step: MapStep): number {
-  const kind = step.kind ?? 'anon';
-  let flags = kind === 'anon' || kind === 'memfd-private' ? MAP.PRIVATE : MAP.SHARED;
-  if (kind === 'anon' || kind === 'shared') flags |= MAP.ANONYMOUS;
-  const placement = step.placement ?? 'fixed';
-  if (placement === 'fixed') flags |= MAP.FIXED;
-  if (placement === 'noreplace') flags |= MAP.FIXED_NOREPLACE;
-  if (step.noreserve) flags |= MAP.NORESERVE;
-  if (step.populate) flags |= MAP.POPULATE;
-  if (step.locked) flags |= MAP.LOCKED;
-  if (step.hugetlb) flags |= MAP.HUGETLB;
-  return flags;
-}
-
-/** Per-side state: the current space (parent or child), names, files, children. */
-interface SideRun {
+/** Per-side state: the step context (space, names, files, children) and the comparison's. */
+interface SideRun extends StepContext {
   side: Side;
-  space: AddressSpace;
   root: AddressSpace;
-  names: Map<string, bigint>;
-  files: Map<string, FileId>;
-  children: Map<string, { parent: AddressSpace; id: ChildId }>;
   frames: FrameLabeler;
   last?: Snapshot;
   /** Ranges outside the arena that this side's calls placed memory in. */
@@ -135,10 +73,42 @@ interface SideRun {
   windowVmas?: VmaView[];
 }
 
-interface StepResult {
-  result: Result<unknown>;
-  /** For moves: the address the space returned (to rebind names). */
-  moved?: bigint;
+/** What the runner tells a hook about one side's step. */
+export interface StepEvent {
+  /** The step's index in the scenario. */
+  index: number;
+  step: Step;
+  side: Side['name'];
+  /** The space the side runs the step in (a child's after fork-continue). */
+  space: AddressSpace;
+}
+
+export interface SnapshotEvent extends StepEvent {
+  outcome: StepOutcome;
+  /** The range snapshotted: the comparison window, or a range outside the arena. */
+  range: [bigint, bigint];
+  /** True for the window's snapshot (taken first), false for a range outside the arena. */
+  window: boolean;
+  snapshot: Snapshot;
+}
+
+export interface AfterStepEvent extends StepEvent {
+  outcome: StepOutcome;
+  /** What is compared: the window's snapshot with the ranges outside the arena added. */
+  snapshot: Snapshot;
+}
+
+/**
+ * Hooks into a run, called per side in the runner's order: for each step, beforeStep and
+ * the step on the kernel side, then on the model side; then per side its snapshots (each
+ * through `snapshot`) and afterStep; then the comparison. Several hook objects run in the
+ * order given; a snapshot hook that returns a snapshot replaces it for the runner and the
+ * hooks after it. A hook may throw to end the run: the runner does not catch.
+ */
+export interface RunnerHooks {
+  beforeStep?(e: StepEvent): void;
+  snapshot?(e: SnapshotEvent): Snapshot | undefined;
+  afterStep?(e: AfterStepEvent): void;
 }
 
 export interface RunOptions {
@@ -156,19 +126,13 @@ export interface RunOptions {
    * against which an expectation's `kernels` range is judged. Absent: checked always.
    */
   versions?: { kernel?: string; model?: string };
-  /** Called with each side's result and snapshot after every step (the profile matrix). */
-  onStep?: (step: number, side: Side['name'], result: Result<unknown>, snapshot: Snapshot) => void;
+  hooks?: readonly RunnerHooks[];
 }
 
 /** An expected maps-style protection: "rw-", or with /proc/PID/maps' p/s letter "rw-s". */
 function protMatches(want: string, got: VmaView): boolean {
   const share = want[3];
   return got.prot === want.slice(0, 3) && (share === undefined || (share === 's') === got.shared);
-}
-
-/** A step's expectations as a list (the format allows one object or an array). */
-export function expectations(step: Step): Expect[] {
-  return step.expect === undefined ? [] : Array.isArray(step.expect) ? step.expect : [step.expect];
 }
 
 export class ScenarioRunner {
@@ -185,9 +149,11 @@ export class ScenarioRunner {
       side,
       space: side.space,
       root: side.space,
+      arenaStart: o.arenaStart,
       names: new Map(),
       files: new Map(),
       children: new Map(),
+      childSpace: (parent, child) => side.childSpace(parent, child),
       frames: new FrameLabeler(),
       outside: [],
     });
@@ -206,15 +172,34 @@ export class ScenarioRunner {
     return { arenaStart: this.o.arenaStart, names: r.names };
   }
 
-  private snap(r: SideRun): Snapshot {
-    const [s, e] = this.window(r);
+  private event(r: SideRun, index: number): StepEvent {
+    return { index, step: this.sc.steps[index]!, side: r.side.name, space: r.space };
+  }
+
+  /** One snapshot, through the snapshot hooks. */
+  private take(
+    r: SideRun,
+    ev: StepEvent & { outcome: StepOutcome },
+    range: [bigint, bigint],
+    window: boolean,
+    opts: { pages: boolean; vmFlags: boolean },
+  ): Snapshot {
+    let snapshot = r.space.snapshot(range[0], range[1], opts);
+    // Outside the arena, only the memory the kernel placed there is ours to compare.
+    if (!window) snapshot = clipOutside(snapshot);
+    for (const h of this.o.hooks ?? [])
+      snapshot = h.snapshot?.({ ...ev, range, window, snapshot }) ?? snapshot;
+    return snapshot;
+  }
+
+  private snap(r: SideRun, ev: StepEvent & { outcome: StepOutcome }): Snapshot {
     const opts = { pages: true, vmFlags: this.sc.compareVmFlags === true || this.needsFlags() };
-    const main = r.space.snapshot(s, e, opts);
+    const main = this.take(r, ev, this.window(r), true, opts);
     r.windowVmas = [...main.vmas];
     // Memory the kernel placed outside the arena (a move or mmap without a fixed address)
     // is compared too: the model was told the kernel's choice, so both sides hold it there.
-    for (const [xs, xe] of r.outside) {
-      const x = clipOutside(r.space.snapshot(xs, xe, opts));
+    for (const range of r.outside) {
+      const x = this.take(r, ev, range, false, opts);
       main.vmas.push(...x.vmas.filter((v) => !main.vmas.some((m) => m.start === v.start)));
       main.pages.push(...x.pages);
     }
@@ -243,14 +228,19 @@ export class ScenarioRunner {
       this.o.only === 'kernel' ? [this.k] : this.o.only === 'model' ? [this.m] : [this.k, this.m];
     for (const [i, step] of this.sc.steps.entries()) {
       const path = `$.steps[${i}]`;
-      const results = new Map<SideRun, StepResult>();
+      const call = decodeStep(step, i, path);
+      const results = new Map<SideRun, StepOutcome>();
       for (const r of sides) {
-        if (r === this.m) this.m.side.placeNext?.(results.get(this.k)?.moved ?? null);
-        results.set(r, this.exec(r, step, i, path));
+        if (r === this.m) this.m.side.placeNext?.(results.get(this.k)?.placed?.addr ?? null);
+        for (const h of this.o.hooks ?? []) h.beforeStep?.(this.event(r, i));
+        const out = executeStep(call, r, path);
+        if (out.placed) this.noteOutside(r, out.placed.addr, out.placed.length);
+        results.set(r, out);
       }
       for (const r of sides) {
-        this.snap(r);
-        this.o.onStep?.(i, r.side.name, results.get(r)!.result, r.last!);
+        const ev = { ...this.event(r, i), outcome: results.get(r)! };
+        const snapshot = this.snap(r, ev);
+        for (const h of this.o.hooks ?? []) h.afterStep?.({ ...ev, snapshot });
       }
       if (sides.length === 2) {
         const kr = results.get(this.k)!;
@@ -326,128 +316,6 @@ export class ScenarioRunner {
       else out.modelLayout = d;
     }
     return out;
-  }
-
-  private exec(r: SideRun, step: Step, index: number, path: string): StepResult {
-    const b = this.bindings(r);
-    const sp = r.space;
-    const at = (e: string, p = 'at') => resolveAddr(e, b, `${path}.${p}`);
-    switch (step.op) {
-      case 'map': {
-        const kind = step.kind ?? 'anon';
-        const flags = mapStepFlags(step);
-        const args: MapArgs = {
-          addr: at(step.at),
-          length: resolveLen(step.len, `${path}.len`),
-          prot: parseProt(step.prot, `${path}.prot`),
-          flags,
-        };
-        if (kind === 'memfd' || kind === 'memfd-private') {
-          const f = step.file === undefined ? undefined : r.files.get(step.file);
-          if (f === undefined)
-            throw new ScenarioInputError(
-              `a ${kind} mapping needs "file": the name of an earlier memfd step`,
-              `${path}.file`,
-            );
-          args.file = f;
-          args.offset = BigInt(step.offset ?? 0) * PAGE_SIZE;
-        }
-        const res = sp.map(args);
-        if (res.ok && step.name) r.names.set(step.name, res.value);
-        if (res.ok) this.noteOutside(r, res.value, args.length);
-        return { result: res, ...(res.ok ? { moved: res.value } : {}) };
-      }
-      case 'memfd': {
-        const res = sp.memfd(BigInt(step.pages) * PAGE_SIZE);
-        if (res.ok) r.files.set(step.name, res.value);
-        return { result: res.ok ? ok(0) : res };
-      }
-      case 'munmap':
-        return { result: sp.unmap(at(step.at), resolveLen(step.len, `${path}.len`)) };
-      case 'mseal':
-        return { result: sp.seal(at(step.at), resolveLen(step.len, `${path}.len`)) };
-      case 'uffd':
-        return { result: sp.uffdRegister(at(step.at), resolveLen(step.len, `${path}.len`)) };
-      case 'munlock':
-        return { result: sp.unlock(at(step.at), resolveLen(step.len, `${path}.len`)) };
-      case 'mlock':
-        return {
-          result: sp.lock(
-            at(step.at),
-            resolveLen(step.len, `${path}.len`),
-            step.onfault ? MLOCK.ONFAULT : 0,
-          ),
-        };
-      case 'mprotect':
-        return {
-          result: sp.protect(
-            at(step.at),
-            resolveLen(step.len, `${path}.len`),
-            parseProt(step.prot, `${path}.prot`),
-          ),
-        };
-      case 'madvise':
-        return {
-          result: sp.advise(
-            at(step.at),
-            resolveLen(step.len, `${path}.len`),
-            parseAdvice(step.advice, `${path}.advice`),
-          ),
-        };
-      case 'mremap': {
-        const newLen = resolveLen(step.newLen, `${path}.newLen`);
-        const res = sp.remap({
-          addr: at(step.at),
-          oldLen: resolveLen(step.oldLen, `${path}.oldLen`),
-          newLen,
-          flags: parseFlags(step.flags, `${path}.flags`),
-          newAddr: step.to === undefined ? 0n : at(step.to, 'to'),
-        });
-        if (res.ok) {
-          this.noteOutside(r, res.value, newLen);
-          const name = step.name ?? exprName(step.at);
-          if (name !== undefined) r.names.set(name, res.value);
-        }
-        return { result: res, ...(res.ok ? { moved: res.value } : {}) };
-      }
-      case 'touch': {
-        const base = at(step.at);
-        const tag = BigInt(step.tag ?? (index + 1) * 0x1000);
-        for (let p = 0; p < (step.pages ?? 1); p++) {
-          const res = sp.touch(base + BigInt(p) * PAGE_SIZE, tag + BigInt(p));
-          if (!res.ok) return { result: res };
-        }
-        return { result: ok(0) };
-      }
-      case 'read': {
-        const base = at(step.at);
-        let last: Result<bigint> = ok(0n);
-        for (let p = 0; p < (step.pages ?? 1); p++) {
-          last = sp.read(base + BigInt(p) * PAGE_SIZE);
-          if (!last.ok) return { result: last };
-        }
-        return { result: last };
-      }
-      case 'fork':
-      case 'fork-continue': {
-        const res = sp.fork();
-        if (!res.ok) return { result: res };
-        if (step.name) r.children.set(step.name, { parent: sp, id: res.value });
-        if (step.op === 'fork-continue') r.space = r.side.childSpace(sp, res.value);
-        return { result: ok(0) };
-      }
-      case 'release': {
-        const c = r.children.get(step.child);
-        if (!c)
-          throw new ScenarioInputError(
-            `unknown child "${step.child}": name it in a fork step`,
-            `${path}.child`,
-          );
-        return { result: c.parent.release(c.id) };
-      }
-      case 'check':
-        return { result: ok(0) };
-    }
   }
 
   private checkExpect(r: SideRun, e: Expect, res: Result<unknown>, path: string): string[] {
@@ -535,39 +403,5 @@ export class ScenarioRunner {
       }
     }
     return out;
-  }
-}
-
-/** "mremap(@0, 4 pages, 4 pages, MAYMOVE|FIXED, @8)" */
-export function describeStep(s: Step): string {
-  const len = (l: number | string) =>
-    typeof l === 'number' ? `${l} page${l === 1 ? '' : 's'}` : l;
-  switch (s.op) {
-    case 'map':
-      return `mmap(${s.at}, ${len(s.len)}, ${s.prot ?? 'rw'}, ${s.kind ?? 'anon'}${s.hugetlb ? ' hugetlb' : ''}${s.placement && s.placement !== 'fixed' ? `, ${s.placement}` : ''})${s.name ? ` as ${s.name}` : ''}`;
-    case 'mremap':
-      return `mremap(${s.at}, ${len(s.oldLen)}, ${len(s.newLen)}, ${mremapFlagNames(parseFlags(s.flags, 'flags'))}${s.to ? `, ${s.to}` : ''})`;
-    case 'mprotect':
-      return `mprotect(${s.at}, ${len(s.len)}, ${s.prot})`;
-    case 'madvise':
-      return `madvise(${s.at}, ${len(s.len)}, ${s.advice})`;
-    case 'touch':
-    case 'read':
-      return `${s.op}(${s.at}${s.pages ? `, ${s.pages} pages` : ''})`;
-    case 'munmap':
-    case 'mseal':
-    case 'uffd':
-    case 'munlock':
-    case 'mlock':
-      return `${s.op}(${s.at}, ${len(s.len)})`;
-    case 'memfd':
-      return `memfd(${s.pages} pages) as ${s.name}`;
-    case 'fork':
-    case 'fork-continue':
-      return s.op;
-    case 'release':
-      return `release(${s.child})`;
-    case 'check':
-      return 'check';
   }
 }

@@ -6,7 +6,7 @@
 import { checkAddrExpr, checkLenExpr, parseAlign, ScenarioInputError } from './address.js';
 import { checkScenarioAtLoad } from './load-checks.js';
 import type { FlagSpec } from '../space/flags.js';
-import { parseAdvice, parseFlags, parseProt } from './runner.js';
+import { parseAdvice, parseFlags, parseProt } from './steps/fields.js';
 import { KNOWN_FEATURES, type Scenario } from './types.js';
 import { rangeError } from './kernel-range.js';
 

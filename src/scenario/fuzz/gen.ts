@@ -17,11 +17,11 @@ import type { ProbeResult } from '../../kernel/probe.js';
 import type { ModelTraits } from '../../model/traits.js';
 import type { ModelSpace } from '../../model/address-space.js';
 import type { Profile } from '../../model/profiles.js';
-import type { AddressSpace } from '../../space/address-space.js';
-import { MLOCK, MREMAP, PAGE_SIZE } from '../../space/constants.js';
-import { parseMremapFlags } from '../../space/flags.js';
+import { MREMAP, PAGE_SIZE } from '../../space/constants.js';
+import { ScenarioInputError } from '../address.js';
 import { newModel } from '../execute.js';
-import { parseAdvice, parseProt } from '../runner.js';
+import { decodeStep, kernelPlaces } from '../steps/decode.js';
+import { executeStep, type StepContext } from '../steps/execute.js';
 import type { MappingKind, MapStep, MremapStep, Step } from '../types.js';
 
 /** Where an address goes, relative to the layout at that point. */
@@ -286,12 +286,13 @@ const SHADOW_BASE = 0x3000_0000_0000n;
 const PMD_PAGES = 512;
 
 interface Shadow {
-  space: AddressSpace;
+  /** The steps' own state on the shadow: names, the memfd, children, the current space. */
+  ctx: StepContext;
   root: ModelSpace;
   inChild: boolean;
+  /** Idle children not yet released, oldest first. */
   children: string[];
   memfd: boolean;
-  file: number;
   forks: number;
 }
 
@@ -302,7 +303,7 @@ function clamp(v: number, lo: number, hi: number): number {
 /** VMAs inside the arena, in pages relative to it. */
 function layout(sh: Shadow, pages: number): [number, number][] {
   const end = SHADOW_BASE + BigInt(pages) * PAGE_SIZE;
-  const s = sh.space.snapshot(SHADOW_BASE, end, { pages: false });
+  const s = sh.ctx.space.snapshot(SHADOW_BASE, end, { pages: false });
   return s.vmas.map((v) => [
     clamp(Number((v.start - SHADOW_BASE) / PAGE_SIZE), 0, pages),
     clamp(Number((v.end - SHADOW_BASE) / PAGE_SIZE), 0, pages),
@@ -460,12 +461,18 @@ export function realize(ops: readonly AOp[], ctx: RealizeContext): Step[] {
     hint,
   );
   const sh: Shadow = {
-    space: root,
+    ctx: {
+      space: root,
+      arenaStart: SHADOW_BASE,
+      names: new Map(),
+      files: new Map(),
+      children: new Map(),
+      childSpace: (parent, id) => (parent as ModelSpace).child(id) ?? parent,
+    },
     root,
     inChild: false,
     children: [],
     memfd: false,
-    file: 0,
     forks: 0,
   };
   const relocate = ctx.profile.relocateAnon !== null;
@@ -583,108 +590,19 @@ export function realize(ops: readonly AOp[], ctx: RealizeContext): Step[] {
   return steps;
 }
 
-/** Applies one concrete step to the shadow (the runner's semantics, minus comparison). */
+/**
+ * Applies one concrete step to the shadow: the runner's step, minus the comparison. Where
+ * the kernel would choose the place, the shadow puts memory far above the arena, as the
+ * kernel's top-down search does.
+ */
 function applyShadow(sh: Shadow, s: Step, index: number, placeUnfixed: () => void): void {
-  const base = SHADOW_BASE;
-  const addr = (e: string): bigint => {
-    const m = /^@(\d+)(?:\+(\d+)b)?$/.exec(e);
-    if (!m) throw new Error(`realize: unexpected address ${e}`);
-    return base + BigInt(m[1]!) * PAGE_SIZE + BigInt(m[2] ?? 0);
-  };
-  const bytes = (l: number | string): bigint =>
-    typeof l === 'number' ? BigInt(l) * PAGE_SIZE : BigInt.asUintN(64, BigInt(l.slice(0, -1)));
-  const sp = sh.space;
-  switch (s.op) {
-    case 'memfd': {
-      const f = sp.memfd(BigInt(s.pages) * PAGE_SIZE);
-      if (f.ok) sh.file = f.value;
-      break;
-    }
-    case 'map': {
-      // The runner's flag composition (runner.ts exec 'map'), kept in step with it by the
-      // fuzz tests: a drift only skews address bias, never correctness.
-      const kind = s.kind ?? 'anon';
-      let flags = kind === 'anon' || kind === 'memfd-private' ? 0x02 : 0x01;
-      if (kind === 'anon' || kind === 'shared') flags |= 0x20;
-      const placement = s.placement ?? 'fixed';
-      if (placement === 'fixed') flags |= 0x10;
-      if (placement === 'noreplace') flags |= 0x100000;
-      if (placement === 'hint') placeUnfixed();
-      if (s.noreserve) flags |= 0x4000;
-      if (s.populate) flags |= 0x8000;
-      sp.map({
-        addr: addr(s.at),
-        length: bytes(s.len),
-        prot: parseProt(s.prot, ''),
-        flags,
-        ...(s.file !== undefined
-          ? { file: sh.file, offset: BigInt(s.offset ?? 0) * PAGE_SIZE }
-          : {}),
-      });
-      break;
-    }
-    case 'munmap':
-      sp.unmap(addr(s.at), bytes(s.len));
-      break;
-    case 'mprotect':
-      sp.protect(addr(s.at), bytes(s.len), parseProt(s.prot, ''));
-      break;
-    case 'madvise':
-      sp.advise(addr(s.at), bytes(s.len), parseAdvice(s.advice, ''));
-      break;
-    case 'mseal':
-      sp.seal(addr(s.at), bytes(s.len));
-      break;
-    case 'mlock':
-      sp.lock(addr(s.at), bytes(s.len), s.onfault === true ? MLOCK.ONFAULT : 0);
-      break;
-    case 'munlock':
-      sp.unlock(addr(s.at), bytes(s.len));
-      break;
-    case 'uffd':
-      sp.uffdRegister(addr(s.at), bytes(s.len));
-      break;
-    case 'touch':
-    case 'read': {
-      const a = addr(s.at) & ~(PAGE_SIZE - 1n);
-      for (let p = 0; p < (s.pages ?? 1); p++) {
-        const r =
-          s.op === 'touch'
-            ? sp.touch(a + BigInt(p) * PAGE_SIZE, BigInt((index + 1) * 0x1000 + p))
-            : sp.read(a + BigInt(p) * PAGE_SIZE);
-        if (!r.ok) break;
-      }
-      break;
-    }
-    case 'mremap': {
-      const flags = parseMremapFlags(s.flags);
-      if ((flags & MREMAP.FIXED) === 0n) placeUnfixed();
-      sp.remap({
-        addr: addr(s.at),
-        oldLen: bytes(s.oldLen),
-        newLen: bytes(s.newLen),
-        flags,
-        newAddr: s.to === undefined ? 0n : addr(s.to),
-      });
-      break;
-    }
-    case 'fork':
-    case 'fork-continue': {
-      const r = sp.fork();
-      if (r.ok && s.op === 'fork-continue') {
-        const c = (sp as ModelSpace).child(r.value);
-        if (c) {
-          sh.space = c;
-          sh.inChild = true;
-        }
-      }
-      break;
-    }
-    case 'release':
-      // Children are numbered in fork order by the model; names c1.. follow the same order.
-      sp.release(Number(s.child.slice(1)));
-      break;
-    default:
-      break;
+  const call = decodeStep(s, index, `$.steps[${index}]`);
+  if (kernelPlaces(call)) placeUnfixed();
+  try {
+    executeStep(call, sh.ctx, `$.steps[${index}]`);
+  } catch (e) {
+    // A name no earlier step bound (a memfd or fork the model refused): the step does nothing.
+    if (!(e instanceof ScenarioInputError)) throw e;
   }
+  sh.inChild = sh.ctx.space !== sh.root;
 }

@@ -1,40 +1,39 @@
 /**
  * The in-process differential loop: one arena reused for every case (`arena.reset`), the
- * kernel side and the model side wrapped around ScenarioRunner without changing it.
- *
- * The wrappers (Proxies over the two AddressSpaces) add what the fuzzer needs beyond the
- * runner's comparison:
- *  - kernel-only invariants after every mremap (the tags of the moved range are found at
- *    the destination, nothing outside the source and destination ranges changed, no VMA
+ * kernel and the model driven by ScenarioRunner, whose hooks add what the fuzzer needs
+ * beyond the runner's comparison:
+ *  - kernel-only invariants after every step (the tags of a moved range are found at the
+ *    destination, nothing outside the source and destination ranges changed, no VMA
  *    reaches past the arena's guards), raised as an InvariantViolation from the kernel's
- *    snapshot, which ends the run at that step;
- *  - a record of the model's per-step results and final snapshot, which the C exporter
- *    embeds as the expected behaviour.
+ *    window snapshot, which ends the run at that step;
+ *  - a record of the model's per-step results and window snapshots, which the C exporter
+ *    embeds as the expected behaviour;
+ *  - outside the arena, snapshots clipped to the range the call placed memory in.
  */
 import { Arena } from '../../kernel/arena.js';
 import { ArenaError } from '../../kernel/errors.js';
 import { KernelSpace } from '../../kernel/kernel-space.js';
 import type { ProbeResult } from '../../kernel/probe.js';
 import type { ModelTraits } from '../../model/traits.js';
-import type { ModelSpace } from '../../model/address-space.js';
-import { summarizePlan } from '../../model/page-tables.js';
 import type { Profile } from '../../model/profiles.js';
-import { formatTrace } from '../../model/trace.js';
 import type {
   AddressSpace,
-  ChildId,
   PageView,
   RemapArgs,
   Snapshot,
   VmaView,
 } from '../../space/address-space.js';
+import { guardedSpan } from '../../space/arena-guards.js';
 import { MREMAP, PAGE_SIZE } from '../../space/constants.js';
 import { ok, type Result } from '../../space/result.js';
-import { parseAlign, resolveAddr } from '../address.js';
+import { parseAlign } from '../address.js';
 import { showResult } from '../diff.js';
 import { drawLayout } from '../draw.js';
-import { newModel } from '../execute.js';
-import { describeStep, ScenarioRunner, type Divergence, type Side } from '../runner.js';
+import { kernelSide, newModel } from '../execute.js';
+import { modelSide } from '../model-side.js';
+import { ScenarioRunner, type Divergence, type RunnerHooks } from '../runner.js';
+import { describeStep } from '../steps/describe.js';
+import type { StepOutcome } from '../steps/execute.js';
 import type { Scenario, Step } from '../types.js';
 
 export interface HarnessContext {
@@ -71,63 +70,25 @@ export interface CaseOutcome {
   window: [bigint, bigint];
 }
 
-const GUARD = PAGE_SIZE;
-
 export class InvariantViolation extends Error {
   override readonly name = 'InvariantViolation';
   constructor(
+    /** The step after which the kernel broke the rule. */
+    readonly step: number,
     readonly details: string[],
     readonly snapshot: Snapshot,
+    /** That step's outcome on the kernel. */
+    readonly outcome: StepOutcome,
   ) {
     super(details.join('; '));
   }
 }
 
-/** Methods whose results make up a step's result (runner.exec calls exactly these). */
-const CALLS = new Set([
-  'map',
-  'unmap',
-  'protect',
-  'advise',
-  'remap',
-  'lock',
-  'unlock',
-  'seal',
-  'uffdRegister',
-  'memfd',
-  'touch',
-  'read',
-  'fork',
-  'release',
-]);
-
-/** The step's result as ScenarioRunner computes it from the calls it made. */
-function stepResult(step: Step, calls: Result<unknown>[]): Result<unknown> {
-  const failed = calls.find((c) => !c.ok);
-  if (failed) return failed;
-  if (step.op === 'map' || step.op === 'mremap') return calls[calls.length - 1] ?? ok(0);
-  if (step.op === 'read') return calls[calls.length - 1] ?? ok(0n);
-  return ok(0);
-}
-
-function bind<T extends object>(target: T, over: Partial<Record<string | symbol, unknown>>): T {
-  return new Proxy(target, {
-    get(t, k) {
-      if (k in over) return over[k];
-      const v = Reflect.get(t, k, t) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
-    },
-  });
-}
-
 interface KernelState {
+  /** The kernel's window after the previous step. */
   prev: Snapshot | null;
-  remap: { args: RemapArgs; result: Result<bigint> } | null;
   arenaStart: bigint;
   arenaEnd: bigint;
-  window: [bigint, bigint];
-  /** Snapshots taken: the runner takes one per step, so this is the step count. */
-  snaps: number;
 }
 
 function pageMap(s: Snapshot): Map<bigint, PageView> {
@@ -151,12 +112,17 @@ function pageKey(s: Snapshot, p: PageView | undefined, a: bigint): string {
 const rel = (a: bigint, base: bigint): string => showResult(ok(a), base);
 
 /** Kernel-only rules for one mremap, from the snapshots before and after it. */
-function checkRemap(st: KernelState, after: Snapshot, space: AddressSpace): string[] {
+function checkRemap(
+  st: KernelState,
+  call: { args: RemapArgs; result: Result<unknown> },
+  after: Snapshot,
+  space: AddressSpace,
+): string[] {
   const out: string[] = [];
   const before = st.prev;
-  const call = st.remap;
-  if (!before || !call) return out;
-  const { args, result } = call;
+  if (!before) return out;
+  const { args } = call;
+  const result = call.result as Result<bigint>;
   const base = st.arenaStart;
   const al = (x: bigint) => (x + PAGE_SIZE - 1n) & ~(PAGE_SIZE - 1n);
   const oldLen = al(args.oldLen);
@@ -203,93 +169,49 @@ function checkRemap(st: KernelState, after: Snapshot, space: AddressSpace): stri
 }
 
 function escaped(st: KernelState, s: Snapshot): string[] {
+  const [lo, hi] = guardedSpan(st.arenaStart, st.arenaEnd);
   return s.vmas
-    .filter((v) => v.start < st.arenaStart - GUARD || v.end > st.arenaEnd + GUARD)
+    .filter((v) => v.start < lo || v.end > hi)
     .map(
       (v) => `VMA [${rel(v.start, st.arenaStart)}, ${rel(v.end, st.arenaStart)}) escaped the arena`,
     );
 }
 
-function kernelSpaceWrapped(space: KernelSpace, st: KernelState): AddressSpace {
-  return bind(space, {
-    remap: (a: RemapArgs) => {
-      const r = space.remap(a);
-      st.remap = { args: a, result: r };
-      return r;
-    },
-    snapshot: (s: bigint, e: bigint, o?: Parameters<AddressSpace['snapshot']>[2]) => {
-      const snap = space.snapshot(s, e, o);
-      // The runner also snapshots (and clips) ranges outside the arena that calls placed
-      // memory in; the step's own snapshot is the window's.
-      if (s !== st.window[0] || e !== st.window[1]) return snap;
-      st.snaps++;
-      const bad = [...escaped(st, snap), ...checkRemap(st, snap, space)];
-      // On a violation st.remap stays, for the report.
-      if (bad.length) throw new InvariantViolation(bad, snap);
-      st.prev = { ...snap, vmas: [...snap.vmas], pages: [...snap.pages] };
-      st.remap = null;
-      return snap;
-    },
-  });
-}
-
-interface ModelRec {
-  records: ModelStepRecord[];
-  calls: Result<unknown>[];
-  step: number;
-}
-
-function modelSpaceWrapped(
-  space: ModelSpace,
-  rec: ModelRec | null,
-  steps: Step[],
-  window: [bigint, bigint],
-): AddressSpace {
-  const over: Record<string, unknown> = {
-    snapshot: (s: bigint, e: bigint, o?: Parameters<AddressSpace['snapshot']>[2]) => {
-      const snap = space.snapshot(s, e, o);
-      if (s !== window[0] || e !== window[1]) return snap;
-      const step = rec ? steps[rec.step] : undefined;
-      if (rec && step && rec.records.length === rec.step)
+/**
+ * The fuzzer's hooks into one run in the arena [arenaStart, arenaEnd): kernel invariants on
+ * the kernel's window after every step (an InvariantViolation names the step), the model's
+ * record when `records` is given.
+ * `seen.window` is set to the comparison window as the runner resolved it.
+ */
+export function fuzzHooks(
+  arenaStart: bigint,
+  arenaEnd: bigint,
+  records: ModelStepRecord[] | null,
+  seen: { window?: [bigint, bigint] } = {},
+): RunnerHooks {
+  const st: KernelState = { prev: null, arenaStart, arenaEnd };
+  return {
+    snapshot: ({ index, side, space, outcome, range, window, snapshot }) => {
+      if (!window) return undefined; // the runner has clipped it (clip.ts)
+      if (side === 'model') {
         // A copy: the runner appends the ranges outside the arena to the object it got.
-        rec.records.push({
-          result: stepResult(step, rec.calls),
-          snapshot: { ...snap, vmas: [...snap.vmas], pages: [...snap.pages] },
+        records?.push({
+          result: outcome.result,
+          snapshot: { ...snapshot, vmas: [...snapshot.vmas], pages: [...snapshot.pages] },
         });
-      return snap;
+        return undefined;
+      }
+      seen.window ??= range;
+      const bad = escaped(st, snapshot);
+      if (outcome.remap)
+        bad.push(
+          ...checkRemap(st, { args: outcome.remap, result: outcome.result }, snapshot, space),
+        );
+      if (bad.length) throw new InvariantViolation(index, bad, snapshot, outcome);
+      st.prev = { ...snapshot, vmas: [...snapshot.vmas], pages: [...snapshot.pages] };
+      return undefined;
     },
   };
-  if (rec) {
-    for (const k of CALLS) {
-      over[k] = (...args: unknown[]) => {
-        const f = (space as unknown as Record<string, (...a: unknown[]) => Result<unknown>>)[k]!;
-        const r = f.apply(space, args);
-        rec.calls.push(r);
-        return r;
-      };
-    }
-  }
-  return bind(space, over);
-}
-
-function explainModel(s: AddressSpace): string {
-  const t = (s as ModelSpace).lastTrace;
-  const plans = t.plans.map((p) => summarizePlan(p)).join('\n');
-  return [formatTrace(t), plans].filter(Boolean).join('\n');
-}
-
-/** The runner's comparison window, for arena-relative windows (names: the whole arena). */
-function windowOf(sc: Scenario, start: bigint, end: bigint): [bigint, bigint] {
-  if (!sc.window) return [start, end];
-  try {
-    const b = { arenaStart: start, names: new Map<string, bigint>() };
-    return [
-      resolveAddr(sc.window.from, b, '$.window.from'),
-      resolveAddr(sc.window.to, b, '$.window.to'),
-    ];
-  } catch {
-    return [start, end];
-  }
 }
 
 /** Runs scenarios back to back in one reused arena (a fresh, empty interior each time). */
@@ -325,16 +247,8 @@ export class Harness {
   run(sc: Scenario, opts: { record?: boolean } = {}): CaseOutcome {
     const arena = this.arenaFor();
     const kernel = new KernelSpace(arena);
-    const window = windowOf(sc, arena.start, arena.end);
-    const st: KernelState = {
-      prev: null,
-      remap: null,
-      arenaStart: arena.start,
-      arenaEnd: arena.end,
-      window,
-      snaps: 0,
-    };
-    const rec: ModelRec | null = opts.record ? { records: [], calls: [], step: -1 } : null;
+    const records: ModelStepRecord[] | null = opts.record ? [] : null;
+    const seen: { window?: [bigint, bigint] } = {};
     const hint = { next: null as bigint | null };
     const model = newModel(
       {
@@ -346,34 +260,17 @@ export class Harness {
       arena.end,
       hint,
     );
-    const kSide: Side = {
-      name: 'kernel',
-      space: kernelSpaceWrapped(kernel, st),
-      childSpace: (_p: AddressSpace, child: ChildId) =>
-        kernelSpaceWrapped(kernel.forkSpace(child), st),
+    const out: CaseOutcome = {
+      steps: 0,
+      arenaStart: arena.start,
+      arenaEnd: arena.end,
+      window: [arena.start, arena.end],
     };
-    const mSide: Side = {
-      name: 'model',
-      space: modelSpaceWrapped(model, rec, sc.steps, window),
-      childSpace: (p: AddressSpace, child: ChildId) => {
-        const c = (p as ModelSpace).child(child);
-        if (!c) throw new Error(`model: no child ${child}`);
-        return modelSpaceWrapped(c, rec, sc.steps, window);
-      },
-      explain: explainModel,
-      placeNext: (addr) => {
-        hint.next = addr;
-        if (rec) {
-          rec.step++;
-          rec.calls = [];
-        }
-      },
-    };
-    const out: CaseOutcome = { steps: 0, arenaStart: arena.start, arenaEnd: arena.end, window };
     try {
-      const runner = new ScenarioRunner(sc, kSide, mSide, {
+      const runner = new ScenarioRunner(sc, kernelSide(kernel), modelSide(model, hint), {
         arenaStart: arena.start,
         arenaEnd: arena.end,
+        hooks: [fuzzHooks(arena.start, arena.end, records, seen)],
       });
       try {
         const r = runner.run();
@@ -381,14 +278,13 @@ export class Harness {
         if (r.divergence) out.failure = { ...r.divergence, kind: 'divergence' };
       } catch (e) {
         if (!(e instanceof InvariantViolation)) throw e;
-        const i = Math.max(0, st.snaps - 1);
-        const step = sc.steps[i];
-        out.steps = i + 1;
+        const step = sc.steps[e.step];
+        out.steps = e.step + 1;
         out.failure = {
           kind: 'invariant',
-          step: i,
+          step: e.step,
           call: step ? describeStep(step) : '?',
-          kernel: st.remap ? showResult(st.remap.result, arena.start) : '',
+          kernel: e.outcome.remap ? showResult(e.outcome.result, arena.start) : '',
           model: '',
           differences: e.details,
           kernelLayout: drawLayout(e.snapshot, arena.start),
@@ -396,7 +292,8 @@ export class Harness {
           explain: '',
         };
       }
-      if (rec) out.model = rec.records;
+      if (seen.window) out.window = seen.window;
+      if (records) out.model = records;
       return out;
     } finally {
       kernel.dispose();

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { makeDirs } from '../../out-path.js';
 import { exportC } from '../export-c.js';
-import { describeStep } from '../runner.js';
+import { describeStep, stepJson } from '../steps/describe.js';
 import { validateScenario } from '../schema.js';
 import type { Scenario, Step } from '../types.js';
 import { Harness, type CaseOutcome, type Failure, type HarnessContext } from './harness.js';
@@ -42,8 +42,7 @@ export function stepsText(steps: Step[], mark?: number): string {
   return steps
     .map((s, i) => {
       // The call, and the step as JSON: describeStep leaves out populate, noreserve, offset.
-      const { note: _n, expect: _e, ...raw } = s;
-      return `${i === mark ? '>' : ' '} ${String(i).padStart(2)}  ${describeStep(s)}\n       ${JSON.stringify(raw)}`;
+      return `${i === mark ? '>' : ' '} ${String(i).padStart(2)}  ${describeStep(s)}\n       ${stepJson(s)}`;
     })
     .join('\n');
 }
