@@ -18,6 +18,9 @@ import type { Scenario } from './types.js';
 import { addGuards, modelSide } from './model-side.js';
 import { versionAtLeast } from './kernel-range.js';
 import { profileSkip } from './profile-gates.js';
+import type { TracerStatus } from '../kernel/trace/discover.js';
+import { TraceInstance } from '../kernel/trace/observer.js';
+import { PlanTracer, type PlanCheck } from './plan-trace.js';
 export { KNOWN_FEATURES } from './types.js';
 
 export type Status = 'pass' | 'fail' | 'skip' | 'crash' | 'timeout' | 'error';
@@ -38,6 +41,8 @@ export interface ScenarioResult {
   unchecked?: string[];
   kernelLayout?: string;
   modelLayout?: string;
+  /** validate --trace: each mremap step's traced plan against the model's. */
+  planChecks?: PlanCheck[];
 }
 
 export interface ExecContext {
@@ -46,6 +51,11 @@ export interface ExecContext {
   /** The traits the model is told; default: what the probe measured (traitsFromProbe). */
   traits?: ModelTraits;
   only?: 'kernel' | 'model';
+  /**
+   * validate --trace on a kernel that lets us observe move_page_tables() (status.problem
+   * null); the probes exist for the whole run (the parent owns them).
+   */
+  trace?: TracerStatus;
 }
 
 function hasFeature(p: ProbeResult, f: string): boolean | undefined {
@@ -186,6 +196,7 @@ export function executeScenario(sc: Scenario, ctx: ExecContext): ScenarioResult 
   const size = BigInt(sc.arena.pages) * PAGE_SIZE;
   let arena: Arena | undefined;
   let kernel: KernelSpace | undefined;
+  let instance: TraceInstance | undefined;
   const hint = { next: null as bigint | null };
   try {
     // Inside the try: an arena that cannot be had is this scenario's error, not a dead worker.
@@ -196,12 +207,17 @@ export function executeScenario(sc: Scenario, ctx: ExecContext): ScenarioResult 
     });
     kernel = new KernelSpace(arena);
     const model = newModel(ctx, arena.start, arena.end, hint);
-    const runner = new ScenarioRunner(sc, kernelSide(kernel), modelSide(model, hint), {
+    const traced = ctx.trace && !ctx.only ? ctx.trace : undefined;
+    instance = traced ? new TraceInstance(traced) : undefined;
+    const tracer = traced && instance ? new PlanTracer(traced, instance) : undefined;
+    const kside = tracer ? tracer.wrap(kernelSide(kernel)) : kernelSide(kernel);
+    const runner = new ScenarioRunner(sc, kside, modelSide(model, hint), {
       arenaStart: arena.start,
       arenaEnd: arena.end,
       vmflagsPrinted: (ctx.traits ?? traitsFromProbe(ctx.probe)).vmflagMnemonics,
       versions: { kernel: ctx.probe.release, model: ctx.profile.version },
       ...(ctx.only ? { only: ctx.only } : {}),
+      ...(tracer ? { stepDiffs: tracer.stepDiffs } : {}),
     });
     const out = runner.run();
     const failed = out.divergence !== undefined || out.expectationFailures.length > 0;
@@ -216,6 +232,7 @@ export function executeScenario(sc: Scenario, ctx: ExecContext): ScenarioResult 
     if (out.unchecked.length) res.unchecked = out.unchecked;
     if (out.kernelLayout) res.kernelLayout = out.kernelLayout;
     if (out.modelLayout) res.modelLayout = out.modelLayout;
+    if (tracer) res.planChecks = tracer.checks;
     return res;
   } catch (e) {
     const reason =
@@ -226,6 +243,7 @@ export function executeScenario(sc: Scenario, ctx: ExecContext): ScenarioResult 
           : String(e);
     return { ...base, status: 'error', reason, steps: 0, durationMs: performance.now() - t0 };
   } finally {
+    instance?.close();
     kernel?.dispose();
     arena?.release();
   }

@@ -157,6 +157,15 @@ export interface RunOptions {
   versions?: { kernel?: string; model?: string };
   /** Called with each side's result and snapshot after every step (the profile matrix). */
   onStep?: (step: number, side: Side['name'], result: Result<unknown>, snapshot: Snapshot) => void;
+  /**
+   * More differences for a step both sides ran, found outside the spaces' state
+   * (validate --trace: the kernel's traced move plan against the model's).
+   */
+  stepDiffs?: (
+    step: number,
+    s: Step,
+    spaces: { kernel: AddressSpace; model: AddressSpace },
+  ) => string[];
 }
 
 /** A step's expectations as a list (the format allows one object or an array). */
@@ -259,6 +268,8 @@ export class ScenarioRunner {
             mFrames: this.m.frames,
           }),
         );
+        if (this.o.stepDiffs)
+          diffs.push(...this.o.stepDiffs(i, step, { kernel: this.k.space, model: this.m.space }));
         this.k.frames.retain(presentFrames(this.k.last!));
         this.m.frames.retain(presentFrames(this.m.last!));
         if (diffs.length > 0) {
