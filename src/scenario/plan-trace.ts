@@ -9,18 +9,10 @@ import type { TracerStatus } from '../kernel/trace/discover.js';
 import type { TraceInstance } from '../kernel/trace/observer.js';
 import { parseTraceText, walksOf, type TracedWalk } from '../kernel/trace/parse.js';
 import type { ModelSpace } from '../model/address-space.js';
-import type { MovePlan } from '../model/page-tables.js';
 import type { AddressSpace, ChildId, RemapArgs } from '../space/address-space.js';
 import { MREMAP } from '../space/constants.js';
 import type { Result } from '../space/result.js';
-import {
-  comparePlan,
-  kernelCounts,
-  modelCounts,
-  planPhrase,
-  type LevelRow,
-  type PlanCounts,
-} from './plan-verdict.js';
+import { comparePlans, type LevelRow } from './plan-verdict.js';
 import type { Side } from './runner.js';
 import type { Step } from './types.js';
 
@@ -33,43 +25,6 @@ export interface PlanCheck {
   walks: LevelRow[][];
   /** "plan differs: model 2 PMD, kernel 1 PTE + 1 PMD", or null. */
   divergence: string | null;
-}
-
-const walkWord = (n: number): string => `${n} move_page_tables() call${n === 1 ? '' : 's'}`;
-
-function phrases(list: readonly PlanCounts[]): string {
-  return list.length === 0 ? 'no move_page_tables() call' : list.map(planPhrase).join(', then ');
-}
-
-/**
- * The model's plans against the traced walks of one call. A call that moves and then moves
- * back (a failed move_vma undoes itself with a second walk) has two on each side.
- */
-export function comparePlans(
-  model: readonly MovePlan[],
-  walks: readonly TracedWalk[],
-  status: TracerStatus,
-): Omit<PlanCheck, 'step'> {
-  const n = Math.max(model.length, walks.length);
-  const rows: LevelRow[][] = [];
-  for (let i = 0; i < n; i++) {
-    const m = model[i];
-    const w = walks[i];
-    if (m === undefined) continue;
-    rows.push(comparePlan(m, w, status.targets));
-  }
-  const mc = model.map(modelCounts);
-  const kc = walks.map((w) => kernelCounts(w, status.targets).counts);
-  if (model.length !== walks.length)
-    return {
-      walks: rows,
-      divergence: `plan differs: model ${walkWord(model.length)} (${phrases(mc)}), kernel ${walkWord(walks.length)} (${phrases(kc)})`,
-    };
-  const differs = rows.some((r) => r.some((x) => x.verdict === 'differ'));
-  return {
-    walks: rows,
-    divergence: differs ? `plan differs: model ${phrases(mc)}, kernel ${phrases(kc)}` : null,
-  };
 }
 
 /**
@@ -149,7 +104,7 @@ export class PlanTracer {
     if (step.op !== 'mremap' || p === null) return [];
     const model = (spaces.model as ModelSpace).lastTrace.plans;
     if (model.length === 0 && p.walks.length === 0) return [];
-    const c = comparePlans(model, p.walks, this.status);
+    const c = comparePlans(model, p.walks, this.status.targets);
     this.checks.push({ step: index, ...c });
     return c.divergence === null ? [] : [c.divergence];
   };

@@ -300,3 +300,46 @@ export function planDivergence(
   if (!rows.some((r) => r.verdict === 'differ')) return null;
   return `plan differs: model ${planPhrase(modelCounts(model))}, kernel ${planPhrase(kernel)}`;
 }
+
+/** The verdict on one call: a row set per model plan, and the divergence line or null. */
+export interface PlansVerdict {
+  walks: LevelRow[][];
+  divergence: string | null;
+}
+
+const walkWord = (n: number): string => `${n} move_page_tables() call${n === 1 ? '' : 's'}`;
+
+function phrases(list: readonly PlanCounts[]): string {
+  return list.length === 0 ? 'no move_page_tables() call' : list.map(planPhrase).join(', then ');
+}
+
+/**
+ * The model's plans against the traced walks of one call. A call that moves and then moves
+ * back (a failed move_vma undoes itself with a second walk) has two on each side.
+ */
+export function comparePlans(
+  model: readonly MovePlan[],
+  walks: readonly TracedWalk[],
+  targets: readonly TargetStatus[],
+): PlansVerdict {
+  const n = Math.max(model.length, walks.length);
+  const rows: LevelRow[][] = [];
+  for (let i = 0; i < n; i++) {
+    const m = model[i];
+    const w = walks[i];
+    if (m === undefined) continue;
+    rows.push(comparePlan(m, w, targets));
+  }
+  const mc = model.map(modelCounts);
+  const kc = walks.map((w) => kernelCounts(w, targets).counts);
+  if (model.length !== walks.length)
+    return {
+      walks: rows,
+      divergence: `plan differs: model ${walkWord(model.length)} (${phrases(mc)}), kernel ${walkWord(walks.length)} (${phrases(kc)})`,
+    };
+  const differs = rows.some((r) => r.some((x) => x.verdict === 'differ'));
+  return {
+    walks: rows,
+    divergence: differs ? `plan differs: model ${phrases(mc)}, kernel ${phrases(kc)}` : null,
+  };
+}
