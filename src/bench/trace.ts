@@ -5,7 +5,7 @@
  * fact, and the cost model is fitted only where the two agree.
  */
 import type { TracerStatus } from '../kernel/trace/discover.js';
-import { TraceInstance } from '../kernel/trace/observer.js';
+import { processInstance } from '../kernel/trace/observer.js';
 import { parseTraceText, walksOf } from '../kernel/trace/parse.js';
 import type { MovePlan } from '../model/page-tables.js';
 import {
@@ -49,34 +49,29 @@ export function traceCall<T>(
   plan: MovePlan | null,
   call: () => T,
 ): { value: T; trace: CaseTrace } {
-  const inst = new TraceInstance(status);
-  try {
-    const obs = inst.observe(process.pid, call);
-    const walks = walksOf(parseTraceText(obs.text), process.pid);
-    const model = plan === null ? [] : [plan];
-    const v = comparePlans(model, walks, status.targets);
-    const rows = v.walks[0] ?? [];
-    const kernel =
-      walks.length === 0
-        ? 'no move_page_tables() call'
-        : walks.map((w) => planPhrase(kernelCounts(w, status.targets).counts)).join(', then ');
-    return {
-      value: obs.value,
-      trace: {
-        model: plan === null ? 'nothing' : planPhrase(modelCounts(plan)),
-        kernel,
-        verdict: verdictOf(rows, v.divergence),
-        divergence: v.divergence,
-        rows,
-        walks: walks.length,
-      },
-    };
-  } finally {
-    inst.close();
-  }
+  const obs = processInstance(status).observe(process.pid, call);
+  const walks = walksOf(parseTraceText(obs.text), process.pid);
+  const model = plan === null ? [] : [plan];
+  const v = comparePlans(model, walks, status.targets);
+  const rows = v.walks[0] ?? [];
+  const kernel =
+    walks.length === 0
+      ? 'no move_page_tables() call'
+      : walks.map((w) => planPhrase(kernelCounts(w, status.targets).counts)).join(', then ');
+  return {
+    value: obs.value,
+    trace: {
+      model: plan === null ? 'nothing' : planPhrase(modelCounts(plan)),
+      kernel,
+      verdict: verdictOf(rows, v.divergence),
+      divergence: v.divergence,
+      rows,
+      walks: walks.length,
+    },
+  };
 }
 
-/** A table cell: "1 PTE + 1 PMD ✓", "4 PTE ≠" or "? (cannot verify)". */
+/** A table cell: "1 PTE + 1 PMD = plan", "4 PTE ≠ plan" or "nothing (cannot verify)". */
 export function traceCell(t: CaseTrace | undefined): string {
   if (t === undefined) return '-';
   if (t.verdict === 'agree') return `${t.kernel} = plan`;

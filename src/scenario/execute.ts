@@ -19,7 +19,7 @@ import { addGuards, modelSide } from './model-side.js';
 import { versionAtLeast } from './kernel-range.js';
 import { profileSkip } from './profile-gates.js';
 import type { TracerStatus } from '../kernel/trace/discover.js';
-import { TraceInstance } from '../kernel/trace/observer.js';
+import { processInstance } from '../kernel/trace/observer.js';
 import { PlanTracer, type PlanCheck } from './plan-trace.js';
 export { KNOWN_FEATURES } from './types.js';
 
@@ -196,7 +196,6 @@ export function executeScenario(sc: Scenario, ctx: ExecContext): ScenarioResult 
   const size = BigInt(sc.arena.pages) * PAGE_SIZE;
   let arena: Arena | undefined;
   let kernel: KernelSpace | undefined;
-  let instance: TraceInstance | undefined;
   const hint = { next: null as bigint | null };
   try {
     // Inside the try: an arena that cannot be had is this scenario's error, not a dead worker.
@@ -208,8 +207,7 @@ export function executeScenario(sc: Scenario, ctx: ExecContext): ScenarioResult 
     kernel = new KernelSpace(arena);
     const model = newModel(ctx, arena.start, arena.end, hint);
     const traced = ctx.trace && !ctx.only ? ctx.trace : undefined;
-    instance = traced ? new TraceInstance(traced) : undefined;
-    const tracer = traced && instance ? new PlanTracer(traced, instance) : undefined;
+    const tracer = traced ? new PlanTracer(traced, processInstance(traced)) : undefined;
     const kside = tracer ? tracer.wrap(kernelSide(kernel)) : kernelSide(kernel);
     const runner = new ScenarioRunner(sc, kside, modelSide(model, hint), {
       arenaStart: arena.start,
@@ -243,7 +241,6 @@ export function executeScenario(sc: Scenario, ctx: ExecContext): ScenarioResult 
           : String(e);
     return { ...base, status: 'error', reason, steps: 0, durationMs: performance.now() - t0 };
   } finally {
-    instance?.close();
     kernel?.dispose();
     arena?.release();
   }

@@ -1,7 +1,7 @@
 /**
  * Observes one call: kprobe events on the traceable targets, enabled in a trace instance of
- * our own (its own buffer, nobody else's events), limited to one pid (set_event_pid and a
- * common_pid filter), cleared just before and read just after the call, then torn down.
+ * our own (its own buffer, nobody else's events), limited to one pid (a common_pid filter),
+ * cleared just before and read just after the call.
  */
 import fs from 'node:fs';
 import { GROUP, eventName, type TracerStatus } from './discover.js';
@@ -53,8 +53,13 @@ export function addProbes(status: TracerStatus): () => void {
   const { create, remove } = probeLines(status);
   const made: string[] = [];
   const removeAll = (): void => {
-    sweepInstances(dir);
-    for (const r of made.reverse()) writeTrace(dir, 'kprobe_events', `${r}\n`, true);
+    // A worker that is still exiting holds its instance for a moment (EBUSY): wait for it.
+    for (let round = 0; round < 50 && made.length > 0; round++) {
+      if (round > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+      sweepInstances(dir);
+      for (const r of [...made].reverse())
+        if (writeTrace(dir, 'kprobe_events', `${r}\n`, true).ok) made.splice(made.indexOf(r), 1);
+    }
   };
   try {
     for (let i = 0; i < create.length; i++) {
@@ -127,11 +132,15 @@ export class TraceInstance {
     }
   }
 
-  /** Limits the events to `pid`: set_event_pid and, per event, a common_pid filter. */
+  /**
+   * Limits the events to `pid` by a common_pid filter on each. Not set_event_pid: that
+   * hooks the sched_switch/sched_wakeup tracepoints, whose static keys are patched into
+   * __schedule() every time, and a Debian 6.12 guest under multi-threaded TCG panicked in
+   * __schedule() mid-patch when instances came and went per scenario.
+   */
   private target(pid: number): void {
     if (pid === this.pid) return;
     const d = this.dir;
-    must(writeTrace(d, `${this.inst}/set_event_pid`, `${pid}\n`), 'set_event_pid');
     for (const name of fs.readdirSync(`${d}/${this.events}`)) {
       if (!fs.statSync(`${d}/${this.events}/${name}`).isDirectory()) continue;
       must(
@@ -163,6 +172,22 @@ export class TraceInstance {
       // An instance with an event still open elsewhere stays; sweepInstances takes it later.
     }
   }
+}
+
+let shared: TraceInstance | null = null;
+
+/**
+ * This process's one instance for a run whose probes another process owns (validate and
+ * bench workers): opened once and kept, since every enable and disable patches the probed
+ * functions' text; closed when the process exits, or swept by the owner if it is killed.
+ */
+export function processInstance(status: TracerStatus): TraceInstance {
+  if (shared === null) {
+    const inst = new TraceInstance(status);
+    shared = inst;
+    process.once('exit', () => inst.close());
+  }
+  return shared;
 }
 
 /** Runs `run` (which makes the call in process `pid`) with the probes on, then removes them. */
