@@ -85,9 +85,19 @@ export interface Derived {
  * The inlined movers' calls from their callees (targets.ts): a flush_tlb_batched_pending
  * opens a move_ptes() extent and the next page-stride flush is its range; a page-stride
  * flush with no extent open is move_normal_pmd (2 MiB) or move_normal_pud (1 GiB).
+ *
+ * `leafFlushes` are the PMD-aligned starts of the traced THP moves and splits: on x86
+ * flush_pmd_tlb_range() is the generic flush_tlb_range() (include/linux/pgtable.h), so
+ * move_huge_pmd()'s and __split_huge_pmd_locked()'s 2 MiB flushes have page stride too and
+ * would pass for move_normal_pmd(). Each one is taken out once, whatever is open: a split
+ * flushes before the extent that follows it opens.
  */
-export function deriveFromCallees(events: readonly CalleeEvent[]): Derived {
+export function deriveFromCallees(
+  events: readonly CalleeEvent[],
+  leafFlushes: readonly bigint[] = [],
+): Derived {
   const d: Derived = { pteExtents: 0, ptePages: 0, pmd: 0, pud: 0, starts: [], odd: [] };
+  const leaves = [...leafFlushes];
   let open = false;
   const closeBlind = (): void => {
     d.pteExtents++;
@@ -101,6 +111,11 @@ export function deriveFromCallees(events: readonly CalleeEvent[]): Derived {
     }
     if (e.stride !== PAGE_SHIFT || e.start === null || e.end === null) continue;
     const size = e.end - e.start;
+    const leaf = size === PMD ? leaves.indexOf(e.start) : -1;
+    if (leaf >= 0) {
+      leaves.splice(leaf, 1);
+      continue;
+    }
     if (open) {
       d.pteExtents++;
       if (d.ptePages !== null) d.ptePages += Number(size >> PAGE_SHIFT);
@@ -136,7 +151,23 @@ export function kernelCounts(w: TracedWalk, targets: readonly TargetStatus[]): K
   const evidence: Partial<Record<keyof PlanCounts, string>> = {};
   const calleeWhy =
     why('flush_tlb_batched_pending', false) ?? why('flush_tlb_mm_range', true) ?? null;
-  const derived = calleeWhy === null ? deriveFromCallees(w.callees) : null;
+  // The THP moves' and splits' own flushes (see deriveFromCallees): without their
+  // addresses a 2 MiB flush cannot be told from move_normal_pmd's.
+  const leafFns = ['move_huge_pmd', '__split_huge_pmd'] as const;
+  const leafEvents = leafFns.flatMap((fn) =>
+    w.calls[fn].filter((c) => c.moved !== false).map((c) => c.old),
+  );
+  const leafWhy =
+    leafEvents.some((a) => a === null) || leafFns.some((fn) => why(fn, false) !== null)
+      ? `a THP move or split whose address is not traced (${leafFns.map((fn) => why(fn, true) ?? `${fn}: ok`).join('; ')}) flushes 2 MiB like move_normal_pmd`
+      : null;
+  const derived =
+    calleeWhy === null
+      ? deriveFromCallees(
+          w.callees,
+          leafEvents.filter((a) => a !== null).map((a) => a - (a % PMD)),
+        )
+      : null;
   const moved = (fn: 'move_huge_pmd' | 'move_huge_pud'): number | null =>
     why(fn, false) !== null ? null : w.calls[fn].filter((c) => c.moved === true).length;
   const level = (
@@ -148,6 +179,10 @@ export function kernelCounts(w: TracedWalk, targets: readonly TargetStatus[]): K
     const r = why(fn, needArgs);
     if (r === null) return direct();
     if (derived !== null) {
+      if (k === 'pmd' && leafWhy !== null) {
+        reasons[k] = leafWhy;
+        return null;
+      }
       evidence[k] = DERIVED;
       if (k === 'ptePages' && derived.ptePages === null)
         reasons[k] = 'a PTE-level extent moved no present PTE, so no flush showed its range';

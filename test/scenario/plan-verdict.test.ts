@@ -160,4 +160,73 @@ describe('deriveFromCallees', () => {
       odd: ['flush of 0x2000 bytes at 0x1000'],
     });
   });
+
+  it("takes a THP move's or split's page-stride 2 MiB flush out, once each", () => {
+    // x86: flush_pmd_tlb_range() is flush_tlb_range(), page stride like move_normal_pmd's.
+    const split = { kind: 'flush' as const, start: 0x200000n, end: 0x400000n, stride: 12n };
+    const d = deriveFromCallees(
+      [
+        split, // __split_huge_pmd at 0x2ff000, before its extent opens
+        { kind: 'batch' },
+        { ...split }, // move_ptes moved the whole PMD: the same range, now an extent
+        { kind: 'flush', start: 0x600000n, end: 0x800000n, stride: 12n }, // move_huge_pmd
+        { kind: 'flush', start: 0x800000n, end: 0xa00000n, stride: 12n }, // move_normal_pmd
+      ],
+      [0x200000n, 0x600000n],
+    );
+    expect(d).toEqual({
+      pteExtents: 1,
+      ptePages: 512,
+      pmd: 1,
+      pud: 0,
+      starts: [0x200000n, 0x800000n],
+      odd: [],
+    });
+  });
+});
+
+describe('kernelCounts with THP leaves', () => {
+  const onlyCallees = allProbed.map((t) =>
+    [
+      'move_ptes',
+      'move_normal_pmd',
+      'move_normal_pud',
+      'move_huge_pud',
+      'try_realign_addr',
+    ].includes(t.fn)
+      ? {
+          ...t,
+          symbol: null,
+          inKallsyms: false,
+          kprobe: 'not a symbol (inlined or absent)',
+          withArgs: false,
+        }
+      : t,
+  );
+  const thpWalk: TracedWalk = {
+    ...walk61,
+    ptes: [],
+    calls: {
+      ...walk61.calls,
+      move_normal_pmd: [],
+      move_huge_pmd: [{ old: 0x2000000n, moved: true }],
+    },
+    callees: [{ kind: 'flush', start: 0x2000000n, end: 0x2200000n, stride: 12n }],
+  };
+
+  it('counts a moved THP as a huge PMD, not also as a PMD entry', () => {
+    const k = kernelCounts(thpWalk, onlyCallees);
+    expect(k.counts.hugePmd).toBe(1);
+    expect(k.counts.pmd).toBe(0);
+  });
+
+  it('cannot verify PMD entries when a THP move has no traced address', () => {
+    const blind: TracedWalk = {
+      ...thpWalk,
+      calls: { ...thpWalk.calls, move_huge_pmd: [{ old: null, moved: true }] },
+    };
+    const k = kernelCounts(blind, onlyCallees);
+    expect(k.counts.pmd).toBeNull();
+    expect(k.reasons.pmd).toMatch(/flushes 2 MiB like move_normal_pmd$/);
+  });
 });

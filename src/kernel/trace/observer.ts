@@ -125,6 +125,10 @@ export class TraceInstance {
     fs.mkdirSync(`${this.dir}/${this.inst}`);
     this.open = true;
     try {
+      // The buffer is per CPU and read merged by timestamp; the default "local" clock is not
+      // in sync across CPUs, so a call that migrated mid-walk read back out of order (a
+      // munmap's flushes inside move_page_tables' walk, in a TCG guest).
+      must(writeTrace(this.dir, `${this.inst}/trace_clock`, 'global\n'), 'trace_clock');
       must(writeTrace(this.dir, `${this.events}/enable`, '1\n'), 'enable');
     } catch (e) {
       this.close();
