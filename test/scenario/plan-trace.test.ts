@@ -3,10 +3,8 @@
  * can_align_down() must find as holes, and how the plan evidence shows in every report.
  */
 import { describe, expect, it } from 'vitest';
-import { explainRemap } from '../../src/model/explain.js';
-import type { TargetStatus } from '../../src/kernel/trace/discover.js';
-import type { TracedWalk } from '../../src/kernel/trace/parse.js';
-import { TARGETS } from '../../src/kernel/trace/targets.js';
+import { emptyWalk, type TracedWalk } from '../../src/kernel/trace/parse.js';
+import { allProbed, inline, plan66, plan67, walk61 } from './trace-fixtures.js';
 import { comparePlans } from '../../src/scenario/plan-verdict.js';
 import { alignDownRanges } from '../../src/scenario/plan-trace.js';
 import { MREMAP } from '../../src/space/constants.js';
@@ -18,56 +16,14 @@ import { formatJunit } from '../../src/scenario/report/junit.js';
 import type { RunReport } from '../../src/scenario/report/types.js';
 import type { ScenarioResult } from '../../src/scenario/execute.js';
 
-const call = { old: 0x1fff000n, new: 0x0fff000n, len: 0x201000n };
-const plan66 = explainRemap({ profile: 'linux-6.6', ...call }).plans[0]!;
-const plan67 = explainRemap({ profile: 'linux-6.7', ...call }).plans[0]!;
+const noHugePud = inline(['move_huge_pud']);
 
-const probed = (fn: string): TargetStatus => ({
-  fn: fn as TargetStatus['fn'],
-  symbol: fn,
-  inKallsyms: true,
-  inFilterFunctions: true,
-  kprobe: 'ok',
-  withArgs: true,
-});
-const allProbed = TARGETS.map((t) => probed(t.fn));
-/** Debian 6.12: move_huge_pud is inlined, no stand-in. */
-const noHugePud = allProbed.map((t) =>
-  t.fn === 'move_huge_pud'
-    ? {
-        ...t,
-        symbol: null,
-        inKallsyms: false,
-        kprobe: 'not a symbol (inlined or absent)',
-        withArgs: false,
-      }
-    : t,
-);
-
-const calls = (): TracedWalk['calls'] => ({
-  move_normal_pmd: [],
-  move_normal_pud: [],
-  move_huge_pmd: [],
-  move_huge_pud: [],
-  __split_huge_pmd: [],
-  try_realign_addr: [],
-});
-/** 6.1 on example 1: one PTE extent, then one PMD entry. */
-const walk61: TracedWalk = {
-  old: 0x1fff000n,
-  new: 0xfff000n,
-  len: 0x201000n,
-  moved: 0x201000n,
-  ptes: [{ old: 0x1fff000n, end: 0x2000000n }],
-  calls: { ...calls(), move_normal_pmd: [{ old: 0x2000000n, moved: true }] },
-  callees: [],
-};
 /** 6.12 on example 1: realigned to 0x1e00000, two PMD entries. */
 const walk612: TracedWalk = {
   ...walk61,
   ptes: [],
   calls: {
-    ...calls(),
+    ...emptyWalk().calls,
     move_normal_pmd: [
       { old: 0x1e00000n, moved: true },
       { old: 0x2000000n, moved: true },

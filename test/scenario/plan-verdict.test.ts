@@ -3,47 +3,14 @@
  * whose probe could not be placed is "cannot verify" with the reason, never a match.
  */
 import { describe, expect, it } from 'vitest';
-import { explainRemap } from '../../src/model/explain.js';
-import type { TargetStatus } from '../../src/kernel/trace/discover.js';
 import type { TracedWalk } from '../../src/kernel/trace/parse.js';
-import { TARGETS } from '../../src/kernel/trace/targets.js';
 import {
   comparePlan,
   deriveFromCallees,
   kernelCounts,
   planDivergence,
 } from '../../src/scenario/plan-verdict.js';
-
-const call = { old: 0x1fff000n, new: 0x0fff000n, len: 0x201000n };
-const plan66 = explainRemap({ profile: 'linux-6.6', ...call }).plans[0]!;
-const plan67 = explainRemap({ profile: 'linux-6.7', ...call }).plans[0]!;
-
-const allProbed: TargetStatus[] = TARGETS.map((t) => ({
-  fn: t.fn,
-  symbol: t.fn,
-  inKallsyms: true,
-  inFilterFunctions: true,
-  kprobe: 'ok',
-  withArgs: true,
-}));
-
-/** What 6.1 does for example 1 (no realign): one PTE, then one PMD entry. */
-const walk61: TracedWalk = {
-  old: 0x1fff000n,
-  new: 0xfff000n,
-  len: 0x201000n,
-  moved: 0x201000n,
-  ptes: [{ old: 0x1fff000n, end: 0x2000000n }],
-  calls: {
-    move_normal_pmd: [{ old: 0x2000000n, moved: true }],
-    move_normal_pud: [],
-    move_huge_pmd: [],
-    move_huge_pud: [],
-    __split_huge_pmd: [],
-    try_realign_addr: [],
-  },
-  callees: [],
-};
+import { allProbed, inline, plan66, plan67, walk61 } from './trace-fixtures.js';
 
 describe('comparePlan', () => {
   it('agrees level by level when the walk is the 6.6 plan', () => {
@@ -81,19 +48,6 @@ describe('comparePlan', () => {
     };
     expect(kernelCounts(refused, allProbed).counts.pmd).toBe(0);
   });
-
-  const inline = (fns: string[]): TargetStatus[] =>
-    allProbed.map((t) =>
-      fns.includes(t.fn)
-        ? {
-            ...t,
-            symbol: null,
-            inKallsyms: false,
-            kprobe: 'not a symbol (inlined or absent)',
-            withArgs: false,
-          }
-        : t,
-    );
 
   it('cannot verify what was inlined with no callee to stand in, and says which function', () => {
     const rows = comparePlan(
@@ -186,23 +140,13 @@ describe('deriveFromCallees', () => {
 });
 
 describe('kernelCounts with THP leaves', () => {
-  const onlyCallees = allProbed.map((t) =>
-    [
-      'move_ptes',
-      'move_normal_pmd',
-      'move_normal_pud',
-      'move_huge_pud',
-      'try_realign_addr',
-    ].includes(t.fn)
-      ? {
-          ...t,
-          symbol: null,
-          inKallsyms: false,
-          kprobe: 'not a symbol (inlined or absent)',
-          withArgs: false,
-        }
-      : t,
-  );
+  const onlyCallees = inline([
+    'move_ptes',
+    'move_normal_pmd',
+    'move_normal_pud',
+    'move_huge_pud',
+    'try_realign_addr',
+  ]);
   const thpWalk: TracedWalk = {
     ...walk61,
     ptes: [],
