@@ -14,6 +14,7 @@ import {
   modelCounts,
   planPhrase,
   type LevelRow,
+  type PlanCounts,
 } from '../scenario/plan-verdict.js';
 
 export interface CaseTrace {
@@ -43,6 +44,21 @@ export function verdictOf(
   return rows.length === 0 || rows.some((r) => r.verdict === 'agree') ? 'agree' : 'cannot verify';
 }
 
+/**
+ * planPhrase with the pages of the PTE-level extents, since the bench's predicted-plan
+ * column counts PTEs ("2 PTEs") where planPhrase counts extents ("1 PTE").
+ */
+export function withPages(c: PlanCounts): string {
+  const p = planPhrase(c);
+  if (!c.pteExtents) return p;
+  const pages =
+    c.ptePages === null ? '? pages' : `${c.ptePages} page${c.ptePages === 1 ? '' : 's'}`;
+  return p.replace(
+    /^(\d+) PTE\b/,
+    (_m, n: string) => `${n} PTE extent${n === '1' ? '' : 's'} (${pages})`,
+  );
+}
+
 /** Runs `call` (the untimed observe call, made by this process's main thread) traced. */
 export function traceCall<T>(
   status: TracerStatus,
@@ -57,11 +73,11 @@ export function traceCall<T>(
   const kernel =
     walks.length === 0
       ? 'no move_page_tables() call'
-      : walks.map((w) => planPhrase(kernelCounts(w, status.targets).counts)).join(', then ');
+      : walks.map((w) => withPages(kernelCounts(w, status.targets).counts)).join(', then ');
   return {
     value: obs.value,
     trace: {
-      model: plan === null ? 'nothing' : planPhrase(modelCounts(plan)),
+      model: plan === null ? 'nothing' : withPages(modelCounts(plan)),
       kernel,
       verdict: verdictOf(rows, v.divergence),
       divergence: v.divergence,

@@ -310,7 +310,7 @@ export function comparePlan(
   });
 }
 
-/** "1 PTE + 1 PMD", "2 PMD", "nothing": the moves of a plan in one phrase. */
+/** "1 PTE + 1 PMD", "2 PMD", "2 PTE, 1 THP split", "nothing": a plan's moves in one phrase. */
 export function planPhrase(c: PlanCounts): string {
   const parts: string[] = [];
   const add = (n: number | null, what: string): void => {
@@ -322,7 +322,9 @@ export function planPhrase(c: PlanCounts): string {
   add(c.pud, 'PUD');
   add(c.hugePmd, 'huge PMD');
   add(c.hugePud, 'huge PUD');
-  const s = parts.length === 0 ? 'nothing' : parts.join(' + ');
+  let s = parts.length === 0 ? 'nothing' : parts.join(' + ');
+  // A split is no move of its own, but a plan that splits a THP is not the plan that doesn't.
+  if (c.splits !== null && c.splits > 0) s += `, ${c.splits} THP split${c.splits === 1 ? '' : 's'}`;
   return c.realigned === true ? `${s} (realigned)` : s;
 }
 

@@ -1,6 +1,6 @@
 // bench --trace: the verdict and the table cell of a case's traced walk.
 import { describe, expect, it } from 'vitest';
-import { traceCell, verdictOf, type CaseTrace } from '../../src/bench/trace.js';
+import { traceCell, verdictOf, withPages, type CaseTrace } from '../../src/bench/trace.js';
 import type { LevelRow } from '../../src/scenario/plan-verdict.js';
 
 const row = (verdict: LevelRow['verdict']): LevelRow => ({
@@ -43,5 +43,25 @@ describe('traceCell', () => {
       'nothing (cannot verify)',
     );
     expect(traceCell(undefined)).toBe('-');
+  });
+});
+
+describe('withPages', () => {
+  const c = {
+    realigned: true,
+    pteExtents: 1,
+    ptePages: 2,
+    pmd: 1,
+    pud: 0,
+    hugePmd: 0,
+    hugePud: null,
+    splits: 1,
+  };
+  it("gives the PTE extents' pages, as the predicted-plan column counts PTEs", () => {
+    expect(withPages(c)).toBe('1 PTE extent (2 pages) + 1 PMD, 1 THP split (realigned)');
+    expect(withPages({ ...c, pteExtents: 9, ptePages: null, splits: 0, realigned: false })).toBe(
+      '9 PTE extents (? pages) + 1 PMD',
+    );
+    expect(withPages({ ...c, pteExtents: 0, ptePages: 0, splits: 0 })).toBe('1 PMD (realigned)');
   });
 });
