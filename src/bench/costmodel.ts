@@ -116,12 +116,12 @@ export function describeFit(fit: CostFit | null): string {
     `fixed ${c.fixed.toFixed(0)} ns + ${c.ptes.toFixed(2)} ns/PTE + ${c.pmds.toFixed(0)} ns/PMD entry` +
     ` + ${c.puds.toFixed(0)} ns/PUD entry + ${c.folios.toFixed(1)} ns/folio relocated` +
     ` + ${c.pteRuns.toFixed(0)} ns/PTE run`;
-  const out = fit.excluded.length
-    ? `; ${fit.excluded.length} case${fit.excluded.length === 1 ? '' : 's'} left out: traced plan differs from the predicted one`
+  const left = fit.excluded.length
+    ? `; ${fit.excluded.length} case${fit.excluded.length === 1 ? '' : 's'} left out of the fit: the traced plan differs from the predicted one`
     : '';
-  const err = `${fit.n} cases, relative RMS error ${(fit.rmsRel * 100).toFixed(1)}%${out}`;
+  const err = `${fit.n} cases, relative RMS error ${(fit.rmsRel * 100).toFixed(1)}%`;
   return fit.fits
-    ? `cost model (${err}): ${terms}`
+    ? `cost model (${err}): ${terms}${left}`
     : `cost model does not fit (${err}, above ${(FIT_RMS_MAX * 100).toFixed(0)}%): the predicted ` +
-        `plans do not explain these times; the least-bad non-negative fit is ${terms}`;
+        `plans do not explain these times; the least-bad non-negative fit is ${terms}${left}`;
 }
