@@ -3,6 +3,7 @@
  * worker (case-worker.ts): one case's job, its sampling options and the replies. Its own
  * module so that run.ts and case-process.ts need not import each other.
  */
+import type { TracerStatus } from '../kernel/trace/discover.js';
 import type { ProbeResult } from '../kernel/probe.js';
 import type { CaseRecord } from './results.js';
 import type { BenchCase } from './types.js';
@@ -21,6 +22,11 @@ export interface SampleOptions {
   isolated: true;
   /** Overrides the case's verify flag with false (for speed). */
   noVerify?: boolean;
+  /**
+   * bench --trace on a kernel that lets us observe move_page_tables(): the untimed observe
+   * call is traced (the probes exist for the whole run: runBench owns them).
+   */
+  trace?: TracerStatus;
 }
 
 export interface CaseOutcome {

@@ -96,10 +96,17 @@ export class CaseProcess {
       child.on('exit', onExit);
       child.on('error', onError);
       // Only the sampling options travel (the run's callbacks cannot be cloned).
-      const { samples, warmup, pin, isolated, noVerify } = options;
+      const { samples, warmup, pin, isolated, noVerify, trace } = options;
       const job: CaseJob = {
         case: c,
-        options: { samples, warmup, pin, isolated, ...(noVerify ? { noVerify } : {}) },
+        options: {
+          samples,
+          warmup,
+          pin,
+          isolated,
+          ...(noVerify ? { noVerify } : {}),
+          ...(trace ? { trace } : {}),
+        },
         probe,
       };
       child.send(job);

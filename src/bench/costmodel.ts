@@ -24,6 +24,8 @@ export interface CostFit {
   coef: Record<Term, number>;
   /** Cases used in the fit. */
   n: number;
+  /** Cases left out because their traced plan differs from the predicted one (bench --trace). */
+  excluded: string[];
   /** Relative RMS error of the fit: √mean(((measured − fit) / measured)²). */
   rmsRel: number;
   /** rmsRel ≤ FIT_RMS_MAX: the plan explains the times; otherwise the model does not fit. */
@@ -66,9 +68,13 @@ export function fitNonNegative(x: number[][], y: number[], w: number[]): number[
 }
 
 export function fitCostModel(records: readonly CaseRecord[], flagAt = 0.3): CostFit | null {
-  const cases = records.filter(
+  const finished = records.filter(
     (r) => r.status === 'ok' && r.plan.kind === 'move' && r.stats !== null && r.stats.median > 0,
   );
+  // A case the kernel moved otherwise than predicted has no place in a fit of costs per
+  // predicted entry: its time belongs to a plan the fit does not see (bench --trace).
+  const cases = finished.filter((r) => r.trace?.verdict !== 'differ');
+  const excluded = finished.filter((r) => r.trace?.verdict === 'differ').map((r) => r.id);
   if (cases.length < 2) return null;
   const x = cases.map((r) => row(r.plan));
   const y = cases.map((r) => r.stats!.median);
@@ -99,7 +105,7 @@ export function fitCostModel(records: readonly CaseRecord[], flagAt = 0.3): Cost
     return { id: r.id, measured, predicted, rel, flagged, note };
   });
   const rmsRel = Math.sqrt(ss / cases.length);
-  return { coef, n: cases.length, rmsRel, fits: rmsRel <= FIT_RMS_MAX, residuals };
+  return { coef, n: cases.length, excluded, rmsRel, fits: rmsRel <= FIT_RMS_MAX, residuals };
 }
 
 /** The one-line account of a fit for the bench summary and the report. */
@@ -110,9 +116,12 @@ export function describeFit(fit: CostFit | null): string {
     `fixed ${c.fixed.toFixed(0)} ns + ${c.ptes.toFixed(2)} ns/PTE + ${c.pmds.toFixed(0)} ns/PMD entry` +
     ` + ${c.puds.toFixed(0)} ns/PUD entry + ${c.folios.toFixed(1)} ns/folio relocated` +
     ` + ${c.pteRuns.toFixed(0)} ns/PTE run`;
+  const left = fit.excluded.length
+    ? `; ${fit.excluded.length} case${fit.excluded.length === 1 ? '' : 's'} left out of the fit: the traced plan differs from the predicted one`
+    : '';
   const err = `${fit.n} cases, relative RMS error ${(fit.rmsRel * 100).toFixed(1)}%`;
   return fit.fits
-    ? `cost model (${err}): ${terms}`
+    ? `cost model (${err}): ${terms}${left}`
     : `cost model does not fit (${err}, above ${(FIT_RMS_MAX * 100).toFixed(0)}%): the predicted ` +
-        `plans do not explain these times; the least-bad non-negative fit is ${terms}`;
+        `plans do not explain these times; the least-bad non-negative fit is ${terms}${left}`;
 }

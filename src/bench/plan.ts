@@ -9,6 +9,7 @@ import {
   summarizePlan,
   vmasPredicate,
   type Extent,
+  type MovePlan,
   type PageTableState,
 } from '../model/page-tables.js';
 import type { CaseLayout } from './layout.js';
@@ -91,6 +92,18 @@ export function sourceState(c: BenchCase, src: number): PageTableState {
 }
 
 export function predictPlan(c: BenchCase, l: CaseLayout, env: PlanEnv): PredictedPlan {
+  return predictWithWalk(c, l, env).predicted;
+}
+
+/**
+ * The prediction and the model's move_page_tables() plan it came from (null: no move), which
+ * bench --trace compares level by level with the traced walk.
+ */
+export function predictWithWalk(
+  c: BenchCase,
+  l: CaseLayout,
+  env: PlanEnv,
+): { predicted: PredictedPlan; walk: MovePlan | null } {
   const state = sourceState(c, l.src);
   const present = state.presentIn(l.src, l.src + Math.min(c.size, c.newSize));
   const thpPossible = env.thpEnabled !== 'never';
@@ -103,7 +116,7 @@ export function predictPlan(c: BenchCase, l: CaseLayout, env: PlanEnv): Predicte
     present > 0;
   if (c.op !== 'move') {
     const thpPages = thpPossible ? state.hugePmds.size * (PMD_SIZE / PAGE) : 0;
-    return {
+    const predicted: PredictedPlan = {
       kind: 'none',
       summary: `${c.op} in place (no page-table move)`,
       realigned: false,
@@ -118,6 +131,7 @@ export function predictPlan(c: BenchCase, l: CaseLayout, env: PlanEnv): Predicte
       expect: { present, thpPages, mergedBelow: false },
       warnings: [],
     };
+    return { predicted, walk: null };
   }
   if (!thpPossible) {
     for (const s of state.hugePmds) state.pteTables.add(s);
@@ -153,7 +167,7 @@ export function predictPlan(c: BenchCase, l: CaseLayout, env: PlanEnv): Predicte
   const folios = relocation
     ? plan.extents.reduce((n, e) => n + (e.level === 'huge-pmd' ? 1 : e.ptes), 0)
     : 0;
-  return {
+  const predicted: PredictedPlan = {
     kind: 'move',
     summary: summarizePlan(plan),
     realigned: plan.realigned,
@@ -168,6 +182,7 @@ export function predictPlan(c: BenchCase, l: CaseLayout, env: PlanEnv): Predicte
     expect: { present, thpPages, mergedBelow },
     warnings: plan.warnings,
   };
+  return { predicted, walk: plan };
 }
 
 /** A short plan description for tables: "2 PMD, 1 PTE run (1 PTE), realigned". */

@@ -7,6 +7,11 @@ import type * as vl from 'vega-lite';
 import { compareResults, footer, formatNs, rowCells, type Comparison } from './compare.js';
 import { describeFit, fitCostModel, type CostFit } from './costmodel.js';
 import { planLabel } from './plan.js';
+import { traceCell, type CaseTrace } from './trace.js';
+
+/** The traced-plan cell: the kernel's walk, and the divergence when it is one. */
+const traceText = (t: CaseTrace | undefined): string =>
+  t?.divergence ? `${traceCell(t)}: ${t.divergence}` : traceCell(t);
 import type { ResultsFile } from './results.js';
 import { formatAlign, type BenchCase } from './types.js';
 
@@ -304,11 +309,15 @@ function fileSection(f: ResultsFile, i: number): string {
       s ? `${formatNs(s.min)} / ${formatNs(s.p90)} / ${formatNs(s.p99)} / ${formatNs(s.max)}` : '-',
       s ? `${s.outliers.low} low, ${s.outliers.high} high` : '-',
       planLabel(c.plan),
+      traceText(c.trace),
       c.observed ? c.observed.mismatches.join('; ') || 'as predicted' : '-',
       r ? `${(r.rel * 100).toFixed(0)}%${r.flagged ? ` ⚑ ${r.note}` : ''}` : '-',
     ];
   });
-  const coef = `<p>${esc(describeFit(fit))}</p>`;
+  const tr = h.trace
+    ? `<p>${esc(h.trace.problem === null ? `plans traced: ${h.trace.method}` : `plans not traced: ${h.trace.problem}`)}</p>`
+    : '';
+  const coef = `${tr}<p>${esc(describeFit(fit))}</p>`;
   return `<h2>${esc(fileLabel(f, i))}</h2>${env}${coef}${table(
     [
       'case',
@@ -319,6 +328,7 @@ function fileSection(f: ResultsFile, i: number): string {
       'min / p90 / p99 / max',
       'outliers (kept)',
       'predicted plan',
+      'traced plan (kernel)',
       'observed layout',
       'fit residual',
     ],

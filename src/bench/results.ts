@@ -3,6 +3,7 @@
  * further line is one finished case, appended (and fsynced) the moment it finishes, so an
  * interrupted run loses at most the case in progress.
  */
+import type { BenchTraceInfo, CaseTrace } from './trace.js';
 import type { BenchEnvironment, RunConditions } from './environment.js';
 export { cpuModel } from './cpu-model.js';
 import fs from 'node:fs';
@@ -39,6 +40,8 @@ export interface ResultsHeader {
   options: { pin: number | null; isolated: boolean; verify: boolean };
   /** The machine beyond the kernel release (absent in files from before it was recorded). */
   environment?: BenchEnvironment;
+  /** bench --trace: how the plans were traced, or why they could not be. */
+  trace?: BenchTraceInfo;
 }
 
 export type CaseStatus = 'ok' | 'unsupported' | 'failed';
@@ -80,6 +83,8 @@ export interface CaseRecord {
   stalls?: StallInfo;
   /** Steal time and load while the case ran. */
   conditions?: RunConditions;
+  /** bench --trace: the kernel's traced walk beside the predicted plan. */
+  trace?: CaseTrace;
   durationMs: number;
   finishedAt: string;
 }

@@ -18,7 +18,10 @@ import {
 } from './layout.js';
 import type { Matrix } from './matrix.js';
 import { observeLayout, type ObservedLayout } from './observe.js';
-import { predictPlan, type PlanEnv } from './plan.js';
+import { predictPlan, predictWithWalk, type PlanEnv } from './plan.js';
+import type { TracerStatus } from '../kernel/trace/discover.js';
+import { traceCall, type CaseTrace } from './trace.js';
+import type { TracerRun } from '../kernel/trace/run.js';
 import {
   cpuModel,
   readResults,
@@ -115,6 +118,7 @@ export function runCase(
     const base = caseBase(c, layout, p);
     const plan = base.plan;
     onBase?.(base);
+    let trace: CaseTrace | undefined;
     const done = (
       status: CaseRecord['status'],
       rest: Partial<CaseRecord>,
@@ -126,6 +130,7 @@ export function runCase(
         observed: null,
         samples: [],
         stats: null,
+        ...(trace ? { trace } : {}),
         ...rest,
         durationMs: Date.now() - t0,
         finishedAt: new Date().toISOString(),
@@ -138,10 +143,25 @@ export function runCase(
     const seed = 0x1234 + (caseId(c).length << 8);
     // The observed layout: the same setup and call, untimed, in this process.
     const obsOut = new Float64Array(1);
-    const obs = native.benchCase(
-      nativeParams(effective, layout, { samples: 1, warmup: 0, cpu: -1, mode: MODE.observe, seed }),
-      obsOut,
-    );
+    const observeCall = () =>
+      native.benchCase(
+        nativeParams(effective, layout, {
+          samples: 1,
+          warmup: 0,
+          cpu: -1,
+          mode: MODE.observe,
+          seed,
+        }),
+        obsOut,
+      );
+    // The observe call opens the region's placeholders itself (timing.cc OpenRegion), so
+    // can_align_down() sees the holes a C program would have.
+    let obs: ReturnType<typeof observeCall>;
+    if (o.trace) {
+      const t = traceCall(o.trace, predictWithWalk(c, layout, planEnv(p)).walk, observeCall);
+      obs = t.value;
+      trace = t.trace;
+    } else obs = observeCall();
     if (!obs.ok) throw new Error(`benchCase: ${errnoName(obs.errno)}`);
     let observed: ObservedLayout | null = null;
     if (obs.value.stage !== 'none') {
@@ -206,6 +226,8 @@ export interface RunBenchOptions extends SampleOptions {
   onNote?: (message: string) => void;
   onStart?: (total: number, already: number) => void;
   onCase?: (record: CaseRecord, position: number, total: number) => void;
+  /** bench --trace: trace each case's untimed call (see `trace` of SampleOptions). */
+  traceRun?: TracerRun;
 }
 
 export interface RunBenchResult {
@@ -248,6 +270,14 @@ export function makeHeader(o: RunBenchOptions, p: ProbeResult): ResultsHeader {
     },
     options: { pin: o.pin, isolated: o.isolated, verify: !o.noVerify },
     environment: benchEnvironment(),
+    ...(o.traceRun
+      ? {
+          trace: {
+            method: o.traceRun.usable ? o.traceRun.status.method : 'none',
+            problem: o.traceRun.problem,
+          },
+        }
+      : {}),
   };
 }
 
@@ -347,7 +377,10 @@ export async function runBench(o: RunBenchOptions): Promise<RunBenchResult> {
         break;
       }
       const stealBefore = stealMsNow();
-      const outcome = await worker.run(c, o, p, () => nominalCaseBase(c, p));
+      const usable = o.traceRun?.usable;
+      const outcome = await worker.run(c, usable ? { ...o, trace: usable } : o, p, () =>
+        nominalCaseBase(c, p),
+      );
       if (outcome.interrupted || (stopping && outcome.record.status === 'failed')) {
         // A case cut short by the user is not a result: --resume runs it again.
         interrupted = true;

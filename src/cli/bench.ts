@@ -28,6 +28,9 @@ import {
 } from '../bench/compare.js';
 import { buildReport } from '../bench/report.js';
 import { addKernelOption } from './kernel-option.js';
+import { startTracer } from '../kernel/trace/run.js';
+import { native } from '../native.js';
+import { traceCell } from '../bench/trace.js';
 import { benchOnKernels } from './bench-kernels.js';
 import { besideSelftestAction } from './bench-selftest.js';
 import { caseId } from '../bench/types.js';
@@ -70,8 +73,20 @@ function readWarned(file: string): ResultsFile {
 function summaryTable(records: CaseRecord[]): string {
   const fit = fitCostModel(records);
   const resid = new Map(fit?.residuals.map((r) => [r.id, r]) ?? []);
+  const traced = records.some((r) => r.trace !== undefined);
   const t = new Table({
-    head: ['case', 'status', 'median', '95% CI', 'MAD', 'n', 'outl.', 'predicted plan', 'fit'],
+    head: [
+      'case',
+      'status',
+      'median',
+      '95% CI',
+      'MAD',
+      'n',
+      'outl.',
+      'predicted plan',
+      ...(traced ? ['traced plan'] : []),
+      'fit',
+    ],
     style: tableStyle(),
   });
   for (const r of records) {
@@ -93,6 +108,9 @@ function summaryTable(records: CaseRecord[]): string {
       String(s?.n ?? 0),
       s ? String(s.outliers.low + s.outliers.high) : '-',
       planLabel(r.plan) + observed,
+      ...(traced
+        ? [r.trace?.verdict === 'differ' ? pc.yellow(traceCell(r.trace)) : traceCell(r.trace)]
+        : []),
       f
         ? f.flagged
           ? pc.yellow(`${(f.rel * 100).toFixed(0)}% ⚑`)
@@ -103,6 +121,8 @@ function summaryTable(records: CaseRecord[]): string {
   let out = t.toString();
   out += `\n${describeFit(fit)}`;
   for (const r of fit?.residuals.filter((x) => x.flagged) ?? []) out += `\n  ⚑ ${r.id}: ${r.note}`;
+  for (const r of records.filter((x) => x.trace?.divergence))
+    out += `\n  ${r.id}: ${r.trace!.divergence}`;
   return out;
 }
 
@@ -138,6 +158,7 @@ interface BenchOpts {
   besideSelftest?: string;
   pairs: number;
   cases?: string;
+  trace?: boolean;
 }
 
 function resumeCommand(out: string): string {
@@ -176,6 +197,10 @@ export function registerBench(program: Command): void {
     .option('--json', 'print the case records as JSON lines on stdout instead of the table')
     .addOption(new Option('--in-process').hideHelp())
     .option('--no-verify', 'skip the data check after each call')
+    .option(
+      '--trace',
+      'trace each case’s page-table walk on one extra untimed call (kprobe events; root; docs/trace.md) and record it beside the predicted plan',
+    )
     .option('--list', 'list the cases and exit')
     .option(
       '--beside-selftest <dir>',
@@ -196,10 +221,11 @@ export function registerBench(program: Command): void {
             opts.matrix ||
             (opts.preset && opts.preset !== 'selftest') ||
             opts.inProcess ||
-            opts.resume
+            opts.resume ||
+            opts.trace
           )
             throw new BenchInputError(
-              '--beside-selftest runs the selftest preset in forked samplers: it takes no --matrix, other --preset, --in-process or --resume',
+              '--beside-selftest runs the selftest preset in forked samplers: it takes no --matrix, other --preset, --in-process, --resume or --trace',
             );
           await besideSelftestAction({ ...opts, besideSelftest: opts.besideSelftest });
           return;
@@ -253,7 +279,13 @@ async function benchAction(opts: BenchOpts): Promise<void> {
     : null;
   const t0 = Date.now();
   let startDone = 0;
+  const traceRun = opts.trace ? startTracer(native.unameRelease()) : undefined;
+  if (traceRun?.problem)
+    process.stderr.write(
+      `mremap-lab bench: --trace: the kernel's plan cannot be traced here: ${traceRun.problem}; the cases run without it\n`,
+    );
   const result = await runBench({
+    ...(traceRun ? { traceRun } : {}),
     matrix,
     out,
     resume: opts.resume ?? false,
@@ -280,7 +312,7 @@ async function benchAction(opts: BenchOpts): Promise<void> {
         );
       }
     },
-  });
+  }).finally(() => traceRun?.stop());
   bar?.stop();
   const records = [...result.records].sort((a, b) => a.index - b.index);
   if (opts.json) for (const r of records) process.stdout.write(`${JSON.stringify(r)}\n`);

@@ -18,6 +18,7 @@ import { CLI_MAIN, cliJob, GUEST_FAILED_EXIT, guestFailureText } from '../vm/gue
 import { runVm, type Accel } from '../vm/qemu.js';
 import type { ScenarioResult } from '../scenario/execute.js';
 import { formatKtap } from '../scenario/report/ktap.js';
+import { planTraceLines } from '../scenario/report/plan-summary.js';
 import { counts, type RunReport } from '../scenario/report/types.js';
 import { checkHostTools, type GuestOptions } from './vm.js';
 import { commandArgs, GUEST_OPTIONS, stripOptions } from './argv.js';
@@ -165,6 +166,7 @@ export function formatMultiPretty(runs: KernelRun[]): string {
     out.push(
       `kernel ${label(r)}: ${parts.map(([k, n]) => `${n} ${k}`).join(', ')} in ${(r.report.durationMs / 1000).toFixed(1)} s (profile ${r.report.profile})`,
     );
+    if (r.report.trace) out.push(...planTraceLines(r.report.trace).map((l) => `  ${l}`));
     for (const x of r.report.results.filter((x) => x.status !== 'pass' && x.status !== 'skip'))
       out.push(`  ${x.status} ${x.id}: ${oneLine(x)}`);
   }

@@ -18,6 +18,7 @@ import { emitReproducers } from '../scenario/fuzz/output.js';
 import { colors } from './color.js';
 import { validateOnKernels } from './multi-kernel.js';
 import { addKernelOption } from './kernel-option.js';
+import { startPlanTrace } from './validate-trace.js';
 
 interface Opts {
   suite: string[];
@@ -34,6 +35,7 @@ interface Opts {
   emitC?: string;
   trait: string[];
   kernel?: string[];
+  trace?: boolean;
 }
 
 function positiveInt(name: string) {
@@ -84,6 +86,12 @@ export function registerValidate(program: Command): void {
       new Option('--model-only', 'run only the model (no kernel calls)').conflicts('kernelOnly'),
     )
     .option('--kernel-only', 'run only the kernel (explicit expectations still checked)')
+    .addOption(
+      new Option(
+        '--trace',
+        "also compare every mremap step's page-table move plan with the one the kernel took (kprobe events; root; see docs/trace.md)",
+      ).conflicts(['modelOnly', 'kernelOnly']),
+    )
     .option('--trait <name=value>', TRAIT_HELP, collect, [])
     .option('--jobs <n>', 'worker processes (at most one per CPU)', positiveInt('--jobs'), 2)
     .option(
@@ -162,9 +170,11 @@ export function registerValidate(program: Command): void {
       // Ctrl-C stops the run and reports what finished (exit 130); a second one kills.
       const stop = new AbortController();
       process.once('SIGINT', () => stop.abort());
+      const trace = opts.trace ? startPlanTrace(p.release) : undefined;
       const results = await runPool(
         selected.map((s) => s.scenario),
         {
+          ...(trace?.usable ? { trace: trace.usable } : {}),
           jobs: jobs.jobs,
           timeoutMs: opts.timeout,
           probe: p,
@@ -174,7 +184,7 @@ export function registerValidate(program: Command): void {
           onResult: (r) => bar?.increment(1, { id: r.id }),
           signal: stop.signal,
         },
-      );
+      ).finally(() => trace?.stop());
       bar?.stop();
       const report: RunReport = {
         tool: 'mremap-lab 0.1.0',
@@ -185,6 +195,7 @@ export function registerValidate(program: Command): void {
         results,
         loadErrors: errors,
         durationMs: performance.now() - t0,
+        ...(trace ? { trace: trace.summary(results) } : {}),
       };
       if (stop.signal.aborted) {
         const done = new Set(results.map((r) => r.id));

@@ -20,6 +20,9 @@ import type { Scenario } from './types.js';
 import { addGuards, modelSide, placeFromHint } from './model-side.js';
 import { versionAtLeast } from './kernel-range.js';
 import { profileSkip } from './profile-gates.js';
+import type { TracerStatus } from '../kernel/trace/discover.js';
+import { processInstance } from '../kernel/trace/observer.js';
+import { PlanTracer, type PlanCheck } from './plan-trace.js';
 export { KNOWN_FEATURES } from './types.js';
 
 export type Status = 'pass' | 'fail' | 'skip' | 'crash' | 'timeout' | 'error';
@@ -40,6 +43,8 @@ export interface ScenarioResult {
   unchecked?: string[];
   kernelLayout?: string;
   modelLayout?: string;
+  /** validate --trace: each mremap step's traced plan against the model's. */
+  planChecks?: PlanCheck[];
 }
 
 export interface ExecContext {
@@ -48,6 +53,11 @@ export interface ExecContext {
   /** The traits the model is told; default: what the probe measured (traitsFromProbe). */
   traits?: ModelTraits;
   only?: 'kernel' | 'model';
+  /**
+   * validate --trace on a kernel that lets us observe move_page_tables() (status.problem
+   * null); the probes exist for the whole run (the parent owns them).
+   */
+  trace?: TracerStatus;
 }
 
 /** The traits the model is told: the context's, else what the probe measured. */
@@ -202,12 +212,16 @@ export function executeScenario(sc: Scenario, ctx: ExecContext): ScenarioResult 
     });
     kernel = new KernelSpace(arena);
     const model = newModel(ctx, arena.start, arena.end, hint);
-    const runner = new ScenarioRunner(sc, kernelSide(kernel), modelSide(model, hint), {
+    const traced = ctx.trace && !ctx.only ? ctx.trace : undefined;
+    const tracer = traced ? new PlanTracer(traced, processInstance(traced)) : undefined;
+    const kside = tracer ? tracer.wrap(kernelSide(kernel)) : kernelSide(kernel);
+    const runner = new ScenarioRunner(sc, kside, modelSide(model, hint), {
       arenaStart: arena.start,
       arenaEnd: arena.end,
       vmflagsPrinted: modelTraits(ctx).vmflagMnemonics,
       versions: { kernel: ctx.probe.release, model: ctx.profile.version },
       ...(ctx.only ? { only: ctx.only } : {}),
+      ...(tracer ? { stepDiffs: tracer.stepDiffs } : {}),
     });
     const out = runner.run();
     const failed = out.divergence !== undefined || out.expectationFailures.length > 0;
@@ -222,6 +236,7 @@ export function executeScenario(sc: Scenario, ctx: ExecContext): ScenarioResult 
     if (out.unchecked.length) res.unchecked = out.unchecked;
     if (out.kernelLayout) res.kernelLayout = out.kernelLayout;
     if (out.modelLayout) res.modelLayout = out.modelLayout;
+    if (tracer) res.planChecks = tracer.checks;
     return res;
   } catch (e) {
     const reason =

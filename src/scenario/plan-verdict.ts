@@ -85,9 +85,19 @@ export interface Derived {
  * The inlined movers' calls from their callees (targets.ts): a flush_tlb_batched_pending
  * opens a move_ptes() extent and the next page-stride flush is its range; a page-stride
  * flush with no extent open is move_normal_pmd (2 MiB) or move_normal_pud (1 GiB).
+ *
+ * `leafFlushes` are the PMD-aligned starts of the traced THP moves and splits: on x86
+ * flush_pmd_tlb_range() is the generic flush_tlb_range() (include/linux/pgtable.h), so
+ * move_huge_pmd()'s and __split_huge_pmd_locked()'s 2 MiB flushes have page stride too and
+ * would pass for move_normal_pmd(). Each one is taken out once, whatever is open: a split
+ * flushes before the extent that follows it opens.
  */
-export function deriveFromCallees(events: readonly CalleeEvent[]): Derived {
+export function deriveFromCallees(
+  events: readonly CalleeEvent[],
+  leafFlushes: readonly bigint[] = [],
+): Derived {
   const d: Derived = { pteExtents: 0, ptePages: 0, pmd: 0, pud: 0, starts: [], odd: [] };
+  const leaves = [...leafFlushes];
   let open = false;
   const closeBlind = (): void => {
     d.pteExtents++;
@@ -101,6 +111,11 @@ export function deriveFromCallees(events: readonly CalleeEvent[]): Derived {
     }
     if (e.stride !== PAGE_SHIFT || e.start === null || e.end === null) continue;
     const size = e.end - e.start;
+    const leaf = size === PMD ? leaves.indexOf(e.start) : -1;
+    if (leaf >= 0) {
+      leaves.splice(leaf, 1);
+      continue;
+    }
     if (open) {
       d.pteExtents++;
       if (d.ptePages !== null) d.ptePages += Number(size >> PAGE_SHIFT);
@@ -136,7 +151,23 @@ export function kernelCounts(w: TracedWalk, targets: readonly TargetStatus[]): K
   const evidence: Partial<Record<keyof PlanCounts, string>> = {};
   const calleeWhy =
     why('flush_tlb_batched_pending', false) ?? why('flush_tlb_mm_range', true) ?? null;
-  const derived = calleeWhy === null ? deriveFromCallees(w.callees) : null;
+  // The THP moves' and splits' own flushes (see deriveFromCallees): without their
+  // addresses a 2 MiB flush cannot be told from move_normal_pmd's.
+  const leafFns = ['move_huge_pmd', '__split_huge_pmd'] as const;
+  const leafEvents = leafFns.flatMap((fn) =>
+    w.calls[fn].filter((c) => c.moved !== false).map((c) => c.old),
+  );
+  const leafWhy =
+    leafEvents.some((a) => a === null) || leafFns.some((fn) => why(fn, false) !== null)
+      ? `a THP move or split whose address is not traced (${leafFns.map((fn) => why(fn, true) ?? `${fn}: ok`).join('; ')}) flushes 2 MiB like move_normal_pmd`
+      : null;
+  const derived =
+    calleeWhy === null
+      ? deriveFromCallees(
+          w.callees,
+          leafEvents.filter((a) => a !== null).map((a) => a - (a % PMD)),
+        )
+      : null;
   const moved = (fn: 'move_huge_pmd' | 'move_huge_pud'): number | null =>
     why(fn, false) !== null ? null : w.calls[fn].filter((c) => c.moved === true).length;
   const level = (
@@ -148,6 +179,10 @@ export function kernelCounts(w: TracedWalk, targets: readonly TargetStatus[]): K
     const r = why(fn, needArgs);
     if (r === null) return direct();
     if (derived !== null) {
+      if (k === 'pmd' && leafWhy !== null) {
+        reasons[k] = leafWhy;
+        return null;
+      }
       evidence[k] = DERIVED;
       if (k === 'ptePages' && derived.ptePages === null)
         reasons[k] = 'a PTE-level extent moved no present PTE, so no flush showed its range';
@@ -275,7 +310,7 @@ export function comparePlan(
   });
 }
 
-/** "1 PTE + 1 PMD", "2 PMD", "nothing": the moves of a plan in one phrase. */
+/** "1 PTE + 1 PMD", "2 PMD", "2 PTE, 1 THP split", "nothing": a plan's moves in one phrase. */
 export function planPhrase(c: PlanCounts): string {
   const parts: string[] = [];
   const add = (n: number | null, what: string): void => {
@@ -287,7 +322,9 @@ export function planPhrase(c: PlanCounts): string {
   add(c.pud, 'PUD');
   add(c.hugePmd, 'huge PMD');
   add(c.hugePud, 'huge PUD');
-  const s = parts.length === 0 ? 'nothing' : parts.join(' + ');
+  let s = parts.length === 0 ? 'nothing' : parts.join(' + ');
+  // A split is no move of its own, but a plan that splits a THP is not the plan that doesn't.
+  if (c.splits !== null && c.splits > 0) s += `, ${c.splits} THP split${c.splits === 1 ? '' : 's'}`;
   return c.realigned === true ? `${s} (realigned)` : s;
 }
 
@@ -299,4 +336,47 @@ export function planDivergence(
 ): string | null {
   if (!rows.some((r) => r.verdict === 'differ')) return null;
   return `plan differs: model ${planPhrase(modelCounts(model))}, kernel ${planPhrase(kernel)}`;
+}
+
+/** The verdict on one call: a row set per model plan, and the divergence line or null. */
+export interface PlansVerdict {
+  walks: LevelRow[][];
+  divergence: string | null;
+}
+
+const walkWord = (n: number): string => `${n} move_page_tables() call${n === 1 ? '' : 's'}`;
+
+function phrases(list: readonly PlanCounts[]): string {
+  return list.length === 0 ? 'no move_page_tables() call' : list.map(planPhrase).join(', then ');
+}
+
+/**
+ * The model's plans against the traced walks of one call. A call that moves and then moves
+ * back (a failed move_vma undoes itself with a second walk) has two on each side.
+ */
+export function comparePlans(
+  model: readonly MovePlan[],
+  walks: readonly TracedWalk[],
+  targets: readonly TargetStatus[],
+): PlansVerdict {
+  const n = Math.max(model.length, walks.length);
+  const rows: LevelRow[][] = [];
+  for (let i = 0; i < n; i++) {
+    const m = model[i];
+    const w = walks[i];
+    if (m === undefined) continue;
+    rows.push(comparePlan(m, w, targets));
+  }
+  const mc = model.map(modelCounts);
+  const kc = walks.map((w) => kernelCounts(w, targets).counts);
+  if (model.length !== walks.length)
+    return {
+      walks: rows,
+      divergence: `plan differs: model ${walkWord(model.length)} (${phrases(mc)}), kernel ${walkWord(walks.length)} (${phrases(kc)})`,
+    };
+  const differs = rows.some((r) => r.some((x) => x.verdict === 'differ'));
+  return {
+    walks: rows,
+    divergence: differs ? `plan differs: model ${phrases(mc)}, kernel ${phrases(kc)}` : null,
+  };
 }

@@ -14,6 +14,7 @@ import type { Profile } from '../model/profiles.js';
 import type { ModelTraits } from '../model/traits.js';
 import type { ScenarioResult } from './execute.js';
 import type { Scenario } from './types.js';
+import type { TracerStatus } from '../kernel/trace/discover.js';
 import type { WorkerDone, WorkerInit, WorkerJob, WorkerStarted } from './worker.js';
 
 export interface PoolOptions {
@@ -23,6 +24,8 @@ export interface PoolOptions {
   profile: Profile;
   traits?: ModelTraits;
   only?: 'kernel' | 'model';
+  /** validate --trace: a usable tracer (its probes exist while the pool runs). */
+  trace?: TracerStatus;
   onResult?: (r: ScenarioResult, index: number) => void;
   /** Stop (Ctrl-C): running workers are killed, nothing new starts; what finished is returned. */
   signal?: AbortSignal;
@@ -55,6 +58,7 @@ export async function runPool(scenarios: Scenario[], o: PoolOptions): Promise<Sc
     profile: o.profile,
     ...(o.traits ? { traits: o.traits } : {}),
     ...(o.only ? { only: o.only } : {}),
+    ...(o.trace ? { trace: o.trace } : {}),
   };
 
   const lane = async (): Promise<void> => {

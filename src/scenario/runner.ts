@@ -127,6 +127,15 @@ export interface RunOptions {
    */
   versions?: { kernel?: string; model?: string };
   hooks?: readonly RunnerHooks[];
+  /**
+   * More differences for a step both sides ran, found outside the spaces' state
+   * (validate --trace: the kernel's traced move plan against the model's).
+   */
+  stepDiffs?: (
+    step: number,
+    s: Step,
+    spaces: { kernel: AddressSpace; model: AddressSpace },
+  ) => string[];
 }
 
 /** An expected maps-style protection: "rw-", or with /proc/PID/maps' p/s letter "rw-s". */
@@ -256,6 +265,8 @@ export class ScenarioRunner {
             mFrames: this.m.frames,
           }),
         );
+        if (this.o.stepDiffs)
+          diffs.push(...this.o.stepDiffs(i, step, { kernel: this.k.space, model: this.m.space }));
         this.k.frames.retain(presentFrames(this.k.last!));
         this.m.frames.retain(presentFrames(this.m.last!));
         if (diffs.length > 0) {

@@ -7,6 +7,7 @@ import { getProfile, withOverrides, type Profile } from '../model/profiles.js';
 import type { ProbeResult } from '../kernel/probe.js';
 import type { ModelTraits } from '../model/traits.js';
 import type { Scenario } from './types.js';
+import type { TracerStatus } from '../kernel/trace/discover.js';
 
 export interface WorkerInit {
   kind: 'init';
@@ -14,6 +15,7 @@ export interface WorkerInit {
   profile: Profile;
   traits?: ModelTraits;
   only?: 'kernel' | 'model';
+  trace?: TracerStatus;
 }
 
 export interface WorkerJob {
@@ -54,6 +56,7 @@ process.on('message', (msg: WorkerInit | WorkerJob) => {
       profile,
       ...(msg.traits ? { traits: msg.traits } : {}),
       ...(msg.only ? { only: msg.only } : {}),
+      ...(msg.trace ? { trace: msg.trace } : {}),
     };
     return;
   }

@@ -160,6 +160,29 @@ const timeOf = (f: { ptes?: number; pmds?: number; puds?: number; pteRuns?: numb
   COST.pteRuns * (f.pteRuns ?? 0);
 
 describe('cost model on synthetic records', () => {
+  it('leaves out a case whose traced plan differs from the predicted one', () => {
+    const recs = PLANS.map((f, i) => record(`c${i}`, f, timeOf(f)));
+    // The kernel took the PTE path where 1 PMD was predicted: 512 PTEs' worth of time.
+    const pte = record('pte-path', { pmds: 1 }, timeOf({ ptes: 512, pteRuns: 1 }));
+    pte.trace = {
+      model: '1 PMD',
+      kernel: '1 PTE',
+      verdict: 'differ',
+      divergence: 'plan differs: model 1 PMD, kernel 1 PTE',
+      rows: [],
+      walks: 1,
+    };
+    const agreed = record('agreed', { pmds: 1 }, timeOf({ pmds: 1 }));
+    agreed.trace = { ...pte.trace, kernel: '1 PMD', verdict: 'agree', divergence: null };
+    const fit = fitCostModel([...recs, pte, agreed])!;
+    expect(fit.n).toBe(11);
+    expect(fit.excluded).toEqual(['pte-path']);
+    expect(fit.rmsRel).toBeLessThan(1e-9);
+    expect(describeFit(fit)).toMatch(
+      /^cost model \(11 cases, relative RMS error 0\.0%\): .*; 1 case left out of the fit: the traced plan differs from the predicted one$/,
+    );
+  });
+
   it('recovers known per-entry costs exactly and says it fits', () => {
     const fit = fitCostModel(PLANS.map((f, i) => record(`c${i}`, f, timeOf(f))))!;
     expect(fit.n).toBe(10);

@@ -3,47 +3,14 @@
  * whose probe could not be placed is "cannot verify" with the reason, never a match.
  */
 import { describe, expect, it } from 'vitest';
-import { explainRemap } from '../../src/model/explain.js';
-import type { TargetStatus } from '../../src/kernel/trace/discover.js';
 import type { TracedWalk } from '../../src/kernel/trace/parse.js';
-import { TARGETS } from '../../src/kernel/trace/targets.js';
 import {
   comparePlan,
   deriveFromCallees,
   kernelCounts,
   planDivergence,
 } from '../../src/scenario/plan-verdict.js';
-
-const call = { old: 0x1fff000n, new: 0x0fff000n, len: 0x201000n };
-const plan66 = explainRemap({ profile: 'linux-6.6', ...call }).plans[0]!;
-const plan67 = explainRemap({ profile: 'linux-6.7', ...call }).plans[0]!;
-
-const allProbed: TargetStatus[] = TARGETS.map((t) => ({
-  fn: t.fn,
-  symbol: t.fn,
-  inKallsyms: true,
-  inFilterFunctions: true,
-  kprobe: 'ok',
-  withArgs: true,
-}));
-
-/** What 6.1 does for example 1 (no realign): one PTE, then one PMD entry. */
-const walk61: TracedWalk = {
-  old: 0x1fff000n,
-  new: 0xfff000n,
-  len: 0x201000n,
-  moved: 0x201000n,
-  ptes: [{ old: 0x1fff000n, end: 0x2000000n }],
-  calls: {
-    move_normal_pmd: [{ old: 0x2000000n, moved: true }],
-    move_normal_pud: [],
-    move_huge_pmd: [],
-    move_huge_pud: [],
-    __split_huge_pmd: [],
-    try_realign_addr: [],
-  },
-  callees: [],
-};
+import { allProbed, inline, plan66, plan67, walk61 } from './trace-fixtures.js';
 
 describe('comparePlan', () => {
   it('agrees level by level when the walk is the 6.6 plan', () => {
@@ -81,19 +48,6 @@ describe('comparePlan', () => {
     };
     expect(kernelCounts(refused, allProbed).counts.pmd).toBe(0);
   });
-
-  const inline = (fns: string[]): TargetStatus[] =>
-    allProbed.map((t) =>
-      fns.includes(t.fn)
-        ? {
-            ...t,
-            symbol: null,
-            inKallsyms: false,
-            kprobe: 'not a symbol (inlined or absent)',
-            withArgs: false,
-          }
-        : t,
-    );
 
   it('cannot verify what was inlined with no callee to stand in, and says which function', () => {
     const rows = comparePlan(
@@ -159,5 +113,64 @@ describe('deriveFromCallees', () => {
       starts: [0x3000n, 0x40000000n],
       odd: ['flush of 0x2000 bytes at 0x1000'],
     });
+  });
+
+  it("takes a THP move's or split's page-stride 2 MiB flush out, once each", () => {
+    // x86: flush_pmd_tlb_range() is flush_tlb_range(), page stride like move_normal_pmd's.
+    const split = { kind: 'flush' as const, start: 0x200000n, end: 0x400000n, stride: 12n };
+    const d = deriveFromCallees(
+      [
+        split, // __split_huge_pmd at 0x2ff000, before its extent opens
+        { kind: 'batch' },
+        { ...split }, // move_ptes moved the whole PMD: the same range, now an extent
+        { kind: 'flush', start: 0x600000n, end: 0x800000n, stride: 12n }, // move_huge_pmd
+        { kind: 'flush', start: 0x800000n, end: 0xa00000n, stride: 12n }, // move_normal_pmd
+      ],
+      [0x200000n, 0x600000n],
+    );
+    expect(d).toEqual({
+      pteExtents: 1,
+      ptePages: 512,
+      pmd: 1,
+      pud: 0,
+      starts: [0x200000n, 0x800000n],
+      odd: [],
+    });
+  });
+});
+
+describe('kernelCounts with THP leaves', () => {
+  const onlyCallees = inline([
+    'move_ptes',
+    'move_normal_pmd',
+    'move_normal_pud',
+    'move_huge_pud',
+    'try_realign_addr',
+  ]);
+  const thpWalk: TracedWalk = {
+    ...walk61,
+    ptes: [],
+    calls: {
+      ...walk61.calls,
+      move_normal_pmd: [],
+      move_huge_pmd: [{ old: 0x2000000n, moved: true }],
+    },
+    callees: [{ kind: 'flush', start: 0x2000000n, end: 0x2200000n, stride: 12n }],
+  };
+
+  it('counts a moved THP as a huge PMD, not also as a PMD entry', () => {
+    const k = kernelCounts(thpWalk, onlyCallees);
+    expect(k.counts.hugePmd).toBe(1);
+    expect(k.counts.pmd).toBe(0);
+  });
+
+  it('cannot verify PMD entries when a THP move has no traced address', () => {
+    const blind: TracedWalk = {
+      ...thpWalk,
+      calls: { ...thpWalk.calls, move_huge_pmd: [{ old: null, moved: true }] },
+    };
+    const k = kernelCounts(blind, onlyCallees);
+    expect(k.counts.pmd).toBeNull();
+    expect(k.reasons.pmd).toMatch(/flushes 2 MiB like move_normal_pmd$/);
   });
 });

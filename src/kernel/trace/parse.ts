@@ -64,7 +64,8 @@ export interface TracedWalk {
   callees: CalleeEvent[];
 }
 
-function emptyWalk(): TracedWalk {
+/** A walk with nothing traced yet (also the tests' base). */
+export function emptyWalk(): TracedWalk {
   return {
     old: null,
     new: null,

@@ -87,8 +87,10 @@ export const TARGETS: readonly Target[] = [
   // call: move_ptes() calls flush_tlb_batched_pending() once after taking the PTE locks and
   // flushes [old_end - len, old_end) when it moved a present PTE; move_normal_pmd() flushes
   // [old, old + PMD_SIZE), move_normal_pud() [old, old + PUD_SIZE); on x86 flush_tlb_range()
-  // is flush_tlb_mm_range(mm, start, end, PAGE_SHIFT, false). THP moves and splits flush
-  // with stride PMD_SHIFT and are counted by their own probes.
+  // is flush_tlb_mm_range(mm, start, end, PAGE_SHIFT, false). So is flush_pmd_tlb_range()
+  // (the generic one: x86 has no __HAVE_ARCH_FLUSH_PMD_TLB_RANGE), which THP moves and splits
+  // call on [haddr, haddr + PMD_SIZE): those are counted by their own probes and their
+  // flushes taken out by address (plan-verdict.ts deriveFromCallees).
   {
     fn: 'flush_tlb_batched_pending',
     callee: true,

@@ -1,5 +1,6 @@
 /** The body of a failure, shared by every reporter: both layouts, the step (0-based, as `$.steps[i]`), the explain. */
 import type { ScenarioResult } from '../execute.js';
+import { planRowLines } from './plan-summary.js';
 
 export function failureDetail(r: ScenarioResult): string[] {
   const out: string[] = [];
@@ -9,6 +10,13 @@ export function failureDetail(r: ScenarioResult): string[] {
     out.push(`divergence at step ${d.step}: ${d.call}`);
     out.push(`  kernel returned ${d.kernel}; model returned ${d.model}`);
     for (const x of d.differences) out.push(`  ${x}`);
+    const plan = r.planChecks?.find((c) => c.step === d.step && c.divergence !== null);
+    plan?.walks.forEach((rows, i) => {
+      out.push(
+        `plan, walk ${i + 1} of ${plan.walks.length}:`,
+        ...planRowLines(rows).map((l) => `  ${l}`),
+      );
+    });
     out.push(
       'kernel layout:',
       ...indent(d.kernelLayout),

@@ -1,5 +1,6 @@
 import type { RunReport } from './types.js';
 import { failureDetail } from './detail.js';
+import { planTraceLines } from './plan-summary.js';
 
 /** XML 1.0 forbids most control characters even escaped; drop them. */
 function esc(s: string): string {
@@ -23,7 +24,7 @@ export function formatJunit(r: RunReport): string {
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="mremap-lab" tests="${r.results.length + r.loadErrors.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${(r.durationMs / 1000).toFixed(3)}">`,
     `  <testsuite name="validate" tests="${r.results.length + r.loadErrors.length}" failures="${failures}" errors="${errors}" skipped="${skipped}">`,
-    `    <properties><property name="kernel" value="${esc(r.kernel)}"/><property name="profile" value="${esc(r.profile)}"/><property name="traits" value="${esc(r.traits)}"/>${r.notRun ? `<property name="interrupted-not-run" value="${esc(r.notRun.join(' '))}"/>` : ''}</properties>`,
+    `    <properties><property name="kernel" value="${esc(r.kernel)}"/><property name="profile" value="${esc(r.profile)}"/><property name="traits" value="${esc(r.traits)}"/>${r.notRun ? `<property name="interrupted-not-run" value="${esc(r.notRun.join(' '))}"/>` : ''}${r.trace ? `<property name="plan-trace" value="${esc(planTraceLines(r.trace).join('\n'))}"/>` : ''}</properties>`,
   ];
   for (const x of r.results) {
     // Grouped by the id's family (align-, errno-, merge- …): the source is a citation,

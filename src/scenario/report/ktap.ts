@@ -8,6 +8,7 @@
  */
 import type { RunReport } from './types.js';
 import { failureDetail } from './detail.js';
+import { planTraceLines } from './plan-summary.js';
 
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
 const testName = (s: string) => oneLine(s).replace(/[#\s]/g, '_') || '_';
@@ -23,7 +24,10 @@ function diagnostics(texts: string[]): string[] {
 export function formatKtap(r: RunReport): string {
   const out = [
     'KTAP version 1',
-    ...diagnostics([`mremap-lab: kernel ${r.kernel}, model ${r.profile}, traits ${r.traits}`]),
+    ...diagnostics([
+      `mremap-lab: kernel ${r.kernel}, model ${r.profile}, traits ${r.traits}`,
+      ...(r.trace ? planTraceLines(r.trace) : []),
+    ]),
   ];
   const total = r.results.length + r.loadErrors.length;
   out.push(`1..${total}`);

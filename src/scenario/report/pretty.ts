@@ -2,6 +2,7 @@ import pc from 'picocolors';
 type Colors = ReturnType<typeof pc.createColors>;
 import { counts, type RunReport } from './types.js';
 import { failureDetail } from './detail.js';
+import { planTraceLines } from './plan-summary.js';
 
 const MARK = {
   pass: (c: Colors) => c.green('PASS'),
@@ -17,6 +18,7 @@ export function formatPretty(r: RunReport, c: Colors = pc.createColors(false)): 
   const lines: string[] = [
     `mremap-lab validate: kernel ${r.kernel}, model ${r.profile} (${r.profileReason})`,
     `traits: ${r.traits}`,
+    ...(r.trace ? planTraceLines(r.trace) : []),
     '',
   ];
   for (const e of r.loadErrors)

@@ -1,5 +1,6 @@
 import type { ScenarioResult } from '../execute.js';
 import type { LoadError } from '../suite.js';
+import type { PlanTraceReport } from './plan-summary.js';
 
 export interface RunReport {
   tool: string;
@@ -13,6 +14,8 @@ export interface RunReport {
   durationMs: number;
   /** Set when the run was interrupted (SIGINT): the ids of the scenarios that did not finish. */
   notRun?: string[];
+  /** validate --trace: the plan evidence, or why there is none on this kernel. */
+  trace?: PlanTraceReport;
 }
 
 export function counts(
