@@ -11,7 +11,6 @@ import { errnoName } from '../space/errno.js';
 import {
   arenaSizeFor,
   layoutCase,
-  MODE,
   nativeParams,
   emptyBracketParams,
   type CaseLayout,
@@ -171,7 +170,7 @@ export function runCase(
     // The observed layout: the same setup and call, untimed, in this process.
     const obsOut = new Float64Array(1);
     const obs = native.benchCase(
-      nativeParams(effective, layout, { samples: 1, warmup: 0, cpu: -1, mode: MODE.observe, seed }),
+      nativeParams(effective, layout, { samples: 1, warmup: 0, cpu: -1, mode: 'observe', seed }),
       obsOut,
     );
     if (!obs.ok) throw new Error(`benchCase: ${errnoName(obs.errno)}`);
@@ -199,7 +198,7 @@ export function runCase(
         samples: o.samples,
         warmup: o.warmup,
         cpu: o.pin ?? -1,
-        mode: MODE.isolated,
+        mode: 'isolated',
         seed,
       }),
       out,
@@ -222,7 +221,7 @@ export function runCase(
 /** Median cost of two back-to-back clock reads in the sampler: the per-sample overhead. */
 export function timerOverhead(samples = 100_000, pin: number | null = null): number[] {
   const out = new Float64Array(samples);
-  const r = native.benchCase(emptyBracketParams(samples, pin ?? -1, MODE.isolated), out);
+  const r = native.benchCase(emptyBracketParams(samples, pin ?? -1, 'isolated'), out);
   if (!r.ok) throw new Error(`benchCase: ${errnoName(r.errno)}`);
   return Array.from(out.subarray(0, r.value.done));
 }

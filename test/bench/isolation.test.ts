@@ -11,7 +11,7 @@ import { probe } from '../../src/kernel/probe.js';
 import { presetMatrix } from '../../src/bench/matrix.js';
 import { readResults } from '../../src/bench/results.js';
 import { runCase } from '../../src/bench/run.js';
-import { arenaSizeFor, layoutCase, MODE, nativeParams } from '../../src/bench/layout.js';
+import { arenaSizeFor, layoutCase, nativeParams } from '../../src/bench/layout.js';
 import { native } from '../../src/native.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -93,7 +93,7 @@ describe('timed samples never run in the Node process', () => {
     expect(fs.existsSync(out)).toBe(false);
   });
 
-  it('the native sampler refuses timed samples in-process (mode 0)', () => {
+  it('the native sampler refuses timed samples in-process', () => {
     const c = presetMatrix('quick').cases[0]!;
     const start = 16n << 40n;
     const l = layoutCase(c, { start, end: start + BigInt(arenaSizeFor(c)) });
@@ -101,11 +101,11 @@ describe('timed samples never run in the Node process', () => {
       samples: 1,
       warmup: 0,
       cpu: -1,
-      mode: MODE.inProcess,
+      mode: 'in-process',
       seed: 1,
     });
     expect(() => native.benchCase(params, new Float64Array(1))).toThrow(
-      'benchCase: timed samples run only in the forked sampler (mode 1)',
+      "benchCase: timed samples run only in the forked sampler (mode 'isolated')",
     );
   });
 });
