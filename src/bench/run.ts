@@ -3,6 +3,7 @@
  * observed (untimed) call, then the timed samples in C++ (native/timing.cc benchCase), the
  * statistics, and one appended line in the results file.
  */
+import { VERSION } from '../version.js';
 import fs from 'node:fs';
 import { Arena } from '../kernel/arena.js';
 import { probe, type ProbeResult } from '../kernel/probe.js';
@@ -24,7 +25,6 @@ import {
   RESULTS_FORMAT,
   RESULTS_VERSION,
   ResultsWriter,
-  toolVersion,
   tornWarning,
   type CaseRecord,
   type ResultsHeader,
@@ -255,7 +255,7 @@ export function makeHeader(o: RunBenchOptions, p: ProbeResult): ResultsHeader {
     type: 'header',
     format: RESULTS_FORMAT,
     formatVersion: RESULTS_VERSION,
-    toolVersion: toolVersion(),
+    toolVersion: VERSION,
     createdAt: new Date().toISOString(),
     command: o.command,
     kernel: p.release,

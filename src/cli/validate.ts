@@ -18,6 +18,7 @@ import { emitReproducers } from '../scenario/fuzz/output.js';
 import { colors } from './color.js';
 import { validateOnKernels } from './multi-kernel.js';
 import { addKernelOption } from './kernel-option.js';
+import { TOOL } from '../version.js';
 
 interface Opts {
   suite: string[];
@@ -177,7 +178,7 @@ export function registerValidate(program: Command): void {
       );
       bar?.stop();
       const report: RunReport = {
-        tool: 'mremap-lab 0.1.0',
+        tool: TOOL,
         kernel: p.release,
         profile: profile.name,
         profileReason: reason,
