@@ -1,8 +1,18 @@
-// The bench parameters cross into C++ as one object read by name (native/timing.cc
-// ReadParams): what TypeScript builds is accepted, and a missing, mistyped, out-of-range or
-// unknown property is a TypeError that names it, before anything is mapped.
+// The native sampler (native/timing.cc benchCase), called in process. Its parameters cross
+// into C++ as one object read by name (ReadParams): what TypeScript builds is accepted, and a
+// missing, mistyped, out-of-range or unknown property is a TypeError that names it, before
+// anything is mapped. Timed samples never run in Node's process; a --pin the kernel refuses
+// fails the case loudly instead of being recorded as a pin.
 import { describe, expect, it } from 'vitest';
-import { emptyBracketParams } from '../../src/bench/layout.js';
+import {
+  arenaSizeFor,
+  emptyBracketParams,
+  layoutCase,
+  nativeParams,
+} from '../../src/bench/layout.js';
+import { presetMatrix } from '../../src/bench/matrix.js';
+import { runCase } from '../../src/bench/run.js';
+import { probe } from '../../src/kernel/probe.js';
 import { native, type NativeBenchParams } from '../../src/native.js';
 
 const good = (): NativeBenchParams => emptyBracketParams(4, -1, 'in-process');
@@ -51,5 +61,34 @@ describe('benchCase parameters', () => {
     expect(() => native.benchCase(new Float64Array(22) as never, new Float64Array(8))).toThrow(
       /params\.regionLo is missing/,
     );
+  });
+});
+
+describe('timed samples never run in the Node process', () => {
+  it('the native sampler refuses timed samples in-process', () => {
+    const c = presetMatrix('quick').cases[0]!;
+    const start = 16n << 40n;
+    const l = layoutCase(c, { start, end: start + BigInt(arenaSizeFor(c)) });
+    const params = nativeParams(c, l, {
+      samples: 1,
+      warmup: 0,
+      cpu: -1,
+      mode: 'in-process',
+      seed: 1,
+    });
+    expect(() => native.benchCase(params, new Float64Array(1))).toThrow(
+      "benchCase: timed samples run only in the forked sampler (mode 'isolated')",
+    );
+  });
+});
+
+describe('--pin that sched_setaffinity refuses', () => {
+  const p = probe();
+  const c = presetMatrix('quick').cases[0]!;
+  it('fails the case with EINVAL (forked sampler)', () => {
+    const o = runCase(c, { samples: 2, warmup: 0, pin: 1000, isolated: true }, p);
+    expect(o.record.status).toBe('failed');
+    expect(o.record.reason).toBe('sched_setaffinity to the --pin CPU failed: EINVAL');
+    expect(o.record.samples).toEqual([]);
   });
 });
