@@ -96,15 +96,18 @@ Napi::Value BenchMremapPingPongIsolated(const Napi::CallbackInfo& info) {
     // parent's anon_vma), which makes every copy_vma() dearer. Replace it with a fresh
     // private mapping, faulted here, so the child times what a fresh process would.
     syscall(SYS_munmap, b, len);
-    if (syscall(SYS_mmap, a, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == -1) {
+    if (syscall(SYS_mmap, a, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+                -1, 0) == -1) {
       out = -errno;
     } else {
       for (uint64_t off = 0; off < len; off += 4096) *reinterpret_cast<volatile char*>(a + off) = 1;
     }
     uint64_t t0 = NowNs();
     for (int64_t i = 0; i < iters && out == 0; i++) {
-      if (syscall(SYS_mremap, a, len, len, flags, b) == -1) out = -errno;
-      else if (syscall(SYS_mremap, b, len, len, flags, a) == -1) out = -errno;
+      if (syscall(SYS_mremap, a, len, len, flags, b) == -1)
+        out = -errno;
+      else if (syscall(SYS_mremap, b, len, len, flags, a) == -1)
+        out = -errno;
     }
     if (out == 0) out = static_cast<int64_t>(NowNs() - t0);
     (void)!write(fds[1], &out, sizeof out);
@@ -271,7 +274,12 @@ BenchParams ReadParams(Napi::Env env, Napi::Object o) {
 }
 
 enum Stage {
-  kStageNone = 0, kStageSetup = 1, kStageMremap = 2, kStageVerify = 3, kStageCrash = 4, kStagePin = 5
+  kStageNone = 0,
+  kStageSetup = 1,
+  kStageMremap = 2,
+  kStageVerify = 3,
+  kStageCrash = 4,
+  kStagePin = 5
 };
 
 // Lives in a MAP_SHARED page so a forked sampler and its parent see the same words.
@@ -358,14 +366,14 @@ struct Sampler {
     }
     if (nb == kNbMergePartner) {
       *reinterpret_cast<volatile uint64_t*>(src - lead) = seed;
-      if (syscall(SYS_mremap, src - lead, lead, lead, MREMAP_MAYMOVE | MREMAP_FIXED, p.neighbourAddr) ==
-          -1)
+      if (syscall(SYS_mremap, src - lead, lead, lead, MREMAP_MAYMOVE | MREMAP_FIXED,
+                  p.neighbourAddr) == -1)
         return Fail(kStageSetup, errno);
       PlaceHole(src - lead, lead, false);
     } else if (nb == kNbPreamble) {
       // Not mergeable (other protection), and it makes can_align_down() refuse realignment.
-      if (syscall(SYS_mmap, p.neighbourAddr, p.neighbourLen, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
-                  -1, 0) == -1)
+      if (syscall(SYS_mmap, p.neighbourAddr, p.neighbourLen, PROT_READ,
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == -1)
         return Fail(kStageSetup, errno);
     } else if (nb == kNbSharedPreamble) {
       // mremap_test.c remap_region()'s dest preamble: shared anonymous, read-write, every
@@ -506,8 +514,7 @@ struct Sampler {
           return;
         }
         c->result = static_cast<uint64_t>(r);
-        if (p.verify &&
-            Verify(static_cast<uint64_t>(r), oldLen < newLen ? oldLen : newLen) != 0) {
+        if (p.verify && Verify(static_cast<uint64_t>(r), oldLen < newLen ? oldLen : newLen) != 0) {
           Teardown(fd, holder);
           return;
         }
@@ -523,7 +530,6 @@ struct Sampler {
     }
   }
 };
-
 
 // benchCase(params: NativeBenchParams, out: Float64Array) → { done, interrupted, stage, errno,
 // badOffset, result }. Samples (ns) are copied into out[0..done).
@@ -544,7 +550,8 @@ Napi::Value BenchCase(const Napi::CallbackInfo& info) {
   // TLBs of the CPUs Node's other threads ran on (IPIs the selftest never pays). The one
   // untimed observe call and empty brackets may.
   if (mode == kInProcess && p.op != kOpEmpty)
-    throw Napi::TypeError::New(env, "benchCase: timed samples run only in the forked sampler (mode 'isolated')");
+    throw Napi::TypeError::New(
+        env, "benchCase: timed samples run only in the forked sampler (mode 'isolated')");
   const size_t ctlSize = sizeof(Control) + 2 * sizeof(double) * static_cast<size_t>(slots);
   void* mem = mmap(nullptr, ctlSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) return Errno(env, errno);
@@ -553,7 +560,8 @@ Napi::Value BenchCase(const Napi::CallbackInfo& info) {
   c->slots = slots;
   Sampler s{p, c};
 
-  struct sigaction act {}, old {};
+  struct sigaction act {
+  }, old{};
   act.sa_handler = OnSigint;
   act.sa_flags = SA_RESTART;
   sigemptyset(&act.sa_mask);
@@ -567,8 +575,10 @@ Napi::Value BenchCase(const Napi::CallbackInfo& info) {
       c->stage = kStageSetup;
       c->err = errno;
     } else if (pid == 0) {
-      if (int err = PinTo(cpu)) s.Fail(kStagePin, err);
-      else s.Run();
+      if (int err = PinTo(cpu))
+        s.Fail(kStagePin, err);
+      else
+        s.Run();
       _exit(0);
     } else {
       int status = 0;
@@ -582,8 +592,10 @@ Napi::Value BenchCase(const Napi::CallbackInfo& info) {
   } else {
     cpu_set_t saved;
     bool restore = cpu >= 0 && sched_getaffinity(0, sizeof saved, &saved) == 0;
-    if (int err = PinTo(cpu)) s.Fail(kStagePin, err);
-    else s.Run();
+    if (int err = PinTo(cpu))
+      s.Fail(kStagePin, err);
+    else
+      s.Run();
     if (restore) sched_setaffinity(0, sizeof saved, &saved);
   }
   sigaction(SIGINT, &old, nullptr);
