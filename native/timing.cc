@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -179,18 +180,11 @@ class ParamReader {
   ParamReader(Napi::Env env, Napi::Object o) : env_(env), o_(o) {}
 
   uint64_t Unsigned(const char* name) {
-    const double d = Number(name);
-    if (d < 0 || d > 9007199254740992.0 || d != static_cast<double>(static_cast<uint64_t>(d)))
-      Throw(name, "must be an integer in [0, 2^53]");
-    return static_cast<uint64_t>(d);
+    return static_cast<uint64_t>(Integer(name, 0, "must be an integer in [0, 2^53]"));
   }
 
   int64_t Signed(const char* name) {
-    const double d = Number(name);
-    if (d < -9007199254740992.0 || d > 9007199254740992.0 ||
-        d != static_cast<double>(static_cast<int64_t>(d)))
-      Throw(name, "must be an integer");
-    return static_cast<int64_t>(d);
+    return static_cast<int64_t>(Integer(name, -kMaxExact, "must be an integer"));
   }
 
   bool Bool(const char* name) {
@@ -234,6 +228,16 @@ class ParamReader {
     Napi::Value v = Get(name);
     if (!v.IsNumber()) Throw(name, std::string("must be a number, got ") + TypeName(v));
     return v.As<Napi::Number>().DoubleValue();
+  }
+
+  // Every integer up to 2^53 is exact in a double; past it addresses would silently round.
+  static constexpr double kMaxExact = 9007199254740992.0;
+
+  // A whole number in [lo, 2^53]; the negated range test also refuses NaN.
+  double Integer(const char* name, double lo, const char* what) {
+    const double d = Number(name);
+    if (!(d >= lo && d <= kMaxExact) || d != std::trunc(d)) Throw(name, what);
+    return d;
   }
 
   [[noreturn]] void Throw(const char* name, const std::string& what) {

@@ -49,6 +49,7 @@ describe('benchCase parameters', () => {
     );
     expect(() => call({ ...good(), dst: -4096 })).toThrow(/params\.dst must be an integer/);
     expect(() => call({ ...good(), src: 2 ** 60 })).toThrow(/params\.src must be an integer/);
+    expect(() => call({ ...good(), newLen: NaN })).toThrow(/params\.newLen must be an integer/);
   });
 
   it('refuses a property it does not know (a misspelt one would pass silently)', () => {
