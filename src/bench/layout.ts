@@ -17,13 +17,11 @@ import {
   type BenchCase,
 } from './types.js';
 
-export interface CaseLayout {
-  regionLo: number;
-  regionHi: number;
-  src: number;
-  dst: number;
-  oldLen: number;
-  newLen: number;
+/** The ranges of a case, as the sampler takes them (NativeBenchParams). */
+export interface CaseLayout extends Pick<
+  NativeBenchParams,
+  'regionLo' | 'regionHi' | 'src' | 'dst' | 'oldLen' | 'newLen'
+> {
   /** The neighbour below the destination, if any. */
   nbAddr: number;
   nbLen: number;
