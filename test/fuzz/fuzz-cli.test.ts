@@ -3,32 +3,11 @@
  * files named in the JSON summary; --time stops on time. Its option errors are tested in
  * process (test/cli/options.test.ts); the search itself in fuzz.test.ts.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const root = path.resolve(import.meta.dirname, '../..');
-const bin = path.join(root, 'dist/cli/main.js');
-
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
-    timeout: 120_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-// linux-6.6 predicts what 6.17+ kernels do differently; on older kernels it is right.
-const before617 = (() => {
-  const [maj, min] = fs
-    .readFileSync('/proc/sys/kernel/osrelease', 'utf8')
-    .split('.')
-    .map(Number) as [number, number];
-  return maj < 6 || (maj === 6 && min < 17);
-})();
+import { before617, cli } from './helpers.js';
 
 describe('fuzz command', () => {
   it.skipIf(before617)(

@@ -17,28 +17,7 @@ import { runFuzz } from '../../src/scenario/fuzz/driver.js';
 import { failureText, stepsText, writeCase } from '../../src/scenario/fuzz/output.js';
 import { validateScenario } from '../../src/scenario/schema.js';
 import fc from 'fast-check';
-
-const root = path.resolve(import.meta.dirname, '../..');
-const bin = path.join(root, 'dist/cli/main.js');
-
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
-    timeout: 120_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-// linux-6.6 predicts what 6.17+ kernels do differently (the validation order, multi-VMA
-// moves); on older kernels it is the right profile and there is nothing to catch.
-const before617 = (() => {
-  const [maj, min] = fs
-    .readFileSync('/proc/sys/kernel/osrelease', 'utf8')
-    .split('.')
-    .map(Number) as [number, number];
-  return maj < 6 || (maj === 6 && min < 17);
-})();
+import { before617, cli } from './helpers.js';
 
 let p: ProbeResult;
 beforeAll(() => {
