@@ -76,7 +76,8 @@ long Peek(pid_t pid, void* dst, uint64_t addr, size_t len) {
   if (fd < 0) return fd;
   size_t done = 0;
   while (done < len) {
-    ssize_t n = pread(fd, static_cast<char*>(dst) + done, len - done, static_cast<off_t>(addr + done));
+    ssize_t n =
+        pread(fd, static_cast<char*>(dst) + done, len - done, static_cast<off_t>(addr + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return -(errno == EIO ? EFAULT : errno);
     if (n == 0) return -EFAULT;

@@ -38,8 +38,8 @@ Napi::TypedArrayOf<T> Arr(const Napi::CallbackInfo& info, size_t i, napi_typedar
                           const char* what) {
   if (i >= info.Length() || !info[i].IsTypedArray() ||
       info[i].As<Napi::TypedArray>().TypedArrayType() != type) {
-    throw Napi::TypeError::New(info.Env(), std::string("argument ") + std::to_string(i) +
-                                               " must be a " + what);
+    throw Napi::TypeError::New(info.Env(),
+                               std::string("argument ") + std::to_string(i) + " must be a " + what);
   }
   return info[i].As<Napi::TypedArrayOf<T>>();
 }
@@ -146,7 +146,8 @@ Napi::TypedArrayOf<T> ToTyped(Napi::Env env, const std::vector<T>& v) {
   return a;
 }
 
-Napi::Object ColumnsToJs(Napi::Env env, const VmaColumns& c, const std::vector<uint64_t>* pageSize) {
+Napi::Object ColumnsToJs(Napi::Env env, const VmaColumns& c,
+                         const std::vector<uint64_t>* pageSize) {
   Napi::Object t = Napi::Object::New(env);
   t.Set("count", Napi::Number::New(env, static_cast<double>(c.start.size())));
   t.Set("start", ToTyped(env, c.start));
@@ -174,17 +175,16 @@ Napi::Object ColumnsToJs(Napi::Env env, const VmaColumns& c, const std::vector<u
 // Names are interned through string_views into `text` (alive for the whole call).
 Napi::Object ParseMapsToJs(Napi::Env env, const char* text, size_t len) {
   size_t lines = 0;
-  for (const char* q = text; (q = static_cast<const char*>(
-                                  memchr(q, '\n', static_cast<size_t>(text + len - q))));
-       ++q) {
+  for (const char* q = text;
+       (q = static_cast<const char*>(memchr(q, '\n', static_cast<size_t>(text + len - q)))); ++q) {
     ++lines;
   }
   if (len && text[len - 1] != '\n') ++lines;
   auto ab64 = [&](size_t n) { return Napi::ArrayBuffer::New(env, n * 8 + 8); };
   auto ab32 = [&](size_t n) { return Napi::ArrayBuffer::New(env, n * 4 + 4); };
   Napi::ArrayBuffer bStart = ab64(lines), bEnd = ab64(lines), bOff = ab64(lines),
-                    bIno = ab64(lines), bMaj = ab32(lines), bMin = ab32(lines),
-                    bName = ab32(lines), bPerm = Napi::ArrayBuffer::New(env, lines + 1);
+                    bIno = ab64(lines), bMaj = ab32(lines), bMin = ab32(lines), bName = ab32(lines),
+                    bPerm = Napi::ArrayBuffer::New(env, lines + 1);
   uint64_t* cStart = static_cast<uint64_t*>(bStart.Data());
   uint64_t* cEnd = static_cast<uint64_t*>(bEnd.Data());
   uint64_t* cOff = static_cast<uint64_t*>(bOff.Data());
@@ -435,8 +435,8 @@ Napi::Value PagemapRead(const Napi::CallbackInfo& info) {
 // Decoded pagemap state bits (src/kernel/pagemap.ts mirrors these).
 // fs/proc/task_mmu.c: PM_PRESENT 63, PM_SWAP 62, PM_FILE 61, PM_GUARD_REGION 58,
 // PM_UFFD_WP 57, PM_MMAP_EXCLUSIVE 56, PM_SOFT_DIRTY 55, PFN bits 0..54.
-constexpr uint8_t kPgPresent = 1, kPgSwapped = 2, kPgFile = 4, kPgExclusive = 8,
-                  kPgSoftDirty = 16, kPgUffdWp = 32, kPgGuard = 64, kPgPfnHidden = 128;
+constexpr uint8_t kPgPresent = 1, kPgSwapped = 2, kPgFile = 4, kPgExclusive = 8, kPgSoftDirty = 16,
+                  kPgUffdWp = 32, kPgGuard = 64, kPgPfnHidden = 128;
 constexpr uint64_t kPfnMask = (1ull << 55) - 1;
 
 // pagemapDecode(fd, addr, count, state: Uint8Array, pfn: Float64Array): one pread, then the

@@ -31,7 +31,8 @@ Napi::Value Munmap(const Napi::CallbackInfo& info) {
 
 Napi::Value Mremap(const Napi::CallbackInfo& info) {
   // All five arguments as the user gave them; flags as a full unsigned long.
-  long r = syscall(SYS_mremap, U64(info, 0), U64(info, 1), U64(info, 2), U64(info, 3), U64(info, 4));
+  long r =
+      syscall(SYS_mremap, U64(info, 0), U64(info, 1), U64(info, 2), U64(info, 3), U64(info, 4));
   int e = errno;
   return FromSyscall(info.Env(), r, e, true);
 }

@@ -9,8 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstring>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "common.h"
 #include "holes.h"
@@ -94,15 +97,18 @@ Napi::Value BenchMremapPingPongIsolated(const Napi::CallbackInfo& info) {
     // parent's anon_vma), which makes every copy_vma() dearer. Replace it with a fresh
     // private mapping, faulted here, so the child times what a fresh process would.
     syscall(SYS_munmap, b, len);
-    if (syscall(SYS_mmap, a, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == -1) {
+    if (syscall(SYS_mmap, a, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+                -1, 0) == -1) {
       out = -errno;
     } else {
       for (uint64_t off = 0; off < len; off += 4096) *reinterpret_cast<volatile char*>(a + off) = 1;
     }
     uint64_t t0 = NowNs();
     for (int64_t i = 0; i < iters && out == 0; i++) {
-      if (syscall(SYS_mremap, a, len, len, flags, b) == -1) out = -errno;
-      else if (syscall(SYS_mremap, b, len, len, flags, a) == -1) out = -errno;
+      if (syscall(SYS_mremap, a, len, len, flags, b) == -1)
+        out = -errno;
+      else if (syscall(SYS_mremap, b, len, len, flags, a) == -1)
+        out = -errno;
     }
     if (out == 0) out = static_cast<int64_t>(NowNs() - t0);
     (void)!write(fds[1], &out, sizeof out);
@@ -122,19 +128,162 @@ Napi::Value BenchMremapPingPongIsolated(const Napi::CallbackInfo& info) {
 // ── Per-case sampling for `mremap-lab bench` (src/bench/) ─────────────────────────────────
 // Each sample sets its layout up from scratch outside the clock (map, madvise, populate, write
 // the pattern, place the neighbour, fork the anon_vma holder), brackets exactly one mremap
-// with CLOCK_MONOTONIC, verifies, and tears down. The parameters come as one Float64Array
-// (addresses < 2^53 are exact); the layout is computed in TypeScript (src/bench/layout.ts).
-enum Param {
-  kRegionLo, kRegionHi, kSrc, kDst, kOldLen, kNewLen, kOp, kFlags, kKind, kPopPermille,
-  kThp, kNbKind, kNbAddr, kNbLen, kForkHolder, kVerify, kWarmup, kSamples, kCpu, kMode,
-  kSeed, kParamCount
-};
+// with CLOCK_MONOTONIC, verifies, and tears down. The parameters come as one object whose
+// properties are read by name (src/native.ts NativeBenchParams; addresses < 2^53 are exact
+// as numbers); the layout is computed in TypeScript (src/bench/layout.ts).
 enum Op { kOpMove = 0, kOpResize = 1, kOpEmpty = 2 };
 enum Kind { kPrivateAnon = 0, kSharedAnon = 1, kMemfd = 2 };
 enum Neighbour { kNbNone = 0, kNbMergePartner = 1, kNbPreamble = 2, kNbSharedPreamble = 3 };
 enum Mode { kInProcess = 0, kIsolated = 1, kObserve = 2 };
+// The names TypeScript passes, in enum order.
+const char* const kOpNames[] = {"move", "resize", "empty"};
+const char* const kKindNames[] = {"private-anon", "shared-anon", "memfd"};
+const char* const kNbNames[] = {"none", "merge-partner", "preamble", "selftest-preamble"};
+const char* const kModeNames[] = {"in-process", "isolated", "observe"};
+
+struct BenchParams {
+  uint64_t regionLo, regionHi, src, dst, oldLen, newLen;
+  int op;
+  long flags;
+  int kind;
+  uint64_t populatePermille;
+  bool thp;
+  int neighbour;
+  uint64_t neighbourAddr, neighbourLen;
+  bool forkHolder, verify;
+  int64_t warmup, samples;
+  int cpu;
+  int mode;
+  uint64_t seed;
+};
+
+const char* TypeName(const Napi::Value& v) {
+  switch (v.Type()) {
+    case napi_undefined: return "undefined";
+    case napi_null: return "null";
+    case napi_boolean: return "a boolean";
+    case napi_number: return "a number";
+    case napi_string: return "a string";
+    case napi_symbol: return "a symbol";
+    case napi_object: return "an object";
+    case napi_function: return "a function";
+    case napi_external: return "an external";
+    case napi_bigint: return "a bigint";
+  }
+  return "unknown";
+}
+
+// Reads benchCase's params by name: a missing, mistyped or out-of-range property is a
+// programmer error on the TypeScript side and throws a TypeError that names it.
+class ParamReader {
+ public:
+  ParamReader(Napi::Env env, Napi::Object o) : env_(env), o_(o) {}
+
+  uint64_t Unsigned(const char* name) {
+    return static_cast<uint64_t>(Integer(name, 0, "must be an integer in [0, 2^53]"));
+  }
+
+  int64_t Signed(const char* name) {
+    return static_cast<int64_t>(Integer(name, -kMaxExact, "must be an integer"));
+  }
+
+  bool Bool(const char* name) {
+    Napi::Value v = Get(name);
+    if (!v.IsBoolean()) Throw(name, std::string("must be a boolean, got ") + TypeName(v));
+    return v.As<Napi::Boolean>().Value();
+  }
+
+  template <size_t N>
+  int Choice(const char* name, const char* const (&names)[N]) {
+    Napi::Value v = Get(name);
+    std::string want = "must be one of";
+    for (size_t i = 0; i < N; i++) want += std::string(i ? ", " : " ") + "'" + names[i] + "'";
+    if (!v.IsString()) Throw(name, want + ", got " + TypeName(v));
+    const std::string got = v.As<Napi::String>().Utf8Value();
+    for (size_t i = 0; i < N; i++)
+      if (got == names[i]) return static_cast<int>(i);
+    Throw(name, want + ", got '" + got + "'");
+    return -1;
+  }
+
+  // Every property must be one that was read: a misspelt optional one would pass silently.
+  void RejectUnknown() {
+    Napi::Array keys = o_.GetPropertyNames();
+    for (uint32_t i = 0; i < keys.Length(); i++) {
+      const std::string k = keys.Get(i).ToString().Utf8Value();
+      bool known = false;
+      for (const std::string& r : read_) known = known || r == k;
+      if (!known) Throw(k.c_str(), "is not a benchCase parameter");
+    }
+  }
+
+ private:
+  Napi::Value Get(const char* name) {
+    read_.emplace_back(name);
+    if (!o_.Has(name)) Throw(name, "is missing");
+    return o_.Get(name);
+  }
+
+  double Number(const char* name) {
+    Napi::Value v = Get(name);
+    if (!v.IsNumber()) Throw(name, std::string("must be a number, got ") + TypeName(v));
+    return v.As<Napi::Number>().DoubleValue();
+  }
+
+  // Every integer up to 2^53 is exact in a double; past it addresses would silently round.
+  static constexpr double kMaxExact = 9007199254740992.0;
+
+  // A whole number in [lo, 2^53]; the negated range test also refuses NaN.
+  double Integer(const char* name, double lo, const char* what) {
+    const double d = Number(name);
+    if (!(d >= lo && d <= kMaxExact) || d != std::trunc(d)) Throw(name, what);
+    return d;
+  }
+
+  [[noreturn]] void Throw(const char* name, const std::string& what) {
+    throw Napi::TypeError::New(env_, std::string("benchCase: params.") + name + " " + what);
+  }
+
+  Napi::Env env_;
+  Napi::Object o_;
+  std::vector<std::string> read_;
+};
+
+BenchParams ReadParams(Napi::Env env, Napi::Object o) {
+  ParamReader r(env, o);
+  BenchParams p{};
+  p.regionLo = r.Unsigned("regionLo");
+  p.regionHi = r.Unsigned("regionHi");
+  p.src = r.Unsigned("src");
+  p.dst = r.Unsigned("dst");
+  p.oldLen = r.Unsigned("oldLen");
+  p.newLen = r.Unsigned("newLen");
+  p.op = r.Choice("op", kOpNames);
+  p.flags = static_cast<long>(r.Unsigned("flags"));
+  p.kind = r.Choice("kind", kKindNames);
+  p.populatePermille = r.Unsigned("populatePermille");
+  p.thp = r.Bool("thp");
+  p.neighbour = r.Choice("neighbour", kNbNames);
+  p.neighbourAddr = r.Unsigned("neighbourAddr");
+  p.neighbourLen = r.Unsigned("neighbourLen");
+  p.forkHolder = r.Bool("forkHolder");
+  p.verify = r.Bool("verify");
+  p.warmup = r.Signed("warmup");
+  p.samples = r.Signed("samples");
+  p.cpu = static_cast<int>(r.Signed("cpu"));
+  p.mode = r.Choice("mode", kModeNames);
+  p.seed = r.Unsigned("seed");
+  r.RejectUnknown();
+  return p;
+}
+
 enum Stage {
-  kStageNone = 0, kStageSetup = 1, kStageMremap = 2, kStageVerify = 3, kStageCrash = 4, kStagePin = 5
+  kStageNone = 0,
+  kStageSetup = 1,
+  kStageMremap = 2,
+  kStageVerify = 3,
+  kStageCrash = 4,
+  kStagePin = 5
 };
 
 // Lives in a MAP_SHARED page so a forked sampler and its parent see the same words.
@@ -173,10 +322,8 @@ inline bool Selected(uint64_t i, uint64_t permille) {
 }
 
 struct Sampler {
-  const double* p;
+  const BenchParams& p;
   Control* c;
-  uint64_t P(Param k) const { return static_cast<uint64_t>(p[k]); }
-  int64_t S(Param k) const { return static_cast<int64_t>(p[k]); }
 
   int Fail(int stage, int err) {
     c->stage = stage;
@@ -186,10 +333,10 @@ struct Sampler {
 
   // Returns the fd of a memfd (or -1) through *fd; -1 on failure with the stage recorded.
   int Setup(int* fd, pid_t* holder) {
-    const uint64_t src = P(kSrc), oldLen = P(kOldLen), newLen = P(kNewLen);
+    const uint64_t src = p.src, oldLen = p.oldLen, newLen = p.newLen;
     const uint64_t span = oldLen > newLen ? oldLen : newLen;
-    const int kind = static_cast<int>(S(kKind));
-    const int nb = static_cast<int>(S(kNbKind));
+    const int kind = p.kind;
+    const int nb = p.neighbour;
     // A merge partner must be mergeable with the moved VMA: same anon_vma or file and a
     // vm_pgoff that continues it (mm/vma.c:can_vma_merge_after). So it is cut from the
     // source mapping itself: one page mapped just below src, moved to just below dst first.
@@ -208,9 +355,9 @@ struct Sampler {
       return Fail(kStageSetup, errno);
     // THP outcome depends on /sys/kernel/mm/transparent_hugepage/enabled=madvise; the
     // observed layout (JS side) records whether it happened.
-    if (P(kThp) != 0 && syscall(SYS_madvise, src, oldLen, MADV_HUGEPAGE) == -1)
+    if (p.thp && syscall(SYS_madvise, src, oldLen, MADV_HUGEPAGE) == -1)
       return Fail(kStageSetup, errno);
-    const uint64_t permille = P(kPopPermille), seed = P(kSeed), pages = oldLen / 4096;
+    const uint64_t permille = p.populatePermille, seed = p.seed, pages = oldLen / 4096;
     if (permille >= 1000) {
       // One call instead of a fault per page: matters for the 1 GiB cases.
       (void)syscall(SYS_madvise, src, oldLen, MADV_POPULATE_WRITE);
@@ -223,25 +370,25 @@ struct Sampler {
     }
     if (nb == kNbMergePartner) {
       *reinterpret_cast<volatile uint64_t*>(src - lead) = seed;
-      if (syscall(SYS_mremap, src - lead, lead, lead, MREMAP_MAYMOVE | MREMAP_FIXED, P(kNbAddr)) ==
-          -1)
+      if (syscall(SYS_mremap, src - lead, lead, lead, MREMAP_MAYMOVE | MREMAP_FIXED,
+                  p.neighbourAddr) == -1)
         return Fail(kStageSetup, errno);
       PlaceHole(src - lead, lead, false);
     } else if (nb == kNbPreamble) {
       // Not mergeable (other protection), and it makes can_align_down() refuse realignment.
-      if (syscall(SYS_mmap, P(kNbAddr), P(kNbLen), PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
-                  -1, 0) == -1)
+      if (syscall(SYS_mmap, p.neighbourAddr, p.neighbourLen, PROT_READ,
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == -1)
         return Fail(kStageSetup, errno);
     } else if (nb == kNbSharedPreamble) {
       // mremap_test.c remap_region()'s dest preamble: shared anonymous, read-write, every
       // byte written (there with memcpy). Its own shmem file: never merges with the move.
-      if (syscall(SYS_mmap, P(kNbAddr), P(kNbLen), PROT_READ | PROT_WRITE,
+      if (syscall(SYS_mmap, p.neighbourAddr, p.neighbourLen, PROT_READ | PROT_WRITE,
                   MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == -1 ||
-          syscall(SYS_madvise, P(kNbAddr), P(kNbLen), MADV_POPULATE_WRITE) == -1)
+          syscall(SYS_madvise, p.neighbourAddr, p.neighbourLen, MADV_POPULATE_WRITE) == -1)
         return Fail(kStageSetup, errno);
     }
     *holder = 0;
-    if (P(kForkHolder) != 0) {
+    if (p.forkHolder) {
       // A child that shares the anon_vma (and, for private memory, the CoW pages): the
       // source then has a forked anon_vma, which RELOCATE_ANON refuses to relocate.
       pid_t pid = fork();
@@ -264,7 +411,7 @@ struct Sampler {
   }
 
   int Verify(uint64_t base, uint64_t len) {
-    const uint64_t permille = P(kPopPermille), seed = P(kSeed);
+    const uint64_t permille = p.populatePermille, seed = p.seed;
     for (uint64_t i = 0; i < len / 4096; i++) {
       if (!Selected(i, permille)) continue;
       if (*reinterpret_cast<volatile uint64_t*>(base + i * 4096) != BenchPattern(seed, i)) {
@@ -278,12 +425,12 @@ struct Sampler {
   // The region is the arena's (reserved by src/kernel/arena.ts): it is replaced by one
   // placeholder with MAP_FIXED, atomically, so no other thread of Node's process ever sees
   // a hole here (munmap would open one for the whole sample).
-  void ClearRegion() { PlaceHole(P(kRegionLo), P(kRegionHi) - P(kRegionLo), true); }
+  void ClearRegion() { PlaceHole(p.regionLo, p.regionHi - p.regionLo, true); }
 
   // The mappings of a sample besides placeholders: the source (or what the call made of
   // it) and the neighbour. Up to three ranges.
   int Mapped(long r, long flags, uint64_t (*out)[2]) const {
-    const uint64_t src = P(kSrc), oldLen = P(kOldLen), newLen = P(kNewLen);
+    const uint64_t src = p.src, oldLen = p.oldLen, newLen = p.newLen;
     int n = 0;
     if (r == -1 || (flags & MREMAP_DONTUNMAP) != 0) {
       out[n][0] = src;
@@ -293,9 +440,9 @@ struct Sampler {
       out[n][0] = static_cast<uint64_t>(r);
       out[n++][1] = static_cast<uint64_t>(r) + newLen;
     }
-    if (S(kNbKind) != kNbNone) {
-      out[n][0] = P(kNbAddr);
-      out[n++][1] = P(kNbAddr) + P(kNbLen);
+    if (p.neighbour != kNbNone) {
+      out[n][0] = p.neighbourAddr;
+      out[n++][1] = p.neighbourAddr + p.neighbourLen;
     }
     return n;
   }
@@ -305,8 +452,8 @@ struct Sampler {
   void ForGaps(uint64_t (*m)[2], int n, F f) const {
     for (int i = 1; i < n; i++)
       for (int k = i; k > 0 && m[k][0] < m[k - 1][0]; k--) std::swap(m[k], m[k - 1]);
-    uint64_t at = P(kRegionLo);
-    const uint64_t hi = P(kRegionHi);
+    uint64_t at = p.regionLo;
+    const uint64_t hi = p.regionHi;
     for (int i = 0; i < n; i++) {
       if (m[i][1] <= at) continue;
       if (m[i][0] >= hi) break;
@@ -333,11 +480,11 @@ struct Sampler {
 
   // The whole sample loop; runs in the forked sampler or in this process.
   void Run() {
-    const int64_t warmup = S(kWarmup), samples = S(kSamples);
-    const int mode = static_cast<int>(S(kMode));
-    const int op = static_cast<int>(S(kOp));
-    const uint64_t src = P(kSrc), dst = P(kDst), oldLen = P(kOldLen), newLen = P(kNewLen);
-    const long flags = static_cast<long>(P(kFlags));
+    const int64_t warmup = p.warmup, samples = p.samples;
+    const int mode = p.mode;
+    const int op = p.op;
+    const uint64_t src = p.src, dst = p.dst, oldLen = p.oldLen, newLen = p.newLen;
+    const long flags = p.flags;
     const int64_t total = mode == kObserve ? 1 : warmup + samples;
     for (int64_t i = 0; i < total; i++) {
       if (c->stop) return;
@@ -371,8 +518,7 @@ struct Sampler {
           return;
         }
         c->result = static_cast<uint64_t>(r);
-        if (P(kVerify) != 0 &&
-            Verify(static_cast<uint64_t>(r), oldLen < newLen ? oldLen : newLen) != 0) {
+        if (p.verify && Verify(static_cast<uint64_t>(r), oldLen < newLen ? oldLen : newLen) != 0) {
           Teardown(fd, holder);
           return;
         }
@@ -389,21 +535,17 @@ struct Sampler {
   }
 };
 
-
-// benchCase(params: Float64Array, out: Float64Array) → { done, interrupted, stage, errno,
+// benchCase(params: NativeBenchParams, out: Float64Array) → { done, interrupted, stage, errno,
 // badOffset, result }. Samples (ns) are copied into out[0..done).
 Napi::Value BenchCase(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsTypedArray() || !info[1].IsTypedArray())
-    throw Napi::TypeError::New(env, "benchCase(params: Float64Array, out: Float64Array)");
-  auto params = info[0].As<Napi::Float64Array>();
+  if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsTypedArray() ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+    throw Napi::TypeError::New(env, "benchCase(params: NativeBenchParams, out: Float64Array)");
+  const BenchParams p = ReadParams(env, info[0].As<Napi::Object>());
   auto out = info[1].As<Napi::Float64Array>();
-  if (params.ElementLength() < kParamCount)
-    throw Napi::TypeError::New(env, "benchCase: params too short");
-  double p[kParamCount];
-  for (size_t i = 0; i < kParamCount; i++) p[i] = params[i];
-  const int64_t samples = static_cast<int64_t>(p[kSamples]);
-  const int mode = static_cast<int>(p[kMode]);
+  const int64_t samples = p.samples;
+  const int mode = p.mode;
   const int64_t slots = mode == kObserve ? 1 : samples;
   if (samples < 0 || static_cast<int64_t>(out.ElementLength()) < slots)
     throw Napi::TypeError::New(env, "benchCase: out is shorter than the sample count");
@@ -411,8 +553,9 @@ Napi::Value BenchCase(const Napi::CallbackInfo& info) {
   // Timed moves never run in Node's multi-threaded process: there every move flushes the
   // TLBs of the CPUs Node's other threads ran on (IPIs the selftest never pays). The one
   // untimed observe call and empty brackets may.
-  if (mode == kInProcess && static_cast<int>(p[kOp]) != kOpEmpty)
-    throw Napi::TypeError::New(env, "benchCase: timed samples run only in the forked sampler (mode 1)");
+  if (mode == kInProcess && p.op != kOpEmpty)
+    throw Napi::TypeError::New(
+        env, "benchCase: timed samples run only in the forked sampler (mode 'isolated')");
   const size_t ctlSize = sizeof(Control) + 2 * sizeof(double) * static_cast<size_t>(slots);
   void* mem = mmap(nullptr, ctlSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) return Errno(env, errno);
@@ -421,22 +564,25 @@ Napi::Value BenchCase(const Napi::CallbackInfo& info) {
   c->slots = slots;
   Sampler s{p, c};
 
-  struct sigaction act {}, old {};
+  struct sigaction act {
+  }, old{};
   act.sa_handler = OnSigint;
   act.sa_flags = SA_RESTART;
   sigemptyset(&act.sa_mask);
   g_control = c;
   sigaction(SIGINT, &act, &old);
 
-  const int cpu = static_cast<int>(p[kCpu]);
+  const int cpu = p.cpu;
   if (mode == kIsolated) {
     pid_t pid = fork();
     if (pid == -1) {
       c->stage = kStageSetup;
       c->err = errno;
     } else if (pid == 0) {
-      if (int err = PinTo(cpu)) s.Fail(kStagePin, err);
-      else s.Run();
+      if (int err = PinTo(cpu))
+        s.Fail(kStagePin, err);
+      else
+        s.Run();
       _exit(0);
     } else {
       int status = 0;
@@ -450,8 +596,10 @@ Napi::Value BenchCase(const Napi::CallbackInfo& info) {
   } else {
     cpu_set_t saved;
     bool restore = cpu >= 0 && sched_getaffinity(0, sizeof saved, &saved) == 0;
-    if (int err = PinTo(cpu)) s.Fail(kStagePin, err);
-    else s.Run();
+    if (int err = PinTo(cpu))
+      s.Fail(kStagePin, err);
+    else
+      s.Run();
     if (restore) sched_setaffinity(0, sizeof saved, &saved);
   }
   sigaction(SIGINT, &old, nullptr);

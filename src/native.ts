@@ -91,13 +91,14 @@ export interface NativeBinding {
   /** `iterations` same-size no-op mremaps of [a, a+len); total nanoseconds. */
   benchMremapNoop(a: bigint, length: bigint, iterations: number): RawResult<number>;
   /**
-   * One benchmark case (src/bench/layout.ts builds `params`, see BENCH_PARAM there): every
+   * One benchmark case (src/bench/layout.ts builds `params`; timing.cc reads each property by
+   * name and throws a TypeError naming a missing, mistyped or unknown one): every
    * sample sets its layout up outside the clock, brackets one mremap with CLOCK_MONOTONIC,
-   * verifies and tears down; mode 1 runs all samples in a forked single-threaded child.
+   * verifies and tears down; mode 'isolated' runs all samples in a forked single-threaded child.
    * SIGINT during the call stops after the current sample (`interrupted`). Samples in ns
    * are written to out[0..done).
    */
-  benchCase(params: Float64Array, out: Float64Array): RawResult<NativeBenchCaseResult>;
+  benchCase(params: NativeBenchParams, out: Float64Array): RawResult<NativeBenchCaseResult>;
 
   // ── holes.cc ────────────────────────────────────────────────────────────────
   /**
@@ -174,6 +175,44 @@ export interface NativeVmaColumns {
   badLine: number;
   /** PROCMAP_QUERY only: vma_kernel_pagesize. */
   pageSize?: BigUint64Array;
+}
+
+/**
+ * timing.cc BenchParams: one benchCase call. Addresses and lengths are numbers (arena
+ * addresses stay below 2^53, so they are exact); the sampler works on exactly these ranges.
+ */
+export interface NativeBenchParams {
+  /** The arena range each sample clears and covers with placeholders again. */
+  regionLo: number;
+  regionHi: number;
+  src: number;
+  dst: number;
+  oldLen: number;
+  newLen: number;
+  /** 'empty' brackets nothing: the timing overhead per sample. */
+  op: 'move' | 'resize' | 'empty';
+  /** mremap flags. */
+  flags: number;
+  kind: 'private-anon' | 'shared-anon' | 'memfd';
+  /** Pages written before the call, per thousand, spread evenly (timing.cc Selected()). */
+  populatePermille: number;
+  /** MADV_HUGEPAGE on the source. */
+  thp: boolean;
+  neighbour: 'none' | 'merge-partner' | 'preamble' | 'selftest-preamble';
+  neighbourAddr: number;
+  neighbourLen: number;
+  /** A forked child holds the source's anon_vma during the call. */
+  forkHolder: boolean;
+  /** Check the pattern after the call (outside the clock). */
+  verify: boolean;
+  warmup: number;
+  samples: number;
+  /** CPU to pin the sampler to, or -1. */
+  cpu: number;
+  /** 'isolated': all samples in a forked single-threaded child; 'observe': one untimed call here. */
+  mode: 'in-process' | 'isolated' | 'observe';
+  /** Seeds the pattern words. */
+  seed: number;
 }
 
 /** timing.cc: how one benchCase call ended. */

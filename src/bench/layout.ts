@@ -1,10 +1,11 @@
 /**
  * Where a case's source, destination and neighbour go inside an arena, and the parameter
- * vector native/timing.cc:BenchCase reads. Source and destination sit in different 1 GiB
+ * object native/timing.cc:BenchCase reads (src/native.ts NativeBenchParams). Source and destination sit in different 1 GiB
  * slots, so a populated source never leaves a PMD table in the destination's PUD (that
  * would turn a PUD move into a WARN and a fallback: move_normal_pud needs pud_none).
  */
 import { Arena } from '../kernel/arena.js';
+import type { NativeBenchParams } from '../native.js';
 import {
   ALIGN_BYTES,
   MIB,
@@ -16,53 +17,15 @@ import {
   type BenchCase,
 } from './types.js';
 
-export interface CaseLayout {
-  regionLo: number;
-  regionHi: number;
-  src: number;
-  dst: number;
-  oldLen: number;
-  newLen: number;
+/** The ranges of a case, as the sampler takes them (NativeBenchParams). */
+export interface CaseLayout extends Pick<
+  NativeBenchParams,
+  'regionLo' | 'regionHi' | 'src' | 'dst' | 'oldLen' | 'newLen'
+> {
   /** The neighbour below the destination, if any. */
   nbAddr: number;
   nbLen: number;
 }
-
-/** Index of each entry of the native parameter vector (must match timing.cc `Param`). */
-export const BENCH_PARAM = {
-  regionLo: 0,
-  regionHi: 1,
-  src: 2,
-  dst: 3,
-  oldLen: 4,
-  newLen: 5,
-  op: 6,
-  flags: 7,
-  kind: 8,
-  populatePermille: 9,
-  thp: 10,
-  neighbourKind: 11,
-  neighbourAddr: 12,
-  neighbourLen: 13,
-  forkHolder: 14,
-  verify: 15,
-  warmup: 16,
-  samples: 17,
-  cpu: 18,
-  mode: 19,
-  seed: 20,
-  count: 21,
-} as const;
-
-/** timing.cc `Neighbour`. */
-const NEIGHBOUR_KIND: Record<BenchCase['neighbour'], number> = {
-  none: 0,
-  'merge-partner': 1,
-  preamble: 2,
-  'selftest-preamble': 3,
-};
-
-export const MODE = { inProcess: 0, isolated: 1, observe: 2 } as const;
 
 const roundUp = (x: number, a: number): number => Math.ceil(x / a) * a;
 
@@ -150,44 +113,63 @@ export interface SamplingOptions {
   warmup: number;
   /** CPU to pin the sampling process to, or -1. */
   cpu: number;
-  mode: (typeof MODE)[keyof typeof MODE];
+  mode: NativeBenchParams['mode'];
   seed: number;
 }
 
-export function nativeParams(c: BenchCase, l: CaseLayout, o: SamplingOptions): Float64Array {
-  const p = new Float64Array(BENCH_PARAM.count);
-  const P = BENCH_PARAM;
-  p[P.regionLo] = l.regionLo;
-  p[P.regionHi] = l.regionHi;
-  p[P.src] = l.src;
-  p[P.dst] = l.dst;
-  p[P.oldLen] = l.oldLen;
-  p[P.newLen] = l.newLen;
-  p[P.op] = c.op === 'move' ? 0 : 1;
-  p[P.flags] = caseFlags(c);
-  p[P.kind] = c.kind === 'private-anon' ? 0 : c.kind === 'shared-anon' ? 1 : 2;
-  p[P.populatePermille] = Math.round(c.populate * 1000);
-  p[P.thp] = c.thp ? 1 : 0;
-  p[P.neighbourKind] = NEIGHBOUR_KIND[c.neighbour];
-  p[P.neighbourAddr] = l.nbAddr;
-  p[P.neighbourLen] = l.nbLen;
-  p[P.forkHolder] = c.forkChild ? 1 : 0;
-  p[P.verify] = c.verify ? 1 : 0;
-  p[P.warmup] = o.warmup;
-  p[P.samples] = o.samples;
-  p[P.cpu] = o.cpu;
-  p[P.mode] = o.mode;
-  p[P.seed] = o.seed;
-  return p;
+export function nativeParams(c: BenchCase, l: CaseLayout, o: SamplingOptions): NativeBenchParams {
+  return {
+    regionLo: l.regionLo,
+    regionHi: l.regionHi,
+    src: l.src,
+    dst: l.dst,
+    oldLen: l.oldLen,
+    newLen: l.newLen,
+    op: c.op === 'move' ? 'move' : 'resize',
+    flags: caseFlags(c),
+    kind: c.kind,
+    populatePermille: Math.round(c.populate * 1000),
+    thp: c.thp,
+    neighbour: c.neighbour,
+    neighbourAddr: l.nbAddr,
+    neighbourLen: l.nbLen,
+    forkHolder: c.forkChild,
+    verify: c.verify,
+    warmup: o.warmup,
+    samples: o.samples,
+    cpu: o.cpu,
+    mode: o.mode,
+    seed: o.seed,
+  };
 }
 
 /** Empty brackets (two clock reads, nothing between): the timing overhead per sample. */
-export function emptyBracketParams(samples: number, cpu: number, mode: number): Float64Array {
-  const p = new Float64Array(BENCH_PARAM.count);
-  p[BENCH_PARAM.op] = 2;
-  p[BENCH_PARAM.samples] = samples;
-  p[BENCH_PARAM.warmup] = Math.min(1000, samples);
-  p[BENCH_PARAM.cpu] = cpu;
-  p[BENCH_PARAM.mode] = mode;
-  return p;
+export function emptyBracketParams(
+  samples: number,
+  cpu: number,
+  mode: NativeBenchParams['mode'],
+): NativeBenchParams {
+  return {
+    regionLo: 0,
+    regionHi: 0,
+    src: 0,
+    dst: 0,
+    oldLen: 0,
+    newLen: 0,
+    op: 'empty',
+    flags: 0,
+    kind: 'private-anon',
+    populatePermille: 0,
+    thp: false,
+    neighbour: 'none',
+    neighbourAddr: 0,
+    neighbourLen: 0,
+    forkHolder: false,
+    verify: false,
+    warmup: Math.min(1000, samples),
+    samples,
+    cpu,
+    mode,
+    seed: 0,
+  };
 }

@@ -1,19 +1,22 @@
 /**
- * The model's predicted page-table plan for one case, in the exact layout the case uses:
- * model/page-tables.ts planMovePageTables over the VMAs that exist after copy_vma (the new
- * VMA merged with a merge partner starts below dst, so try_realign_addr's can_align_down
- * refuses) and the page tables the population leaves.
+ * The model's predicted page-table plan for one case, in the exact layout the case uses: the
+ * case's setup (native/timing.cc Sampler::Setup) replayed on a ModelSpace, then its mremap;
+ * the plan is the one the model's move_page_tables() records in its trace, so merges
+ * (copy_vma), try_realign_addr and the page tables the population leaves are the model's.
  */
 import {
-  planMovePageTables,
+  DEFAULT_PROFILE,
+  ModelSpace,
+  getProfile,
   summarizePlan,
-  vmasPredicate,
-  type Extent,
+  withOverrides,
   type MovePlan,
-  type PageTableState,
-} from '../model/page-tables.js';
+} from '../model/index.js';
+import type { RemapArgs } from '../space/address-space.js';
+import { MADV, MAP, MREMAP, PROT } from '../space/constants.js';
+import type { Result } from '../space/result.js';
 import type { CaseLayout } from './layout.js';
-import { PAGE, PMD_SIZE, PUD_SIZE, type BenchCase } from './types.js';
+import { FLAG_BITS, PAGE, caseFlags, type BenchCase } from './types.js';
 
 export interface PlanFeatures {
   /** Present PTEs moved one by one (move_ptes). */
@@ -50,47 +53,113 @@ export interface PlanEnv {
   relocateAnon: boolean;
 }
 
-/** Number of pages i in [0, n) the native sampler writes (timing.cc Selected()). */
-export function selectedBelow(n: number, permille: number): number {
-  return Math.floor((n * permille) / 1000);
+/** timing.cc Selected(): is page i among those a population of permille/1000 writes? */
+export function selectedPage(i: number, permille: number): boolean {
+  return Math.floor(((i + 1) * permille) / 1000) > Math.floor((i * permille) / 1000);
 }
 
-/** The page tables the source's population leaves behind. */
-export function sourceState(c: BenchCase, src: number): PageTableState {
+const MERGE_PARTNER_LEAD = PAGE;
+
+/**
+ * The model the case is replayed on: the default profile (try_realign_addr included), the
+ * RFC's flag bits when the kernel accepts them, and this kernel's THP mode and MOVE_PMD/PUD.
+ */
+function caseModel(env: PlanEnv): ModelSpace {
+  const base = getProfile(DEFAULT_PROFILE);
+  const rfc = getProfile('relocate-anon-rfc').relocateAnon;
+  return new ModelSpace({
+    profile: env.relocateAnon ? withOverrides(base, { relocateAnon: rfc }) : base,
+    // An unknown THP mode (no sysfs) is taken as the default, madvise.
+    thp: env.thpEnabled === 'always' || env.thpEnabled === 'never' ? env.thpEnabled : 'madvise',
+    haveMovePmd: env.haveMovePmd,
+    haveMovePud: env.haveMovePud,
+  });
+}
+
+function must<T>(r: Result<T>, what: string): T {
+  if (!r.ok) throw new Error(`bench plan: the model refused ${what}: ${r.code}`);
+  return r.value;
+}
+
+/**
+ * native/timing.cc Sampler::Setup, step by step on the model: the source mapping (with the
+ * merge partner's page in front), MADV_HUGEPAGE, the population, the neighbour, the fork.
+ */
+function replaySetup(s: ModelSpace, c: BenchCase, l: CaseLayout): void {
+  const lead = c.neighbour === 'merge-partner' ? MERGE_PARTNER_LEAD : 0;
+  const span = Math.max(l.oldLen, l.newLen);
+  const rw = PROT.READ | PROT.WRITE;
+  let flags = MAP.FIXED | (c.kind === 'private-anon' ? MAP.PRIVATE : MAP.SHARED);
+  let file: number | undefined;
+  if (c.kind === 'memfd') file = must(s.memfd(BigInt(span + lead)), 'memfd_create');
+  else flags |= MAP.ANONYMOUS;
+  const base = BigInt(l.src - lead);
+  must(
+    s.map({ addr: base, length: BigInt(l.oldLen + lead), prot: rw, flags, file, offset: 0n }),
+    'the source mmap',
+  );
+  const src = BigInt(l.src);
+  const len = BigInt(l.oldLen);
+  if (c.thp) must(s.advise(src, len, MADV.HUGEPAGE), 'MADV_HUGEPAGE');
   const permille = Math.round(c.populate * 1000);
-  const end = src + c.size;
-  const thp = c.thp && c.kind === 'private-anon' && permille > 0;
-  const hugePmds = new Set<number>();
-  const pteTables = new Set<number>();
-  const pmdTables = new Set<number>();
-  const pagesIn = (a: number, b: number): number =>
-    selectedBelow((b - src) / PAGE, permille) - selectedBelow((a - src) / PAGE, permille);
-  for (let slot = src - (src % PMD_SIZE); slot < end; slot += PMD_SIZE) {
-    const a = Math.max(slot, src);
-    const b = Math.min(slot + PMD_SIZE, end);
-    if (pagesIn(a, b) === 0) continue;
-    // do_huge_pmd_anonymous_page needs the whole aligned 2 MiB inside the VMA.
-    if (thp && a === slot && b === slot + PMD_SIZE) hugePmds.add(slot);
-    else pteTables.add(slot);
-    pmdTables.add(slot - (slot % PUD_SIZE));
+  // One MADV_POPULATE_WRITE faults every page; the pattern written after it faults nothing.
+  if (permille >= 1000) must(s.advise(src, len, MADV.POPULATE_WRITE), 'MADV_POPULATE_WRITE');
+  else if (permille > 0) {
+    for (let i = 0; i < l.oldLen / PAGE; i++)
+      if (selectedPage(i, permille)) must(s.touch(src + BigInt(i * PAGE), 1n), 'a write fault');
   }
+  const nb = BigInt(l.nbAddr);
+  const nbLen = BigInt(l.nbLen);
+  if (c.neighbour === 'merge-partner') {
+    must(s.touch(base, 1n), 'the merge partner write fault');
+    const lead64 = BigInt(lead);
+    must(
+      s.remap({
+        addr: base,
+        oldLen: lead64,
+        newLen: lead64,
+        flags: MREMAP.MAYMOVE | MREMAP.FIXED,
+        newAddr: nb,
+      }),
+      'the merge partner move',
+    );
+  } else if (c.neighbour === 'preamble') {
+    must(
+      s.map({
+        addr: nb,
+        length: nbLen,
+        prot: PROT.READ,
+        flags: MAP.PRIVATE | MAP.ANONYMOUS | MAP.FIXED,
+      }),
+      'the preamble mmap',
+    );
+  } else if (c.neighbour === 'selftest-preamble') {
+    must(
+      s.map({ addr: nb, length: nbLen, prot: rw, flags: MAP.SHARED | MAP.ANONYMOUS | MAP.FIXED }),
+      'the selftest preamble mmap',
+    );
+    must(s.advise(nb, nbLen, MADV.POPULATE_WRITE), 'the selftest preamble population');
+  }
+  if (c.forkChild) must(s.fork(), 'fork');
+}
+
+/** The case's call, with the RFC bits only where the kernel has them (else it is skipped). */
+function caseCall(c: BenchCase, l: CaseLayout, env: PlanEnv): RemapArgs {
+  let flags = BigInt(caseFlags(c));
+  if (!env.relocateAnon) flags &= ~BigInt(FLAG_BITS.RELOCATE_ANON | FLAG_BITS.MUST_RELOCATE_ANON);
   return {
-    pteTables,
-    pmdTables,
-    hugePmds,
-    presentIn(start: number, stop: number): number {
-      let n = 0;
-      for (let slot = start - (start % PMD_SIZE); slot < stop; slot += PMD_SIZE) {
-        const a = Math.max(slot, start, src);
-        const b = Math.min(slot + PMD_SIZE, stop, end);
-        if (a >= b) continue;
-        n += hugePmds.has(slot) ? (b - a) / PAGE : pagesIn(a, b);
-      }
-      return n;
-    },
+    addr: BigInt(l.src),
+    oldLen: BigInt(l.oldLen),
+    newLen: BigInt(l.newLen),
+    flags,
+    newAddr: c.op === 'move' ? BigInt(l.dst) : 0n,
   };
 }
 
+/**
+ * The case replayed on the model (its layout, then the call): the move_page_tables() plan the
+ * model records, and what the observation (bench/observe.ts) should find after the call.
+ */
 export function predictPlan(c: BenchCase, l: CaseLayout, env: PlanEnv): PredictedPlan {
   return predictWithWalk(c, l, env).predicted;
 }
@@ -104,19 +173,20 @@ export function predictWithWalk(
   l: CaseLayout,
   env: PlanEnv,
 ): { predicted: PredictedPlan; walk: MovePlan | null } {
-  const state = sourceState(c, l.src);
-  const present = state.presentIn(l.src, l.src + Math.min(c.size, c.newSize));
-  const thpPossible = env.thpEnabled !== 'never';
-  const relocation =
-    env.relocateAnon &&
-    c.op === 'move' &&
-    c.flags.some((f) => f !== 'DONTUNMAP') &&
-    c.kind === 'private-anon' &&
-    !c.forkChild &&
-    present > 0;
-  if (c.op !== 'move') {
-    const thpPages = thpPossible ? state.hugePmds.size * (PMD_SIZE / PAGE) : 0;
-    const predicted: PredictedPlan = {
+  const s = caseModel(env);
+  replaySetup(s, c, l);
+  const result = must(s.remap(caseCall(c, l, env)), "the case's mremap");
+  const trace = s.lastTrace;
+  const kept = Math.min(l.oldLen, l.newLen);
+  const after = s.snapshot(result, result + BigInt(kept));
+  const present = after.pages.filter((p) => p.present).length;
+  const thpPages = after.pages.filter((p) => p.thp).length;
+  const home = after.vmas[0];
+  const mergedBelow = home !== undefined && home.start < result;
+  const expect = { present, thpPages, mergedBelow };
+  const plan = trace.plans[0];
+  if (plan === undefined) {
+    const none: PredictedPlan = {
       kind: 'none',
       summary: `${c.op} in place (no page-table move)`,
       realigned: false,
@@ -128,42 +198,13 @@ export function predictWithWalk(
       puds: 0,
       folios: 0,
       pteRuns: 0,
-      expect: { present, thpPages, mergedBelow: false },
+      expect,
       warnings: [],
     };
-    return { predicted, walk: null };
+    return { predicted: none, walk: null };
   }
-  if (!thpPossible) {
-    for (const s of state.hugePmds) state.pteTables.add(s);
-    state.hugePmds.clear();
-  }
-  const oldVma: Extent = { start: l.src, end: l.src + c.size };
-  // vma_merge_new_range in copy_vma: only private anonymous memory merges with the partner.
-  // The partner is cut from the source mapping (timing.cc Setup), so it merges for every kind.
-  const mergedBelow = c.neighbour === 'merge-partner';
-  if (mergedBelow) {
-    // Its one populated page leaves a PTE table in its PMD slot at the destination side.
-    state.pteTables.add(l.nbAddr - (l.nbAddr % PMD_SIZE));
-    state.pmdTables.add(l.nbAddr - (l.nbAddr % PUD_SIZE));
-  }
-  const newVma: Extent = { start: mergedBelow ? l.nbAddr : l.dst, end: l.dst + c.size };
-  const others: Extent[] = [oldVma, newVma];
-  if (c.neighbour !== 'none' && !mergedBelow)
-    others.push({ start: l.nbAddr, end: l.nbAddr + l.nbLen });
-  const plan = planMovePageTables({
-    old: l.src,
-    new: l.dst,
-    len: c.size,
-    oldVma,
-    newVma,
-    anyVmaIn: vmasPredicate(others),
-    state,
-    realign: true,
-    haveMovePmd: env.haveMovePmd,
-    haveMovePud: env.haveMovePud,
-  });
-  let thpPages = 0;
-  for (const e of plan.extents) if (e.level === 'huge-pmd') thpPages += e.size / PAGE;
+  // copy_vma of the RFC: a new VMA with a fresh anon_vma whose folios are rewritten.
+  const relocation = trace.entries.some((e) => e.result === 'relocated');
   const folios = relocation
     ? plan.extents.reduce((n, e) => n + (e.level === 'huge-pmd' ? 1 : e.ptes), 0)
     : 0;
@@ -179,7 +220,7 @@ export function predictWithWalk(
     puds: plan.counts.pud + plan.counts['huge-pud'],
     folios,
     pteRuns: plan.counts.pte,
-    expect: { present, thpPages, mergedBelow },
+    expect,
     warnings: plan.warnings,
   };
   return { predicted, walk: plan };

@@ -7,7 +7,6 @@ import type { BenchTraceInfo, CaseTrace } from './trace.js';
 import type { BenchEnvironment, RunConditions } from './environment.js';
 export { cpuModel } from './cpu-model.js';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import type { ProbeResult } from '../kernel/probe.js';
 import { JsonInputError, parseJsonWithLines } from './jsonpos.js';
 import type { ObservedLayout } from './observe.js';
@@ -17,12 +16,6 @@ import type { BenchCase } from './types.js';
 
 export const RESULTS_FORMAT = 'mremap-lab-bench';
 export const RESULTS_VERSION = 1;
-
-export function toolVersion(): string {
-  const require = createRequire(import.meta.url);
-  // src/bench and dist/bench are both two levels below the package root.
-  return (require('../../package.json') as { version: string }).version;
-}
 
 export interface ResultsHeader {
   type: 'header';

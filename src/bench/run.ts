@@ -3,6 +3,7 @@
  * observed (untimed) call, then the timed samples in C++ (native/timing.cc benchCase), the
  * statistics, and one appended line in the results file.
  */
+import { VERSION } from '../version.js';
 import fs from 'node:fs';
 import { Arena } from '../kernel/arena.js';
 import { probe, type ProbeResult } from '../kernel/probe.js';
@@ -11,7 +12,6 @@ import { errnoName } from '../space/errno.js';
 import {
   arenaSizeFor,
   layoutCase,
-  MODE,
   nativeParams,
   emptyBracketParams,
   type CaseLayout,
@@ -28,7 +28,6 @@ import {
   RESULTS_FORMAT,
   RESULTS_VERSION,
   ResultsWriter,
-  toolVersion,
   tornWarning,
   type CaseRecord,
   type ResultsHeader,
@@ -149,7 +148,7 @@ export function runCase(
           samples: 1,
           warmup: 0,
           cpu: -1,
-          mode: MODE.observe,
+          mode: 'observe',
           seed,
         }),
         obsOut,
@@ -187,7 +186,7 @@ export function runCase(
         samples: o.samples,
         warmup: o.warmup,
         cpu: o.pin ?? -1,
-        mode: MODE.isolated,
+        mode: 'isolated',
         seed,
       }),
       out,
@@ -210,7 +209,7 @@ export function runCase(
 /** Median cost of two back-to-back clock reads in the sampler: the per-sample overhead. */
 export function timerOverhead(samples = 100_000, pin: number | null = null): number[] {
   const out = new Float64Array(samples);
-  const r = native.benchCase(emptyBracketParams(samples, pin ?? -1, MODE.isolated), out);
+  const r = native.benchCase(emptyBracketParams(samples, pin ?? -1, 'isolated'), out);
   if (!r.ok) throw new Error(`benchCase: ${errnoName(r.errno)}`);
   return Array.from(out.subarray(0, r.value.done));
 }
@@ -246,7 +245,7 @@ export function makeHeader(o: RunBenchOptions, p: ProbeResult): ResultsHeader {
     type: 'header',
     format: RESULTS_FORMAT,
     formatVersion: RESULTS_VERSION,
-    toolVersion: toolVersion(),
+    toolVersion: VERSION,
     createdAt: new Date().toISOString(),
     command: o.command,
     kernel: p.release,

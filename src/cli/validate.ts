@@ -19,6 +19,7 @@ import { colors } from './color.js';
 import { validateOnKernels } from './multi-kernel.js';
 import { addKernelOption } from './kernel-option.js';
 import { startPlanTrace } from './validate-trace.js';
+import { TOOL } from '../version.js';
 
 interface Opts {
   suite: string[];
@@ -187,7 +188,7 @@ export function registerValidate(program: Command): void {
       ).finally(() => trace?.stop());
       bar?.stop();
       const report: RunReport = {
-        tool: 'mremap-lab 0.1.0',
+        tool: TOOL,
         kernel: p.release,
         profile: profile.name,
         profileReason: reason,

@@ -1,18 +1,13 @@
 // A case's failure is that case's result: a worker killed mid-case (SIGKILL, as the OOM
 // killer does; injected with MREMAP_LAB_KILL_CASE) is recorded as failed and the run goes
-// on; --resume keeps the failure, --retry-failed runs it again. A --pin the kernel refuses
-// fails the case loudly instead of being recorded as a pin.
+// on; --resume keeps the failure, --retry-failed runs it again. The sampler itself, in
+// process: test/bench/sampler.test.ts.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { probe } from '../../src/kernel/probe.js';
-import { presetMatrix } from '../../src/bench/matrix.js';
 import { readResults } from '../../src/bench/results.js';
-import { runCase } from '../../src/bench/run.js';
-import { arenaSizeFor, layoutCase, MODE, nativeParams } from '../../src/bench/layout.js';
-import { native } from '../../src/native.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const cli = path.join(root, 'dist/cli/main.js');
@@ -73,17 +68,6 @@ describe('a case whose process dies', () => {
   });
 });
 
-describe('--pin that sched_setaffinity refuses', () => {
-  const p = probe();
-  const c = presetMatrix('quick').cases[0]!;
-  it('fails the case with EINVAL (forked sampler)', () => {
-    const o = runCase(c, { samples: 2, warmup: 0, pin: 1000, isolated: true }, p);
-    expect(o.record.status).toBe('failed');
-    expect(o.record.reason).toBe('sched_setaffinity to the --pin CPU failed: EINVAL');
-    expect(o.record.samples).toEqual([]);
-  });
-});
-
 describe('timed samples never run in the Node process', () => {
   it('bench --in-process is refused with the reason, and no results file is made', () => {
     const out = path.join(tmp, 'inproc.jsonl');
@@ -91,21 +75,5 @@ describe('timed samples never run in the Node process', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--in-process is gone: timed samples run only in the forked');
     expect(fs.existsSync(out)).toBe(false);
-  });
-
-  it('the native sampler refuses timed samples in-process (mode 0)', () => {
-    const c = presetMatrix('quick').cases[0]!;
-    const start = 16n << 40n;
-    const l = layoutCase(c, { start, end: start + BigInt(arenaSizeFor(c)) });
-    const params = nativeParams(c, l, {
-      samples: 1,
-      warmup: 0,
-      cpu: -1,
-      mode: MODE.inProcess,
-      seed: 1,
-    });
-    expect(() => native.benchCase(params, new Float64Array(1))).toThrow(
-      'benchCase: timed samples run only in the forked sampler (mode 1)',
-    );
   });
 });

@@ -72,23 +72,4 @@ describe('mremap-lab CLI', () => {
       expect(r.stdout).toContain(name);
     }
   });
-
-  it('an unknown command prints the usage and exits 2', () => {
-    const r = cli('frobnicate');
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain("unknown command 'frobnicate'");
-    expect(r.stderr).toContain('Usage: mremap-lab');
-  });
-
-  it('an unknown option exits 2', () => {
-    const r = cli('probe', '--bogus');
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain("unknown option '--bogus'");
-  });
-
-  it('--help on a command exits 0 and describes it', () => {
-    const r = cli('probe', '--help');
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain('--json');
-  });
 });

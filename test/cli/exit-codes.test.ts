@@ -27,36 +27,8 @@ function cli(...args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const TOP_USAGE = 'Usage: mremap-lab [options] [command]';
-
-describe('usage and input errors exit 2 before any work', () => {
-  it('no command', () => {
-    const r = cli();
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain(TOP_USAGE);
-  });
-
-  it('a bad bench option, with the bench usage', () => {
-    const r = cli('bench', '--samples', 'x');
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain("option '--samples <n>' argument 'x' is invalid");
-    expect(r.stderr).toContain('Usage: mremap-lab bench [options]');
-    expect(r.stderr).not.toContain(TOP_USAGE);
-  });
-
-  it("a command's own error shows that command's usage, not the top-level one", () => {
-    for (const [args, usage] of [
-      [['validate', '--profile', 'nope'], 'Usage: mremap-lab validate'],
-      [['fuzz', '--profile', 'nope'], 'Usage: mremap-lab fuzz'],
-      [['explain', '--old', 'zz'], 'Usage: mremap-lab explain'],
-    ] as const) {
-      const r = cli(...args);
-      expect(r.code, args.join(' ')).toBe(2);
-      expect(r.stderr, args.join(' ')).toContain(usage);
-      expect(r.stderr, args.join(' ')).not.toContain(TOP_USAGE);
-    }
-  });
-
+// Option parsing itself is tested in process: test/cli/options.test.ts.
+describe('input errors exit 2 before any work', () => {
   it('a --pid with no process', () => {
     const gone = spawnSync(process.execPath, ['-e', '0']).pid!;
     for (const cmd of [['maps'], ['pagemap', '--range', '1000-2000']]) {

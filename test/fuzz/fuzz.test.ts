@@ -17,28 +17,7 @@ import { runFuzz } from '../../src/scenario/fuzz/driver.js';
 import { failureText, stepsText, writeCase } from '../../src/scenario/fuzz/output.js';
 import { validateScenario } from '../../src/scenario/schema.js';
 import fc from 'fast-check';
-
-const root = path.resolve(import.meta.dirname, '../..');
-const bin = path.join(root, 'dist/cli/main.js');
-
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
-    timeout: 120_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-// linux-6.6 predicts what 6.17+ kernels do differently (the validation order, multi-VMA
-// moves); on older kernels it is the right profile and there is nothing to catch.
-const before617 = (() => {
-  const [maj, min] = fs
-    .readFileSync('/proc/sys/kernel/osrelease', 'utf8')
-    .split('.')
-    .map(Number) as [number, number];
-  return maj < 6 || (maj === 6 && min < 17);
-})();
+import { before617, cli } from './helpers.js';
 
 let p: ProbeResult;
 beforeAll(() => {
@@ -172,66 +151,4 @@ describe('fuzz on the real kernel', () => {
       }
     },
   );
-});
-
-describe('fuzz command', () => {
-  it('has --help and refuses bad options with exit 2', () => {
-    const h = cli(['fuzz', '--help']);
-    expect(h.code).toBe(0);
-    expect(h.stdout).toContain('--ops-per-run');
-    for (const bad of [
-      ['--runs', '0'],
-      ['--time', 'soon'],
-      ['--profile', 'linux-9.9'],
-      ['--runs', '2', '--time', '1s'],
-      ['--weights', 'bogus=1'],
-      ['--seed', '-3'],
-    ]) {
-      const r = cli(['fuzz', ...bad]);
-      expect(r.code, bad.join(' ')).toBe(2);
-      expect(r.stderr.length, bad.join(' ')).toBeGreaterThan(0);
-    }
-  });
-
-  it.skipIf(before617)(
-    'finds, shrinks and writes a finding with exit 1 under a wrong profile (--json)',
-    () => {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mrl-fuzz-cli-'));
-      try {
-        const r = cli([
-          'fuzz',
-          '--seed',
-          '7',
-          '--runs',
-          '300',
-          '--profile',
-          'linux-6.6',
-          '--out',
-          dir,
-          '--json',
-          '--shrink-time',
-          '15s',
-        ]);
-        expect(r.code).toBe(1);
-        const out = JSON.parse(r.stdout) as {
-          runs: number;
-          divergence: { files: { json: string; c: string; report: string }; step: number };
-        };
-        expect(out.runs).toBeGreaterThan(0);
-        expect(fs.existsSync(out.divergence.files.json)).toBe(true);
-        expect(fs.existsSync(out.divergence.files.c)).toBe(true);
-        expect(r.stderr).toContain('ops/s');
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
-    },
-  );
-
-  it('a --time run stops on time', () => {
-    const t0 = Date.now();
-    const r = cli(['fuzz', '--seed', '3', '--time', '1s', '--profile', 'linux-6.18', '--json']);
-    expect([0, 1]).toContain(r.code);
-    expect(Date.now() - t0).toBeLessThan(60_000);
-    expect((JSON.parse(r.stdout) as { runs: number }).runs).toBeGreaterThan(0);
-  });
 });

@@ -3,8 +3,6 @@
  * PAGE_IS_HUGE on kernels that have both: the method 6.1 has to use must give the same
  * answer as the one 6.7+ gives, slot by slot.
  */
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Arena } from '../../src/kernel/arena.js';
 import { PAGE_IS, scanPagemap } from '../../src/kernel/pagemap-scan.js';
@@ -105,24 +103,6 @@ describe.skipIf(!(THP_ON && P.pagemapScan))(
       // Both slots are fully present folios; AnonHugePages counts one: which is not told.
       expect(mine.slots).toEqual([]);
       expect(mine.ambiguous).toEqual([slot(0), slot(1)]);
-    });
-  },
-);
-
-describe.skipIf(!THP_ON)(
-  `the THP scenarios observed as on 6.1${THP_ON ? '' : ' (skipped: THP is off)'}`,
-  () => {
-    it('pass with MREMAP_LAB_NO_PAGEMAP_SCAN=1 (per-slot smaps/kpageflags instead of the ioctl)', () => {
-      const r = spawnSync(
-        process.execPath,
-        [path.resolve('dist/cli/main.js'), 'validate', '--filter', 'thp', '--format', 'json'],
-        { encoding: 'utf8', env: { ...process.env, MREMAP_LAB_NO_PAGEMAP_SCAN: '1' } },
-      );
-      const rep = JSON.parse(r.stdout) as { results: { id: string; status: string }[] };
-      const ran = rep.results.filter((x) => x.status !== 'skip');
-      expect(ran.length).toBeGreaterThanOrEqual(5);
-      expect(ran.filter((x) => x.status !== 'pass').map((x) => x.id)).toEqual([]);
-      expect(r.status).toBe(0);
     });
   },
 );
