@@ -54,9 +54,9 @@ const SELFTEST_MORE =
 // showed replaces the candidates above. Figures and commands in docs/benchmarks.md.
 export const MEASURED: Readonly<Record<string, string>> = {
   '8KB mremap - Source PTE-aligned, Destination PTE-aligned':
-    "measured: the selftest's one shot is the first move of its process; repeated in one process (bench/c/selftest_shots.c) the first 8 KiB move takes 2-3x the later ones, and the later ones agree with bench's warm median",
+    "measured: the selftest's one shot is the first move of its process; repeated in one process (bench/c/selftest_shots.c) the first 8 KiB move takes about 3x the later ones, and the later ones agree with bench's warm median",
   '5MB mremap - Source 1MB-aligned, Dest 1MB-aligned with 40MB Preamble':
-    "not explained: the selftest's steps repeated in one process (bench/c/selftest_shots.c) stay ~1.6x bench even warm; ruled out: the cold shot, memcpy vs MADV_POPULATE_WRITE fills, the destination probe, the address range, pinning, bench's syscalls just before the clock",
+    "not explained: the selftest's steps repeated in one process (bench/c/selftest_shots.c) stay 1.6-2.2x bench even warm; ruled out: the cold shot, memcpy vs MADV_POPULATE_WRITE fills, the destination probe, the address range, pinning, bench's syscalls just before the clock",
 };
 
 export function judge(p: PairedCase): CaseVerdict {
