@@ -171,12 +171,12 @@ Napi::Object ColumnsToJs(Napi::Env env, const VmaColumns& c, const std::vector<u
 // ── maps text ───────────────────────────────────────────────────────────────────────
 
 // Parses maps text straight into JS-owned buffers sized by the line count: no intermediate
-// vectors and no copy. The text must end in '\n' (MapsTextWithNewline): every field scan
-// then stops at a byte that cannot belong to the field, at the latest the line's '\n', so
-// the hot loop has no bounds checks and finds a line's end only after its inode (anonymous
-// VMAs, most of a big table, have no name to search). Names are interned through
-// string_views into `text` (alive for the whole call); a run of VMAs of the same file
-// (text, data, bss…) hits the previous name without hashing.
+// vectors and no copy. The text must end in '\n' (mapsRead appends one if missing, mapsParse
+// copies text that lacks it): every field scan then stops at a byte that cannot belong to the
+// field, at the latest the line's '\n', so the hot loop has no bounds checks and finds a
+// line's end only after its inode (anonymous VMAs, most of a big table, have no name to
+// search). Names are interned through string_views into `text` (alive for the whole call); a
+// run of VMAs of the same file (text, data, bss…) hits the previous name without hashing.
 Napi::Object ParseMapsToJs(Napi::Env env, const char* text, size_t len) {
   size_t lines = 0;
   for (const char* q = text; (q = static_cast<const char*>(
