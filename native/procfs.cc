@@ -68,33 +68,34 @@ int ReadWhole(const char* path, std::vector<char>& buf, size_t& len) {
   return 0;
 }
 
-inline int HexVal(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+// Digit values for the maps parser; -1 for every other byte, '\n' included, so a field
+// scan stops at the end of its line without a bounds check (see ParseMapsToJs).
+struct DigitTable {
+  int8_t hex[256];
+  constexpr DigitTable() : hex() {
+    for (int c = 0; c < 256; ++c) hex[c] = -1;
+    for (int c = 0; c < 10; ++c) hex['0' + c] = static_cast<int8_t>(c);
+    for (int c = 0; c < 6; ++c) hex['a' + c] = hex['A' + c] = static_cast<int8_t>(10 + c);
+  }
+};
+constexpr DigitTable kDigits;
 
-// Parses hex digits at p; returns false if there were none.
-inline bool ParseHex(const char*& p, const char* end, uint64_t& out) {
-  uint64_t v = 0;
+// Parses hex digits at p; false if there were none. Stops at the first non-digit, which the
+// caller guarantees exists (every line ends in '\n').
+inline bool ParseHex(const char*& p, uint64_t& out) {
   const char* s = p;
-  int d;
-  while (p < end && (d = HexVal(*p)) >= 0) {
+  uint64_t v = 0;
+  for (int d; (d = kDigits.hex[static_cast<uint8_t>(*p)]) >= 0; ++p) {
     v = (v << 4) | static_cast<uint64_t>(d);
-    ++p;
   }
   out = v;
   return p != s;
 }
 
-inline bool ParseDec(const char*& p, const char* end, uint64_t& out) {
-  uint64_t v = 0;
+inline bool ParseDec(const char*& p, uint64_t& out) {
   const char* s = p;
-  while (p < end && *p >= '0' && *p <= '9') {
-    v = v * 10 + static_cast<uint64_t>(*p - '0');
-    ++p;
-  }
+  uint64_t v = 0;
+  for (; static_cast<unsigned>(*p - '0') < 10; ++p) v = v * 10 + static_cast<uint64_t>(*p - '0');
   out = v;
   return p != s;
 }
@@ -171,15 +172,18 @@ Napi::Object ColumnsToJs(Napi::Env env, const VmaColumns& c,
 // ── maps text ───────────────────────────────────────────────────────────────────────
 
 // Parses maps text straight into JS-owned buffers sized by the line count: no intermediate
-// vectors and no copy, which is what keeps a 60,000-VMA parse within ~1.1x of plain C.
-// Names are interned through string_views into `text` (alive for the whole call).
+// vectors and no copy. The text must end in '\n' (mapsRead appends one if missing, mapsParse
+// copies text that lacks it): every field scan then stops at a byte that cannot belong to the
+// field, at the latest the line's '\n', so the hot loop has no bounds checks and finds a
+// line's end only after its inode (anonymous VMAs, most of a big table, have no name to
+// search). Names are interned through string_views into `text` (alive for the whole call); a
+// run of VMAs of the same file (text, data, bss…) hits the previous name without hashing.
 Napi::Object ParseMapsToJs(Napi::Env env, const char* text, size_t len) {
   size_t lines = 0;
   for (const char* q = text;
        (q = static_cast<const char*>(memchr(q, '\n', static_cast<size_t>(text + len - q)))); ++q) {
     ++lines;
   }
-  if (len && text[len - 1] != '\n') ++lines;
   auto ab64 = [&](size_t n) { return Napi::ArrayBuffer::New(env, n * 8 + 8); };
   auto ab32 = [&](size_t n) { return Napi::ArrayBuffer::New(env, n * 4 + 4); };
   Napi::ArrayBuffer bStart = ab64(lines), bEnd = ab64(lines), bOff = ab64(lines),
@@ -195,50 +199,58 @@ Napi::Object ParseMapsToJs(Napi::Env env, const char* text, size_t len) {
   uint8_t* cPerm = static_cast<uint8_t*>(bPerm.Data());
   std::vector<std::string_view> names{std::string_view()};
   std::unordered_map<std::string_view, uint32_t> nameOf;
+  std::string_view lastName;
+  uint32_t lastId = 0;
   size_t n = 0, line = 0, bad = 0;
   const char* p = text;
-  const char* end = text + len;
+  const char* const end = text + len;
   while (p < end) {
-    const char* nl = static_cast<const char*>(memchr(p, '\n', static_cast<size_t>(end - p)));
-    const char* e = nl ? nl : end;
     ++line;
     const char* q = p;
-    p = nl ? nl + 1 : end;
-    if (e == q) continue;
     uint64_t s, en, off, maj, min, ino;
-    uint8_t perms = 0;
-    bool good = ParseHex(q, e, s) && q < e && *q++ == '-' && ParseHex(q, e, en) && q < e &&
-                *q++ == ' ' && e - q >= 5;
+    bool good = ParseHex(q, s) && *q == '-' && ParseHex(++q, en) && *q == ' ';
+    // Each perm byte is checked before the next is read, so a short line stops at its '\n'.
+    good = good && (q[1] == 'r' || q[1] == '-') && (q[2] == 'w' || q[2] == '-') &&
+           (q[3] == 'x' || q[3] == '-') && (q[4] == 's' || q[4] == 'p') && q[5] == ' ';
     if (good) {
-      good = (q[0] == 'r' || q[0] == '-') && (q[1] == 'w' || q[1] == '-') &&
-             (q[2] == 'x' || q[2] == '-') && (q[3] == 's' || q[3] == 'p') && q[4] == ' ';
-      perms = static_cast<uint8_t>((q[0] == 'r') * kPermR | (q[1] == 'w') * kPermW |
-                                   (q[2] == 'x') * kPermX | (q[3] == 's') * kPermS);
-      q += 5;
+      cPerm[n] = static_cast<uint8_t>((q[1] == 'r') * kPermR | (q[2] == 'w') * kPermW |
+                                      (q[3] == 'x') * kPermX | (q[4] == 's') * kPermS);
+      q += 6;
+      good = ParseHex(q, off) && *q == ' ' && ParseHex(++q, maj) && *q == ':' &&
+             ParseHex(++q, min) && *q == ' ' && ParseDec(++q, ino);
     }
-    good = good && ParseHex(q, e, off) && q < e && *q++ == ' ' && ParseHex(q, e, maj) && q < e &&
-           *q++ == ':' && ParseHex(q, e, min) && q < e && *q++ == ' ' && ParseDec(q, e, ino);
-    if (!good) {
-      if (!bad) bad = line;
+    if (good) {
+      while (*q == ' ') ++q;
+      const char* e = q;
+      if (*q != '\n') {
+        e = static_cast<const char*>(memchr(q, '\n', static_cast<size_t>(end - q)));
+      }
+      p = e + 1;
+      uint32_t id = 0;
+      if (e != q) {
+        std::string_view nm(q, static_cast<size_t>(e - q));
+        if (nm != lastName) {
+          auto [it, fresh] = nameOf.try_emplace(nm, static_cast<uint32_t>(names.size()));
+          if (fresh) names.push_back(nm);
+          lastName = nm;
+          lastId = it->second;
+        }
+        id = lastId;
+      }
+      cStart[n] = s;
+      cEnd[n] = en;
+      cOff[n] = off;
+      cIno[n] = ino;
+      cMaj[n] = static_cast<uint32_t>(maj);
+      cMin[n] = static_cast<uint32_t>(min);
+      cName[n] = id;
+      ++n;
       continue;
     }
-    while (q < e && *q == ' ') ++q;
-    uint32_t id = 0;
-    if (q < e) {
-      std::string_view nm(q, static_cast<size_t>(e - q));
-      auto [it, fresh] = nameOf.try_emplace(nm, static_cast<uint32_t>(names.size()));
-      if (fresh) names.push_back(nm);
-      id = it->second;
-    }
-    cStart[n] = s;
-    cEnd[n] = en;
-    cOff[n] = off;
-    cIno[n] = ino;
-    cMaj[n] = static_cast<uint32_t>(maj);
-    cMin[n] = static_cast<uint32_t>(min);
-    cPerm[n] = perms;
-    cName[n] = id;
-    ++n;
+    // An empty line is skipped; anything else unparsable is reported by its number.
+    const char* e = static_cast<const char*>(memchr(p, '\n', static_cast<size_t>(end - p)));
+    if (e != p && !bad) bad = line;
+    p = e + 1;
   }
   Napi::Object t = Napi::Object::New(env);
   t.Set("count", Napi::Number::New(env, static_cast<double>(n)));
@@ -267,13 +279,22 @@ Napi::Value MapsRead(const Napi::CallbackInfo& info) {
   size_t len = 0;
   std::string path = "/proc/" + std::to_string(pid) + "/maps";
   if (int e = ReadWhole(path.c_str(), buf, len)) return Errno(env, e);
+  // show_map_vma ends every line in '\n'; ReadWhole leaves room for one more byte anyway.
+  if (len > 0 && buf[len - 1] != '\n') buf[len++] = '\n';
   return Ok(env, ParseMapsToJs(env, buf.data(), len));
 }
 
 // mapsParse(text: Uint8Array): the same parser over captured text (fixtures, smaps headers).
 Napi::Value MapsParse(const Napi::CallbackInfo& info) {
   auto a = Arr<uint8_t>(info, 0, napi_uint8_array, "Uint8Array");
-  return ParseMapsToJs(info.Env(), reinterpret_cast<const char*>(a.Data()), a.ElementLength());
+  const char* text = reinterpret_cast<const char*>(a.Data());
+  size_t len = a.ElementLength();
+  if (len == 0 || text[len - 1] == '\n') return ParseMapsToJs(info.Env(), text, len);
+  // The parser needs a final '\n'; captured text may lack it, and the caller's bytes are
+  // not ours to extend.
+  std::string copy(text, len);
+  copy += '\n';
+  return ParseMapsToJs(info.Env(), copy.data(), copy.size());
 }
 
 // readProcText(path): a whole procfs text file as a string (smaps, smaps_rollup, status).

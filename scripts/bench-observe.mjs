@@ -9,7 +9,7 @@
 // The TypeScript sources are transpiled on the fly (typescript.transpileModule, no type check)
 // into a temporary directory, so the script does not depend on dist/ being built.
 // Env: ROUNDS (default 21).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -20,27 +20,26 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const ts = require('typescript');
 const ROUNDS = Number(process.env.ROUNDS ?? 21);
+const loadAtStart = os.loadavg().map((x) => Number(x.toFixed(2)));
 const PS = 4096n;
 
 // ── transpile the observation modules ──────────────────────────────────────────────
+// The entry points and every module they import, followed transitively, so a new import in
+// src/kernel/ cannot break the script.
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'mrl-bench-observe-'));
-const sources = [
-  'src/native.ts',
-  'src/space/result.ts',
-  'src/space/errno.ts',
-  'src/space/constants.ts',
-  'src/space/address-space.ts',
-  'src/kernel/maps.ts',
-  'src/kernel/procmap-query.ts',
-  'src/kernel/pagemap.ts',
-  'src/kernel/pagemap-scan.ts',
-  'src/kernel/kpageflags.ts',
-  'src/kernel/smaps.ts',
-  'src/kernel/vmflags.ts',
-  'src/kernel/snapshot.ts',
-];
-for (const s of sources) {
-  const out = ts.transpileModule(readFileSync(path.join(root, s), 'utf8'), {
+const queue = ['src/kernel/snapshot.ts', 'src/kernel/maps.ts'];
+const seen = new Set(queue);
+while (queue.length > 0) {
+  const s = queue.shift();
+  const text = readFileSync(path.join(root, s), 'utf8');
+  for (const m of text.matchAll(/(?:from|import)\s+'(\.{1,2}\/[^']+)\.js'/g)) {
+    const dep = path.join(path.dirname(s), `${m[1]}.ts`);
+    if (!seen.has(dep)) {
+      seen.add(dep);
+      queue.push(dep);
+    }
+  }
+  const out = ts.transpileModule(text, {
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
   }).outputText;
   const dst = path.join(tmp, s.replace(/\.ts$/, '.js'));
@@ -82,8 +81,71 @@ const MAP_ANONYMOUS = 0x20;
 const MAP_NORESERVE = 0x4000;
 const MADV_POPULATE_WRITE = 23;
 
-// ── 1. a 60,000-VMA process ────────────────────────────────────────────────────────
+// ── 1. maps of a 60,000-VMA process ────────────────────────────────────────────────
+// Like for like: both sides read the same idle single-threaded target (bench/c/maps_target.c),
+// so they parse the same bytes every round and neither reads an mm that Node's own threads
+// are changing. Rounds alternate which side goes first (ABBA), so drift and cache effects of
+// the previous reader hit both alike; the ratio is computed per round and reported as the
+// median with its spread.
 const N = 60_000n;
+const target = spawn(cc('maps_target'), [String(N)], { stdio: ['pipe', 'pipe', 'inherit'] });
+await new Promise((resolve, reject) => {
+  target.stdout.once('data', resolve);
+  target.once('exit', (code) => reject(new Error(`maps_target exited with ${code}`)));
+});
+const tpid = target.pid;
+const vmaCount = must(native.mapsRead(tpid), 'mapsRead').count;
+const cVmas = runC(mapsC, [tpid, 1]).vmas;
+if (cVmas !== vmaCount) throw new Error(`C parsed ${cVmas} VMAs, the addon ${vmaCount}`);
+
+const mapsRounds = {
+  c: [],
+  addon: [],
+  ratio: [],
+  cRead: [],
+  cParse: [],
+  addonParse: [],
+  entries: [],
+};
+// Where the time goes: the same text parsed without the read (C: parseMs; addon: mapsParse
+// over captured bytes, JS buffers and the result object included).
+const text = readFileSync(`/proc/${tpid}/maps`);
+const addonRound = () => {
+  const one = [];
+  for (let k = 0; k < 5; k++) {
+    const t0 = process.hrtime.bigint();
+    native.mapsRead(tpid);
+    one.push(ms(t0));
+  }
+  return median(one);
+};
+for (let r = 0; r < ROUNDS; r++) {
+  let a;
+  if (r % 2) a = addonRound();
+  const c = runC(mapsC, [tpid, 5]);
+  if (!(r % 2)) a = addonRound();
+  mapsRounds.c.push(c.medianMs);
+  mapsRounds.cRead.push(c.readMs);
+  mapsRounds.cParse.push(c.parseMs);
+  mapsRounds.addon.push(a);
+  mapsRounds.ratio.push(a / c.medianMs);
+  const p = [];
+  for (let k = 0; k < 5; k++) {
+    const t0 = process.hrtime.bigint();
+    native.mapsParse(text);
+    p.push(ms(t0));
+  }
+  mapsRounds.addonParse.push(median(p));
+}
+// For information: the same plus an entry object per VMA.
+for (let r = 0; r < 5; r++) {
+  const t0 = process.hrtime.bigint();
+  must(readMapsTable(tpid), 'readMapsTable').entries();
+  mapsRounds.entries.push(ms(t0));
+}
+target.stdin.end();
+
+// The window for the snapshot: a 64-VMA stretch inside 60,000 VMAs of this process.
 const region = must(
   native.mmap(
     0n,
@@ -95,31 +157,8 @@ const region = must(
   ),
   'mmap 60000 pages',
 );
-// rw- / r-- alternating: every other page mprotected read-only splits the VMA each time.
 for (let i = 1n; i < N; i += 2n)
   must(native.mprotect(region + i * PS, PS, BigInt(PROT_READ)), 'mprotect');
-const vmaCount = must(native.mapsRead(process.pid), 'mapsRead').count;
-
-const mapsRounds = { c: [], addon: [], cMin: Infinity, addonMin: Infinity, entries: [] };
-for (let r = 0; r < ROUNDS; r++) {
-  const c = runC(mapsC, [process.pid, 5]);
-  mapsRounds.c.push(c.medianMs);
-  mapsRounds.cMin = Math.min(mapsRounds.cMin, c.minMs);
-  const one = [];
-  for (let k = 0; k < 5; k++) {
-    const t0 = process.hrtime.bigint();
-    native.mapsRead(process.pid);
-    one.push(ms(t0));
-  }
-  mapsRounds.addon.push(median(one));
-  mapsRounds.addonMin = Math.min(mapsRounds.addonMin, ...one);
-}
-// For information: the same plus an entry object per VMA.
-for (let r = 0; r < 5; r++) {
-  const t0 = process.hrtime.bigint();
-  must(readMapsTable(process.pid), 'readMapsTable').entries();
-  mapsRounds.entries.push(ms(t0));
-}
 
 // ── 2. snapshot of a 64-VMA window ─────────────────────────────────────────────────
 const wStart = region + 30_000n * PS;
@@ -168,11 +207,10 @@ const fd = must(native.procOpen(process.pid, 'pagemap'), 'open pagemap');
 const state = new Uint8Array(COUNT);
 const pfn = new Float64Array(COUNT);
 const raw = new BigUint64Array(COUNT);
-const pm = { c: [], decode: [], raw: [], cMin: Infinity, decodeMin: Infinity };
+const pm = { c: [], decode: [], raw: [], ratio: [] };
 for (let r = 0; r < ROUNDS; r++) {
   const c = runC(pagemapC, [process.pid, big.toString(16), COUNT, 5]);
   pm.c.push(c.medianMs);
-  pm.cMin = Math.min(pm.cMin, c.minMs);
   const d = [];
   const w = [];
   for (let k = 0; k < 5; k++) {
@@ -184,8 +222,8 @@ for (let r = 0; r < ROUNDS; r++) {
     w.push(ms(t0));
   }
   pm.decode.push(median(d));
-  pm.decodeMin = Math.min(pm.decodeMin, ...d);
   pm.raw.push(median(w));
+  pm.ratio.push(median(d) / c.medianMs);
 }
 const presentC = runC(pagemapC, [process.pid, big.toString(16), COUNT, 1]).present;
 const presentAddon = state.reduce((a, s) => a + (s & 1), 0);
@@ -195,20 +233,37 @@ native.munmap(big, GIB);
 rmSync(tmp, { recursive: true, force: true });
 
 // ── report ─────────────────────────────────────────────────────────────────────────
+// Ratios are the median of the per-round ratios (both sides measured back to back), with
+// the lowest–highest round and the quartiles as the spread; never a best-of.
 const f = (x) => x.toFixed(3);
-const mC = median(mapsRounds.c);
-const mA = median(mapsRounds.addon);
-const pC = median(pm.c);
-const pD = median(pm.decode);
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * (s.length - 1) + 0.5))];
+};
+const spread = (xs) => ({
+  median: median(xs),
+  q1: quantile(xs, 0.25),
+  q3: quantile(xs, 0.75),
+  min: Math.min(...xs),
+  max: Math.max(...xs),
+});
+const load = () => os.loadavg().map((x) => Number(x.toFixed(2)));
+const showSpread = (s) =>
+  `${f(s.median)} (quartiles ${f(s.q1)}–${f(s.q3)}, range ${f(s.min)}–${f(s.max)})`;
 const result = {
   kernel: native.unameRelease(),
   rounds: ROUNDS,
+  loadAtStart,
+  loadAtEnd: load(),
   maps: {
     vmas: vmaCount,
-    cReadParseMs: mC,
-    addonReadParseMs: mA,
-    ratio: mA / mC,
-    minRatio: mapsRounds.addonMin / mapsRounds.cMin,
+    reader: 'both read /proc/PID/maps of bench/c/maps_target.c',
+    cReadParseMs: median(mapsRounds.c),
+    cReadMs: median(mapsRounds.cRead),
+    cParseMs: median(mapsRounds.cParse),
+    addonReadParseMs: median(mapsRounds.addon),
+    addonParseMs: median(mapsRounds.addonParse),
+    ratio: spread(mapsRounds.ratio),
     target: '<= 1.2',
     withEntryObjectsMs: median(mapsRounds.entries),
   },
@@ -222,23 +277,24 @@ const result = {
   pagemap1GiB: {
     entries: COUNT,
     present: { c: presentC, addon: presentAddon },
-    cPreadMs: pC,
-    addonReadDecodeMs: pD,
+    cPreadMs: median(pm.c),
+    addonReadDecodeMs: median(pm.decode),
     addonRawPreadMs: median(pm.raw),
-    ratio: pD / pC,
-    minRatio: pm.decodeMin / pm.cMin,
+    ratio: spread(pm.ratio),
     target: '<= 1.25',
   },
 };
 if (process.argv.includes('--json')) {
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 } else {
+  const m = result.maps;
+  const p = result.pagemap1GiB;
   process.stdout.write(
     [
-      `kernel ${result.kernel}, ${ROUNDS} rounds (medians)`,
-      `maps read+parse, ${vmaCount} VMAs: C ${f(mC)} ms, addon ${f(mA)} ms, ratio ${f(mA / mC)} (best-of ${f(result.maps.minRatio)}; target <= 1.2); with entry objects ${f(result.maps.withEntryObjectsMs)} ms`,
+      `kernel ${result.kernel}, ${ROUNDS} rounds, load average ${loadAtStart.join(' ')} at the start, ${result.loadAtEnd.join(' ')} at the end`,
+      `maps read+parse, ${vmaCount} VMAs of one idle target: C ${f(m.cReadParseMs)} ms (read ${f(m.cReadMs)}, parse ${f(m.cParseMs)}), addon ${f(m.addonReadParseMs)} ms (parse ${f(m.addonParseMs)}); ratio ${showSpread(m.ratio)} (target <= 1.2); with entry objects ${f(m.withEntryObjectsMs)} ms`,
       `snapshot of a 64-VMA window (${snap.vmaSource}, ${snap.pageInfo}): ${f(result.snapshot64.withPagesMs)} ms with pages, ${f(result.snapshot64.vmasOnlyMs)} ms VMAs only (target < 0.5 ms)`,
-      `pagemap 1 GiB (${COUNT} entries, ${presentAddon} present): C pread ${f(pC)} ms, addon pread+decode ${f(pD)} ms, ratio ${f(pD / pC)} (best-of ${f(result.pagemap1GiB.minRatio)}; target <= 1.25); addon raw pread ${f(result.pagemap1GiB.addonRawPreadMs)} ms`,
+      `pagemap 1 GiB (${COUNT} entries, ${presentAddon} present): C pread ${f(p.cPreadMs)} ms, addon pread+decode ${f(p.addonReadDecodeMs)} ms; ratio ${showSpread(p.ratio)} (target <= 1.25); addon raw pread ${f(p.addonRawPreadMs)} ms`,
     ].join('\n') + '\n',
   );
 }

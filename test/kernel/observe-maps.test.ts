@@ -113,6 +113,21 @@ describe('maps parser on captured text', () => {
       expect((e as MapsParseError).line).toBe(2);
     }
   });
+
+  // The parser stops each field at the line's '\n' instead of checking bounds: a line cut
+  // anywhere must be refused, never read into the next line or past the text.
+  it('refuses a line cut at any byte, and reads a last line without its newline', () => {
+    const full = '00400000-00401000 r-xp 00001000 fe:01 1234                     /bin/x';
+    for (let cut = 1; cut < full.indexOf(' 1234') + 1; cut++) {
+      const text = `${full.slice(0, cut)}\n${full}\n`;
+      expect(() => parseMapsText(text), `cut at ${cut}`).toThrow(MapsParseError);
+    }
+    const t = parseMapsText(`${full}\n${full.replace('/bin/x', '/bin/y')}\n${full}`);
+    expect(t.count).toBe(3);
+    expect([t.name(0), t.name(1), t.name(2)]).toEqual(['/bin/x', '/bin/y', '/bin/x']);
+    expect(t.cols.names).toEqual(['', '/bin/x', '/bin/y']);
+    expect(t.entry(2)).toMatchObject({ perms: 'r-xp', offset: 0x1000n, inode: 1234n });
+  });
 });
 
 describe('maps of live processes', () => {
