@@ -19,7 +19,6 @@ import {
 import type { Matrix } from './matrix.js';
 import { observeLayout, type ObservedLayout } from './observe.js';
 import { predictPlan, predictWithWalk, type PlanEnv } from './plan.js';
-import type { TracerStatus } from '../kernel/trace/discover.js';
 import { traceCall, type CaseTrace } from './trace.js';
 import type { TracerRun } from '../kernel/trace/run.js';
 import {
