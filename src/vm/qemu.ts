@@ -67,7 +67,12 @@ export function qemuArgs(
   initrd: string,
   o: { mem: string; cpus: number; accel: Accel; out: string; sockets: string[] },
 ): string[] {
-  const accel = o.accel === 'kvm' ? ['-accel', 'kvm'] : ['-accel', 'tcg,thread=multi'];
+  // TCG with one thread for all vCPUs: with thread=multi, a guest's int3-based code patching
+  // (text_poke_bp for static keys, tracepoints, kprobes) now and then meets a vCPU still
+  // running the old translation, and the guest dies with "Oops: int3" (seen at boot in
+  // cpu_latency_qos_init → sched_clock_cpu on 6.12, and in __schedule under set_event_pid).
+  // A panic is a lost run; the cost of one thread was within the noise for a boot + probe.
+  const accel = o.accel === 'kvm' ? ['-accel', 'kvm'] : ['-accel', 'tcg,thread=single'];
   const serial = o.sockets.flatMap((s, i) => [
     '-chardev',
     `socket,id=s${i},path=${s}`,

@@ -69,7 +69,7 @@ describe('guest job', () => {
       sockets: ['/r/a', '/r/b', '/r/c'],
     });
     const after = (flag: string) => a.filter((_, i) => a[i - 1] === flag);
-    expect(after('-accel')).toEqual(['tcg,thread=multi']);
+    expect(after('-accel')).toEqual(['tcg,thread=single']);
     expect(after('-cpu')).toEqual(['max,la57=off']);
     expect(after('-serial')).toEqual(['chardev:s0', 'chardev:s1', 'chardev:s2']);
     expect(after('-fsdev')).toEqual([
