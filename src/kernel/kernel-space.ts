@@ -7,6 +7,7 @@
 import type {
   AddressSpace,
   ChildId,
+  FileContents,
   FileId,
   MapArgs,
   RemapArgs,
@@ -22,6 +23,7 @@ import { requireInt, requireU64 } from './errors.js';
 import { RangeSet, type Span } from './ranges.js';
 import { NR, sys } from './syscalls.js';
 import { snapshot } from './snapshot.js';
+import { createDiskFile, writeTags } from './disk-file.js';
 
 const U64_MASK = (1n << 64n) - 1n;
 
@@ -272,19 +274,32 @@ export class KernelSpace implements AddressSpace {
     });
   }
 
-  memfd(size: bigint): Result<FileId> {
+  memfd(size: bigint, contents?: FileContents): Result<FileId> {
     requireU64('size', size);
     if (this.pid) return err(Errno.EOPNOTSUPP);
     const fd = sys.memfdCreate('mremap-lab');
     if (!fd.ok) return fd;
     const t = sys.ftruncate(fd.value, size);
-    if (!t.ok) {
+    // shmem_write_begin puts each written page in the page cache (shmem_get_folio).
+    const w = t.ok && contents ? writeTags(fd.value, contents) : t;
+    if (!w.ok) {
       sys.close(fd.value);
-      return err(t.errno);
+      return err(w.errno);
     }
+    return ok(this.addFile(fd.value));
+  }
+
+  diskFile(size: bigint, contents?: FileContents): Result<FileId> {
+    requireU64('size', size);
+    if (this.pid) return err(Errno.EOPNOTSUPP);
+    const fd = createDiskFile(size, contents);
+    return fd.ok ? ok(this.addFile(fd.value)) : fd;
+  }
+
+  private addFile(fd: number): FileId {
     const id = this.files.size + 1;
-    this.files.set(id, fd.value);
-    return ok(id);
+    this.files.set(id, fd);
+    return id;
   }
 
   touch(addr: bigint, tag: bigint): Result<0> {

@@ -7,6 +7,7 @@
 import type {
   AddressSpace,
   ChildId,
+  FileContents,
   FileId,
   MapArgs,
   RemapArgs,
@@ -20,7 +21,7 @@ import { dupMmap, exitMmap, optionsForChild } from './fork.js';
 import { doMadvise } from './madvise.js';
 import { sysMlock2, sysMunlock } from './mlock.js';
 import { Mm, World, type ModelSpaceOptions, type Pte } from './mm.js';
-import { doMmap, installSpecialMapping, memfdCreate } from './mmap.js';
+import { diskFileCreate, doMmap, installSpecialMapping, memfdCreate } from './mmap.js';
 import { doMprotectPkey } from './mprotect.js';
 import { doMremap } from './mremap/index.js';
 import { doMseal } from './mseal.js';
@@ -121,8 +122,12 @@ export class ModelSpace implements AddressSpace {
     return userfaultfdRegister(this.mm, addr, length);
   }
 
-  memfd(size: bigint): Result<FileId> {
-    return memfdCreate(this.mm, size);
+  memfd(size: bigint, contents?: FileContents): Result<FileId> {
+    return memfdCreate(this.mm, size, contents);
+  }
+
+  diskFile(size: bigint, contents?: FileContents): Result<FileId> {
+    return diskFileCreate(this.mm, size, contents);
   }
 
   touch(addr: bigint, tag: bigint): Result<0> {

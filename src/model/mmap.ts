@@ -1,13 +1,13 @@
 /**
  * mm/mmap.c: do_mmap / __mmap_region, get_unmapped_area, may_expand_vm, mlock_future_ok,
- * install_special_mapping; mm/memfd.c memfd_create.
+ * install_special_mapping; mm/memfd.c memfd_create; the scenario's files (memfd, disk).
  */
-import { populate } from './fault.js';
+import { filePage, populate } from './fault.js';
 import { Mm, PAGE, U64, pageAlignU64 } from './mm.js';
 import { PMD, PUD } from './page-tables.js';
 import { doMunmap, insertNewRange } from './vma-ops.js';
 import { FileObj, VM, Vma } from './vma.js';
-import type { FileId, MapArgs } from '../space/address-space.js';
+import type { FileContents, FileId, MapArgs } from '../space/address-space.js';
 import { MAP, PROT } from '../space/constants.js';
 import { Errno } from '../space/errno.js';
 import { ok, type Err, type Result } from '../space/result.js';
@@ -288,9 +288,30 @@ export function installSpecialMapping(mm: Mm, addr: bigint, length: bigint, name
   return v;
 }
 
-export function memfdCreate(mm: Mm, size: bigint): Result<FileId> {
+/**
+ * mm/memfd.c:memfd_create + ftruncate, then pwrite of `contents`: shmem_write_begin →
+ * shmem_get_folio(SGP_WRITE) puts each written page in the page cache; the rest are holes.
+ */
+export function memfdCreate(mm: Mm, size: bigint, contents?: FileContents): Result<FileId> {
   mm.tracer.begin('memfd_create');
-  const f = new FileObj(mm.world.nextFile++, 'file', Number(size));
+  return ok(newFile(mm, new FileObj(mm.world.nextFile++, 'file', Number(size)), contents));
+}
+
+/**
+ * A regular file on a disk filesystem (the scenario's file step): every page was written
+ * and synced before any mapping, so each is a clean page-cache page — the tag from
+ * `contents`, else zeros — and no fault has to read the disk (do_sync_mmap_readahead).
+ */
+export function diskFileCreate(mm: Mm, size: bigint, contents?: FileContents): Result<FileId> {
+  mm.tracer.begin('open(O_CREAT) + pwrite + fsync');
+  const f = new FileObj(mm.world.nextFile++, 'file', Number(size), true);
+  const all = new Map<number, bigint>();
+  for (let p = 0; p < Math.ceil(f.size / PAGE); p++) all.set(p, contents?.get(p) ?? 0n);
+  return ok(newFile(mm, f, all));
+}
+
+function newFile(mm: Mm, f: FileObj, contents: FileContents | undefined): FileId {
+  for (const [p, tag] of contents ?? []) filePage(mm, f, p, true)!.tag = BigInt.asUintN(64, tag);
   mm.files.set(f.id, f);
-  return ok(f.id);
+  return f.id;
 }

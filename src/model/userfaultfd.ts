@@ -48,6 +48,8 @@ export function userfaultfdRegister(mm: Mm, addr: bigint, length: bigint): Resul
     // vma_can_userfault (MISSING): anonymous, shmem or hugetlb; not special mappings.
     if (v.special !== null && (v.flags & VM.HUGETLB) === 0)
       return tr.fail('vma_can_userfault', Errno.EINVAL);
+    // A regular file's VMA is none of the three (vma_is_shmem false): EINVAL since 4.3.
+    if (v.file?.disk === true) return tr.fail('vma_can_userfault: not shmem', Errno.EINVAL);
     if ((v.flags & VM.HUGETLB) !== 0 && end <= v.end && end % hsize(v) !== 0)
       return tr.fail('userfaultfd_register: hugetlb end alignment', Errno.EINVAL);
     if (v.uffd !== null && v.uffd !== ctx)

@@ -93,13 +93,18 @@ export interface FilePage {
   tag: bigint;
 }
 
-/** A struct file: a memfd, or the private shmem file of one MAP_SHARED|MAP_ANONYMOUS mmap. */
+/**
+ * A struct file: a memfd, the private shmem file of one MAP_SHARED|MAP_ANONYMOUS mmap, or
+ * (`disk`) a regular file on a disk filesystem — not shmem (vma_is_shmem false), with every
+ * page in the page cache from the start (the scenario's file step writes them all).
+ */
 export class FileObj {
   readonly pages = new Map<number, FilePage>();
   constructor(
     readonly id: number,
     readonly kind: 'shmem' | 'file',
     public size: number,
+    readonly disk = false,
   ) {}
 }
 

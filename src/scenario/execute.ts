@@ -7,6 +7,7 @@ import { Arena } from '../kernel/arena.js';
 import { KernelSpace } from '../kernel/kernel-space.js';
 import { ownMapCount } from '../kernel/maps.js';
 import { hugetlbAvailable, type ProbeResult } from '../kernel/probe.js';
+import { diskFileDir } from '../kernel/disk-file.js';
 import { ModelSpace } from '../model/address-space.js';
 import type { Profile } from '../model/profiles.js';
 import type { ModelTraits } from '../model/traits.js';
@@ -85,6 +86,8 @@ function hasFeature(p: ProbeResult, f: string): boolean | undefined {
       return p.pagemapScan;
     case 'hugetlb':
       return hugetlbAvailable() >= 4;
+    case 'diskFile':
+      return !('why' in diskFileDir());
     default:
       return undefined;
   }
@@ -110,6 +113,7 @@ export function skipReason(sc: Scenario, ctx: ExecContext): string | null {
       if (f === 'hugetlb') {
         return `needs at least 4 free 2 MiB huge pages (${hugetlbAvailable()} available); as root: echo 8 > /proc/sys/vm/nr_hugepages`;
       }
+      if (f === 'diskFile') return (diskFileDir() as { why: string }).why;
       return `kernel lacks ${f} (probe)`;
     }
   }

@@ -9,7 +9,8 @@ import { parseMremapFlags, type FlagSpec } from '../space/flags.js';
 import { MREMAP, PAGE_SIZE } from '../space/constants.js';
 import { Errno } from '../space/errno.js';
 import { arenaOffset, ScenarioInputError } from './address.js';
-import type { AddrExpr, LenExpr, Scenario, Step } from './types.js';
+import type { AddrExpr, LenExpr, Scenario, Step, Window } from './types.js';
+import { expectations } from './steps/decode.js';
 
 /** The field holding each range op's length (a page count, or bytes for parameter tests). */
 const RANGE_LEN: Record<string, string> = {
@@ -56,7 +57,42 @@ function isFixedMove(s: Step): boolean {
   return (parseMremapFlags(spec) & MREMAP.FIXED) !== 0n;
 }
 
+function checkWindowOrder(w: Window, path: string): void {
+  const from = arenaOffset(w.from);
+  const to = arenaOffset(w.to);
+  if (from !== undefined && to !== undefined && from >= to)
+    throw new ScenarioInputError(
+      `the window from "${w.from}" to "${w.to}" is empty or reversed; "from" must be below "to"`,
+      path,
+    );
+}
+
+/**
+ * A file step needs the diskFile gate (SKIP where TMPDIR is not on a disk filesystem), and
+ * a map's kind names the step that made its file: memfd kinds a memfd, file kinds a file.
+ */
+function checkFiles(sc: Scenario): void {
+  const made = new Map<string, 'memfd' | 'file'>();
+  sc.steps.forEach((s, i) => {
+    if (s.op === 'file' && !(sc.requires?.features ?? []).includes('diskFile'))
+      throw new ScenarioInputError(
+        'a file step needs "requires": { "features": ["diskFile"] } (skipped where TMPDIR is not on ext4, xfs or btrfs)',
+        `$.steps[${i}].op`,
+      );
+    if (s.op === 'memfd' || s.op === 'file') made.set(s.name, s.op);
+    if (s.op !== 'map' || s.file === undefined || s.kind === undefined) return;
+    const want = s.kind.startsWith('file') ? 'file' : 'memfd';
+    const got = made.get(s.file);
+    if (got !== undefined && got !== want)
+      throw new ScenarioInputError(
+        `"${s.file}" was made by a ${got} step: map it with kind "${got}" or "${got}-private"`,
+        `$.steps[${i}].kind`,
+      );
+  });
+}
+
 export function checkScenarioAtLoad(sc: Scenario): void {
+  checkFiles(sc);
   sc.steps.forEach((s, i) => {
     const path = `$.steps[${i}]`;
     const f = s as unknown as Record<string, unknown>;
@@ -70,6 +106,11 @@ export function checkScenarioAtLoad(sc: Scenario): void {
     }
     if (s.op === 'mremap' && isFixedMove(s))
       checkRange(f['to'], pages(f['newLen'], undefined), sc.arena.pages, `${path}.to`);
+    expectations(s).forEach((e, j) => {
+      if (e.window === undefined) return;
+      const at = Array.isArray(s.expect) ? `[${j}]` : '';
+      checkWindowOrder(e.window, `${path}.expect${at}.window`);
+    });
     const errno = (s.expect as { errno?: string } | undefined)?.errno;
     if (errno !== undefined && !(errno in Errno))
       throw new ScenarioInputError(
@@ -77,14 +118,5 @@ export function checkScenarioAtLoad(sc: Scenario): void {
         `${path}.expect.errno`,
       );
   });
-  const w = sc.window;
-  if (w) {
-    const from = arenaOffset(w.from);
-    const to = arenaOffset(w.to);
-    if (from !== undefined && to !== undefined && from >= to)
-      throw new ScenarioInputError(
-        `the window from "${w.from}" to "${w.to}" is empty or reversed; "from" must be below "to"`,
-        '$.window',
-      );
-  }
+  if (sc.window) checkWindowOrder(sc.window, '$.window');
 }

@@ -329,6 +329,29 @@ export class ScenarioRunner {
     return out;
   }
 
+  /**
+   * What `vmas` and `vmaCount` speak of: the scenario window's VMAs, or with `e.window` the
+   * compared VMAs (the window's, and outside the arena those clipped to what a call placed
+   * there) that intersect it, full extents as the scenario window shows them.
+   */
+  private expectWindow(
+    r: SideRun,
+    e: Expect,
+    s: Snapshot,
+    path: string,
+  ): [Snapshot, VmaView[], string] {
+    if (e.window === undefined) return [s, s.vmas, 'the window'];
+    const b = this.bindings(r);
+    const from = resolveAddr(e.window.from, b, `${path}.window.from`);
+    const to = resolveAddr(e.window.to, b, `${path}.window.to`);
+    const vmas = r
+      .last!.vmas.filter((v) => v.start < to && v.end > from)
+      .sort((x, y) => (x.start < y.start ? -1 : x.start > y.start ? 1 : 0));
+    const pages = r.last!.pages.filter((p) => p.addr >= from && p.addr < to);
+    const name = `the window ${e.window.from}..${e.window.to}`;
+    return [{ start: from, end: to, vmas, pages }, vmas, name];
+  }
+
   private checkExpect(r: SideRun, e: Expect, res: Result<unknown>, path: string): string[] {
     const out: string[] = [];
     const b = this.bindings(r);
@@ -343,8 +366,9 @@ export class ScenarioRunner {
     }
     const s = { ...r.last!, vmas: r.windowVmas ?? r.last!.vmas };
     const vmaAt = (a: bigint) => s.vmas.findIndex((v) => v.start <= a && a < v.end);
-    if (e.vmaCount !== undefined && s.vmas.length !== e.vmaCount) {
-      out.push(`expected ${e.vmaCount} VMAs in the window, got ${s.vmas.length}`);
+    const [ws, wvmas, wname] = this.expectWindow(r, e, s, path);
+    if (e.vmaCount !== undefined && wvmas.length !== e.vmaCount) {
+      out.push(`expected ${e.vmaCount} VMAs in ${wname}, got ${wvmas.length}`);
     }
     if (e.vmas !== undefined) {
       const want = e.vmas.map((v, j) => ({
@@ -352,7 +376,7 @@ export class ScenarioRunner {
         end: resolveAddr(v.end, b, `${path}.vmas[${j}].end`),
         prot: v.prot,
       }));
-      const got = s.vmas;
+      const got = wvmas;
       const same =
         want.length === got.length &&
         want.every(
@@ -363,7 +387,7 @@ export class ScenarioRunner {
         );
       if (!same)
         out.push(
-          `expected VMAs ${JSON.stringify(e.vmas)}, got:\n${drawLayout(s, this.o.arenaStart)}`,
+          `expected VMAs ${JSON.stringify(e.vmas)} in ${wname}, got:\n${drawLayout(ws, this.o.arenaStart)}`,
         );
     }
     if (e.merged !== undefined) {

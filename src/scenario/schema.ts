@@ -28,7 +28,8 @@ const STEP_FIELDS: Record<string, { required: string[]; optional: string[] }> = 
       'offset',
     ],
   },
-  memfd: { required: ['name', 'pages'], optional: [] },
+  memfd: { required: ['name', 'pages'], optional: ['tags'] },
+  file: { required: ['name', 'pages'], optional: ['tags'] },
   munmap: { required: ['at', 'len'], optional: [] },
   mseal: { required: ['at', 'len'], optional: [] },
   uffd: { required: ['at', 'len'], optional: [] },
@@ -47,6 +48,7 @@ const STEP_FIELDS: Record<string, { required: string[]; optional: string[] }> = 
 const COMMON = ['op', 'note', 'expect'];
 const EXPECT_FIELDS = [
   'kernels',
+  'window',
   'errno',
   'ok',
   'ret',
@@ -61,6 +63,8 @@ const EXPECT_FIELDS = [
 ];
 
 /** The spellings of every allowed arena alignment (space/arena-align.ts): 4K … 1048576K, 1M … 1024M, 1G. */
+const KINDS = ['anon', 'shared', 'memfd', 'memfd-private', 'file', 'file-private'];
+
 const ALIGN_PATTERN = (() => {
   const pow = (from: number, to: number): string[] => {
     const out: string[] = [];
@@ -111,6 +115,29 @@ function addrMap(v: unknown, path: string, check: (x: unknown, p: string) => voi
   }
 }
 
+function checkWindow(w: unknown, path: string): void {
+  if (!isObj(w)) fail(path, 'expected {"from": addr, "to": addr}');
+  onlyKeys(w, ['from', 'to'], path);
+  for (const k of ['from', 'to']) {
+    if (w[k] === undefined) fail(`${path}.${k}`, `a window needs "${k}"`);
+    checkAddrExpr(w[k], `${path}.${k}`);
+  }
+}
+
+/** A file's initial contents: page index → tag, each page inside the file. */
+function checkFileTags(t: unknown, pages: number, path: string): void {
+  if (!isObj(t)) fail(path, 'expected an object mapping page indexes ("0", "3") to tags');
+  for (const [k, x] of Object.entries(t)) {
+    if (!/^(0|[1-9]\d*)$/.test(k) || Number(k) >= pages)
+      fail(
+        `${path}["${k}"]`,
+        `expected a page index from 0 to ${pages - 1} (the file has ${pages} pages)`,
+      );
+    if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0)
+      fail(`${path}["${k}"]`, 'expected a tag: a whole number ≥ 0');
+  }
+}
+
 function checkExpects(e: unknown, path: string): void {
   if (!Array.isArray(e)) return checkExpect(e, path);
   if (e.length === 0) fail(path, 'expected an expectation object or a non-empty array of them');
@@ -132,6 +159,7 @@ function checkExpect(e: unknown, path: string): void {
   ) {
     fail(`${path}.errno`, 'expected an errno name such as "EINVAL"');
   }
+  if (e['window'] !== undefined) checkWindow(e['window'], `${path}.window`);
   bool(e, 'ok', path);
   if (e['ret'] !== undefined) checkAddrExpr(e['ret'], `${path}.ret`);
   int(e, 'vmaCount', path);
@@ -202,15 +230,15 @@ function checkStep(s: unknown, path: string, sawContinue: boolean): boolean {
     if (typeof s['prot'] !== 'string') fail(`${path}.prot`, 'expected letters r, w, x or "none"');
     parseProt(s['prot'], `${path}.prot`);
   }
-  if (
-    s['kind'] !== undefined &&
-    !['anon', 'shared', 'memfd', 'memfd-private'].includes(s['kind'] as string)
-  ) {
-    fail(`${path}.kind`, 'expected "anon", "shared", "memfd" or "memfd-private"');
+  if (s['kind'] !== undefined && !KINDS.includes(s['kind'] as string)) {
+    fail(`${path}.kind`, `expected one of ${KINDS.map((k) => `"${k}"`).join(', ')}`);
   }
-  if ((s['kind'] === 'memfd' || s['kind'] === 'memfd-private') && s['file'] === undefined) {
-    fail(`${path}.file`, 'a memfd mapping needs "file": the name of an earlier memfd step');
+  const kind = (s['kind'] as string | undefined) ?? 'anon';
+  if (kind !== 'anon' && kind !== 'shared' && s['file'] === undefined) {
+    const maker = kind.startsWith('file') ? 'file' : 'memfd';
+    fail(`${path}.file`, `a ${kind} mapping needs "file": the name of an earlier ${maker} step`);
   }
+  if (s['tags'] !== undefined) checkFileTags(s['tags'], s['pages'] as number, `${path}.tags`);
   if (
     s['placement'] !== undefined &&
     !['fixed', 'noreplace', 'hint'].includes(s['placement'] as string)
@@ -220,9 +248,9 @@ function checkStep(s: unknown, path: string, sawContinue: boolean): boolean {
   if (s['flags'] !== undefined) parseFlags(s['flags'] as FlagSpec, `${path}.flags`);
   if (s['advice'] !== undefined) parseAdvice(s['advice'] as string | number, `${path}.advice`);
   if (s['expect'] !== undefined) checkExpects(s['expect'], `${path}.expect`);
-  // The child made by fork-continue runs raw syscalls only: no memfd or userfaultfd there,
+  // The child made by fork-continue runs raw syscalls only: no files or userfaultfd there,
   // and it cannot fork again.
-  if (sawContinue && ['memfd', 'uffd', 'fork', 'fork-continue'].includes(op)) {
+  if (sawContinue && ['memfd', 'file', 'uffd', 'fork', 'fork-continue'].includes(op)) {
     fail(
       `${path}.op`,
       `"${op}" cannot run inside the child after fork-continue; move it before the fork`,
@@ -302,13 +330,7 @@ export function validateScenario(v: unknown): Scenario {
     if (typeof a['align'] !== 'string') fail('$.arena.align', 'expected "4K", "2M" or "1G"');
     parseAlign(a['align'], '$.arena.align');
   }
-  const w = v['window'];
-  if (w !== undefined) {
-    if (!isObj(w)) fail('$.window', 'expected {"from": addr, "to": addr}');
-    onlyKeys(w, ['from', 'to'], '$.window');
-    checkAddrExpr(w['from'], '$.window.from');
-    checkAddrExpr(w['to'], '$.window.to');
-  }
+  if (v['window'] !== undefined) checkWindow(v['window'], '$.window');
   bool(v, 'compareVmFlags', path);
   if (!Array.isArray(v['steps']) || v['steps'].length === 0)
     fail('$.steps', 'expected a non-empty array of steps');
@@ -333,6 +355,12 @@ export function scenarioJsonSchema(): object {
     ],
   };
   const addrMapOf = (value: object) => ({ type: 'object', additionalProperties: value });
+  const window = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['from', 'to'],
+    properties: { from: addr, to: addr },
+  };
   const expectOne = {
     type: 'object',
     additionalProperties: false,
@@ -342,6 +370,10 @@ export function scenarioJsonSchema(): object {
         pattern: '^\\s*((>=|<=|>|<|=)?\\d+\\.\\d+(\\.\\d+)?\\s*)+$',
         description:
           'kernel versions this expectation holds for, e.g. ">=6.17" or ">=6.7 <6.16"; checked per side (kernel release, model profile version)',
+      },
+      window: {
+        ...window,
+        description: 'the range vmas and vmaCount speak of (default: the scenario window)',
       },
       errno: { type: 'string', pattern: '^E[A-Z0-9]+$' },
       ok: { type: 'boolean' },
@@ -376,7 +408,7 @@ export function scenarioJsonSchema(): object {
     child: { type: 'string' },
     file: { type: 'string' },
     prot: { type: 'string' },
-    kind: { enum: ['anon', 'shared', 'memfd', 'memfd-private'] },
+    kind: { enum: KINDS },
     placement: { enum: ['fixed', 'noreplace', 'hint'] },
     noreserve: { type: 'boolean' },
     populate: { type: 'boolean' },
@@ -386,6 +418,12 @@ export function scenarioJsonSchema(): object {
     offset: { type: 'integer', minimum: 0 },
     pages: { type: 'integer', minimum: 0 },
     tag: { type: 'integer', minimum: 0 },
+    tags: {
+      type: 'object',
+      description: 'page index → tag written at its start before the file is mapped',
+      propertyNames: { pattern: '^(0|[1-9][0-9]*)$' },
+      additionalProperties: { type: 'integer', minimum: 0 },
+    },
     flags: {
       oneOf: [
         { type: 'string' },
@@ -437,12 +475,7 @@ export function scenarioJsonSchema(): object {
           align: { type: 'string', pattern: ALIGN_PATTERN },
         },
       },
-      window: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['from', 'to'],
-        properties: { from: addr, to: addr },
-      },
+      window,
       compareVmFlags: { type: 'boolean' },
       steps: { type: 'array', minItems: 1, items: { oneOf: steps } },
     },

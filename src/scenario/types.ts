@@ -14,7 +14,14 @@ export type LenExpr = number | string;
 
 export type Prot = string; // "rw", "r", "rwx", "none"
 
-export type MappingKind = 'anon' | 'shared' | 'memfd' | 'memfd-private';
+/** `file` / `file-private` map a file made by a `file` step (MAP_SHARED / MAP_PRIVATE). */
+export type MappingKind = 'anon' | 'shared' | 'memfd' | 'memfd-private' | 'file' | 'file-private';
+
+/** A range of the address space an expectation speaks of: [from, to). */
+export interface Window {
+  from: AddrExpr;
+  to: AddrExpr;
+}
 
 export interface Expect {
   /**
@@ -24,6 +31,11 @@ export interface Expect {
    * kernel and the model are compared after every step regardless. Default: every kernel.
    */
   kernels?: string;
+  /**
+   * The range `vmas` and `vmaCount` speak of (default: the scenario's window). It may cover
+   * memory a call placed outside the arena, whose VMAs are clipped to the range placed.
+   */
+  window?: Window;
   /** The call fails with this errno name. */
   errno?: string;
   /** The call succeeds (with any value unless `ret` is given). */
@@ -76,7 +88,7 @@ export interface MapStep extends StepBase {
   locked?: boolean;
   /** MAP_HUGETLB (anonymous kinds only): 2 MiB hugetlb pages; needs a reserved pool. */
   hugetlb?: boolean;
-  /** For memfd kinds: the file (a name bound by a memfd step) and page offset. */
+  /** For memfd and file kinds: the file (a name bound by a memfd or file step) and page offset. */
   file?: string;
   offset?: number;
 }
@@ -86,6 +98,24 @@ export interface MemfdStep extends StepBase {
   name: string;
   /** Size in pages. */
   pages: number;
+  /**
+   * Initial contents: page index → the 8-byte tag written (pwrite) at that page's start
+   * before anything maps the file. Written pages are in the page cache; the others are holes.
+   */
+  tags?: Record<string, number>;
+}
+
+/**
+ * A regular file of `pages` pages on a disk filesystem (TMPDIR: ext4, xfs or btrfs),
+ * unlinked as soon as it is open. Every page is written (the tag from `tags`, else zeros)
+ * and synced, so the whole file is in the page cache and faults never read the disk.
+ * Needs `requires.features: ["diskFile"]`.
+ */
+export interface FileStep extends StepBase {
+  op: 'file';
+  name: string;
+  pages: number;
+  tags?: Record<string, number>;
 }
 
 export interface RangeStep extends StepBase {
@@ -167,6 +197,7 @@ export interface CheckStep extends StepBase {
 export type Step =
   | MapStep
   | MemfdStep
+  | FileStep
   | RangeStep
   | MprotectStep
   | MadviseStep
@@ -182,7 +213,7 @@ export type Step =
 export interface Requires {
   /** e.g. "6.17". */
   minKernel?: string;
-  /** Probe features: multiVmaMove, mseal, userfaultfd, thp, relocateAnon, pfns, procmapQuery, pagemapScan, hugetlb (≥ 4 free 2 MiB pages). */
+  /** Probe features: multiVmaMove, mseal, userfaultfd, thp, relocateAnon, pfns, procmapQuery, pagemapScan, hugetlb (≥ 4 free 2 MiB pages), diskFile (TMPDIR on ext4, xfs or btrfs). */
   features?: string[];
   /** Run only when the chosen profile is one of these. */
   profiles?: string[];
@@ -202,7 +233,7 @@ export interface Scenario {
     align?: string;
   };
   /** Comparison window (default: the whole arena). */
-  window?: { from: AddrExpr; to: AddrExpr };
+  window?: Window;
   /** Compare VmFlags after every step (slower: smaps). Default false. */
   compareVmFlags?: boolean;
   steps: Step[];
@@ -219,4 +250,5 @@ export const KNOWN_FEATURES = [
   'procmapQuery',
   'pagemapScan',
   'hugetlb',
+  'diskFile',
 ];

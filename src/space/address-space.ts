@@ -33,6 +33,9 @@ export interface RemapArgs {
   newAddr: bigint;
 }
 
+/** A file's initial data: page index → the 8-byte tag at that page's start. */
+export type FileContents = ReadonlyMap<number, bigint>;
+
 /** Opaque handle of a memfd file, valid in the space that created it. */
 export type FileId = number;
 
@@ -55,8 +58,14 @@ export interface AddressSpace {
   seal(addr: bigint, length: bigint): Result<0>;
   /** Registers the range with a userfaultfd in MISSING mode (no EVENT_REMAP). */
   uffdRegister(addr: bigint, length: bigint): Result<0>;
-  /** memfd_create + ftruncate(size). */
-  memfd(size: bigint): Result<FileId>;
+  /** memfd_create + ftruncate(size), then `contents` written with pwrite. */
+  memfd(size: bigint, contents?: FileContents): Result<FileId>;
+  /**
+   * A regular file of `size` bytes on a disk filesystem, unlinked at once: every page is
+   * written (its tag from `contents`, else zeros) and synced, so all of it is in the page
+   * cache. EOPNOTSUPP where there is no such filesystem (or in a fork child).
+   */
+  diskFile(size: bigint, contents?: FileContents): Result<FileId>;
 
   /** Write fault: stores the 8-byte tag at the start of the page containing addr. */
   touch(addr: bigint, tag: bigint): Result<0>;

@@ -21,14 +21,15 @@ export type StepCall =
       prot: number;
       flags: number;
       kind: MappingKind;
-      /** The memfd (a name bound by a memfd step), for the memfd kinds only. */
+      /** The file (a name bound by a memfd or file step), for the memfd and file kinds. */
       file?: string;
-      /** Byte offset into the file (passed to the kernel for the memfd kinds only). */
+      /** Byte offset into the file (passed to the kernel for the file-backed kinds only). */
       offset: bigint;
       /** The name the returned address is bound to. */
       bind?: string;
     }
-  | { op: 'memfd'; size: bigint; bind: string }
+  /** memfd_create (or a disk file, `disk`) with page index → tag written before mapping. */
+  | { op: 'memfd'; size: bigint; bind: string; disk: boolean; contents: Map<number, bigint> }
   | { op: RangeOp; at: AddrExpr; length: bigint }
   | { op: 'mlock'; at: AddrExpr; length: bigint; flags: number }
   | { op: 'mprotect'; at: AddrExpr; length: bigint; prot: number }
@@ -91,10 +92,10 @@ export function decodeStep(step: Step, index: number, path: string): StepCall {
         kind,
         offset: BigInt(step.offset ?? 0) * PAGE_SIZE,
       };
-      if (kind === 'memfd' || kind === 'memfd-private') {
+      if (kind !== 'anon' && kind !== 'shared') {
         if (step.file === undefined)
           throw new ScenarioInputError(
-            `a ${kind} mapping needs "file": the name of an earlier memfd step`,
+            `a ${kind} mapping needs "file": the name of an earlier ${kind.startsWith('file') ? 'file' : 'memfd'} step`,
             `${path}.file`,
           );
         call.file = step.file;
@@ -103,7 +104,14 @@ export function decodeStep(step: Step, index: number, path: string): StepCall {
       return call;
     }
     case 'memfd':
-      return { op: 'memfd', size: BigInt(step.pages) * PAGE_SIZE, bind: step.name };
+    case 'file':
+      return {
+        op: 'memfd',
+        size: BigInt(step.pages) * PAGE_SIZE,
+        bind: step.name,
+        disk: step.op === 'file',
+        contents: new Map(Object.entries(step.tags ?? {}).map(([p, t]) => [Number(p), BigInt(t)])),
+      };
     case 'munmap':
     case 'mseal':
     case 'uffd':

@@ -30,7 +30,8 @@ export function describeStep(s: Step): string {
     case 'mlock':
       return `${s.op}(${s.at}, ${len(s.len)})`;
     case 'memfd':
-      return `memfd(${s.pages} pages) as ${s.name}`;
+    case 'file':
+      return `${s.op}(${s.pages} pages${s.tags ? `, tags ${JSON.stringify(s.tags)}` : ''}) as ${s.name}`;
     case 'fork':
     case 'fork-continue':
       return s.op;

@@ -50,7 +50,7 @@ export function executeStep(call: StepCall, ctx: StepContext, path: string): Ste
         const f = ctx.files.get(call.file);
         if (f === undefined)
           throw new ScenarioInputError(
-            `a ${call.kind} mapping needs "file": the name of an earlier memfd step`,
+            `a ${call.kind} mapping needs "file": the name of an earlier ${call.kind.startsWith('file') ? 'file' : 'memfd'} step`,
             `${path}.file`,
           );
         args.file = f;
@@ -62,7 +62,9 @@ export function executeStep(call: StepCall, ctx: StepContext, path: string): Ste
       return { result: res, placed: { addr: res.value, length: args.length } };
     }
     case 'memfd': {
-      const res = sp.memfd(call.size);
+      const res = call.disk
+        ? sp.diskFile(call.size, call.contents)
+        : sp.memfd(call.size, call.contents);
       if (!res.ok) return { result: res };
       ctx.files.set(call.bind, res.value);
       return { result: ok(0) };

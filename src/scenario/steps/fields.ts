@@ -52,7 +52,8 @@ export function parseAdvice(a: string | number, path: string): number {
 /** The raw MAP_* bits of a map step. */
 export function mapStepFlags(step: MapStep): number {
   const kind = step.kind ?? 'anon';
-  let flags = kind === 'anon' || kind === 'memfd-private' ? MAP.PRIVATE : MAP.SHARED;
+  const priv = kind === 'anon' || kind === 'memfd-private' || kind === 'file-private';
+  let flags = priv ? MAP.PRIVATE : MAP.SHARED;
   if (kind === 'anon' || kind === 'shared') flags |= MAP.ANONYMOUS;
   const placement = step.placement ?? 'fixed';
   if (placement === 'fixed') flags |= MAP.FIXED;

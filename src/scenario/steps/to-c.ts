@@ -64,11 +64,7 @@ export function stepC(call: StepCall, i: number, what: string, exp: string): str
       return [...out, ...done('r')];
     }
     case 'memfd':
-      return [
-        `  r = syscall(SYS_memfd_create, "mremap-lab", 0);`,
-        `  if (r != -1) { ${cIdent(call.bind)} = (int)r; if (ftruncate((int)r, 0x${call.size.toString(16)}L) != 0) r = -1; else r = 0; }`,
-        ...done('r'),
-      ];
+      return [...fileC(call), ...done('r')];
     case 'munmap':
       return [`  r = syscall(SYS_munmap, ${at}, ${ul(call.length)});`, ...done('r')];
     case 'mseal':
@@ -132,4 +128,39 @@ export function stepC(call: StepCall, i: number, what: string, exp: string): str
     case 'check':
       return [`  r = 0;`, ...done('r')];
   }
+}
+
+/**
+ * A memfd (ftruncate, then a pwrite per tag) or a disk file (mkstemp in TMPDIR, unlinked,
+ * every page written, fsync), its fd in the name's variable and 0 or -1 in `r`.
+ */
+function fileC(call: Extract<StepCall, { op: 'memfd' }>): string[] {
+  const fd = cIdent(call.bind);
+  const size = `0x${call.size.toString(16)}L`;
+  const tags = [...call.contents].map(([p, t]) => `[${p}] = ${ul(t)}`).join(', ');
+  const pages = (call.size + 4095n) / 4096n;
+  if (!call.disk)
+    return [
+      `  r = syscall(SYS_memfd_create, "mremap-lab", 0);`,
+      `  if (r != -1) { ${fd} = (int)r; if (ftruncate((int)r, ${size}) != 0) r = -1; else r = 0; }`,
+      ...[...call.contents].map(
+        ([p, t]) =>
+          `  if (r == 0) { unsigned long t = ${ul(t)}; if (pwrite(${fd}, &t, 8, ${p * 4096}L) != 8) r = -1; }`,
+      ),
+    ];
+  return [
+    `  {`,
+    `    static unsigned long tags[${pages} + 1] = { ${tags} };`,
+    `    static char path[4096], page[4096];`,
+    `    snprintf(path, sizeof path, "%s/mremap-lab-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");`,
+    `    r = mkstemp(path);`,
+    `    if (r != -1) { ${fd} = (int)r; unlink(path); r = 0; }`,
+    `    for (long p = 0; r == 0 && p < ${pages}L; p++) {`,
+    `      long n = ${size} - p * 4096L < 4096L ? ${size} - p * 4096L : 4096L;`,
+    `      memcpy(page, &tags[p], 8);`,
+    `      if (pwrite(${fd}, page, (size_t)n, p * 4096L) != n) r = -1;`,
+    `    }`,
+    `    if (r == 0 && fsync(${fd}) != 0) r = -1;`,
+    `  }`,
+  ];
 }
