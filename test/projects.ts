@@ -44,6 +44,7 @@ export const PROJECTS = {
       'schema',
       'steps',
       'trace-matrix',
+      'windows-files',
     ]),
     ...files('vm', ['bench-kernels', 'cpio', 'kernel-spec', 'modules', 'multi-kernel']),
     'test/projects.test.ts',
@@ -52,6 +53,7 @@ export const PROJECTS = {
     ...files('kernel', [
       'adopted',
       'arena',
+      'disk-file',
       'fork',
       'observe-cli',
       'observe-maps',
