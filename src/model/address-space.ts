@@ -8,6 +8,7 @@ import type {
   AddressSpace,
   ChildId,
   FileId,
+  LoadOutcome,
   MapArgs,
   RemapArgs,
   Snapshot,
@@ -16,6 +17,7 @@ import type {
 import { Errno } from '../space/errno.js';
 import { ok, type Result } from '../space/result.js';
 import { readPage, touchPage } from './fault.js';
+import { loadAt } from './load.js';
 import { dupMmap, exitMmap, optionsForChild } from './fork.js';
 import { doMadvise } from './madvise.js';
 import { sysMlock2, sysMunlock } from './mlock.js';
@@ -131,6 +133,10 @@ export class ModelSpace implements AddressSpace {
 
   read(addr: bigint): Result<bigint> {
     return readPage(this.mm, addr);
+  }
+
+  load(addr: bigint): Result<LoadOutcome> {
+    return loadAt(this.mm, addr);
   }
 
   /** fork() that returns the child's ModelSpace (kernel/fork.c:dup_mm → dup_mmap). */
