@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "fdio.h"
 #include "load.h"
 
 namespace mrl {
@@ -24,20 +25,9 @@ namespace {
 
 int report_fd = -1;
 
-void WriteAll(int fd, const void* p, size_t n) {
-  auto* c = static_cast<const char*>(p);
-  while (n > 0) {
-    ssize_t r = write(fd, c, n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return;
-    c += r;
-    n -= static_cast<size_t>(r);
-  }
-}
-
 void OnFault(int signo, siginfo_t* si, void*) {
   LoadReport r{signo, si->si_code, 0};
-  WriteAll(report_fd, &r, sizeof r);
+  WriteFull(report_fd, &r, sizeof r);
   _exit(0);
 }
 
@@ -57,7 +47,7 @@ void OnFault(int signo, siginfo_t* si, void*) {
   sigprocmask(SIG_UNBLOCK, &unblock, nullptr);
   uint64_t v = *reinterpret_cast<const volatile uint64_t*>(addr);
   LoadReport r{0, 0, v};
-  WriteAll(fd, &r, sizeof r);
+  WriteFull(fd, &r, sizeof r);
   _exit(0);
 }
 
@@ -81,20 +71,13 @@ int LoadInFork(uint64_t addr, LoadReport* out) {
     LoadChild(addr, p[1]);
   }
   close(p[1]);
-  size_t got = 0;
-  auto* c = reinterpret_cast<char*>(out);
-  while (got < sizeof *out) {
-    ssize_t r = read(p[0], c + got, sizeof *out - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    got += static_cast<size_t>(r);
-  }
+  bool got = ReadFull(p[0], out, sizeof *out);
   close(p[0]);
   int status = 0;
   while (waitpid(pid, &status, 0) == -1 && errno == EINTR) {
   }
   // The child died without reporting (a signal the handlers do not catch).
-  if (got != sizeof *out) return ECHILD;
+  if (!got) return ECHILD;
   return 0;
 }
 

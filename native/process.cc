@@ -15,6 +15,7 @@
 #include <map>
 
 #include "common.h"
+#include "fdio.h"
 #include "load.h"
 
 namespace mrl {
@@ -37,30 +38,6 @@ struct Child {
 };
 
 std::map<pid_t, Child> children;
-
-bool ReadFull(int fd, void* p, size_t n) {
-  auto* c = static_cast<char*>(p);
-  while (n > 0) {
-    ssize_t r = read(fd, c, n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    c += r;
-    n -= static_cast<size_t>(r);
-  }
-  return true;
-}
-
-bool WriteFull(int fd, const void* p, size_t n) {
-  auto* c = static_cast<const char*>(p);
-  while (n > 0) {
-    ssize_t r = write(fd, c, n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    c += r;
-    n -= static_cast<size_t>(r);
-  }
-  return true;
-}
 
 [[noreturn]] void ChildLoop(int cmd, int ans) {
   Command c;

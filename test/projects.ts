@@ -53,6 +53,7 @@ export const PROJECTS = {
       'adopted',
       'arena',
       'fork',
+      'load',
       'observe-cli',
       'observe-maps',
       'observe-pagemap',

@@ -75,7 +75,7 @@ export function loadAt(mm: Mm, addr: bigint): Result<LoadOutcome> {
     return ok(SEGV('SEGV_MAPERR'));
   }
   const a = Number(addr & ~4095n);
-  let vma = nextInFork(mm, a);
+  const vma = nextInFork(mm, a);
   let expanded = false;
   if (vma === null || vma.start > a) {
     // lock_mm_and_find_vma: no VMA covers a; only a VM_GROWSDOWN VMA above may grow to it.
