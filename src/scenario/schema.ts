@@ -35,7 +35,7 @@ const STEP_FIELDS: Record<string, { required: string[]; optional: string[] }> = 
   uffd: { required: ['at', 'len'], optional: [] },
   munlock: { required: ['at', 'len'], optional: [] },
   mlock: { required: ['at', 'len'], optional: ['onfault'] },
-  mprotect: { required: ['at', 'len', 'prot'], optional: [] },
+  mprotect: { required: ['at', 'len', 'prot'], optional: ['growsdown'] },
   madvise: { required: ['at', 'len', 'advice'], optional: [] },
   mremap: { required: ['at', 'oldLen', 'newLen'], optional: ['flags', 'to', 'name'] },
   touch: { required: ['at'], optional: ['pages', 'tag'] },

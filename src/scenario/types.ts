@@ -106,6 +106,8 @@ export interface MprotectStep extends StepBase {
   at: AddrExpr;
   len: LenExpr;
   prot: Prot;
+  /** PROT_GROWSDOWN: the change reaches down to the start of the (VM_GROWSDOWN) VMA. */
+  growsdown?: boolean;
 }
 
 export interface MadviseStep extends StepBase {

@@ -55,6 +55,21 @@ describe('KernelSpace.load', () => {
   });
 });
 
+describe('MAP_GROWSDOWN on this kernel', () => {
+  it('PROT_GROWSUP is EINVAL on x86 (no VM_GROWSUP), both grows bits before the alignment check', () => {
+    const g = arena.page(8);
+    const flags = MAP.PRIVATE | MAP.ANONYMOUS | MAP.FIXED | MAP.GROWSDOWN;
+    ok(k.map({ addr: g, length: 2n * P, prot: RW, flags }));
+    const r1 = k.protect(g, P, PROT.READ | 0x02000000);
+    expect(r1.ok ? 'ok' : r1.code).toBe('EINVAL');
+    const r2 = k.protect(g + 1n, P, PROT.READ | 0x03000000);
+    expect(r2.ok ? 'ok' : r2.code).toBe('EINVAL');
+    const r3 = k.protect(g + P, P, PROT.READ | 0x01000000);
+    expect(r3.ok).toBe(true);
+    expect(k.snapshot(g, g + 2n * P).vmas.map((v) => v.prot)).toEqual(['r--']);
+  });
+});
+
 describe('stack_guard_gap from the command line', () => {
   it('defaults to 256 pages; the last setting before "--" wins', () => {
     expect(parseStackGuardGap('quiet root=/dev/vda')).toBe(256);

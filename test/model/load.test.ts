@@ -76,4 +76,18 @@ describe('MAP_GROWSDOWN', () => {
       top - 17n * P,
     );
   });
+
+  test('PROT_GROWSDOWN reaches down to a growsdown VMA start; GROWSUP and both bits EINVAL', () => {
+    const s = space();
+    value(s.map({ addr: A, length: 4n * P, prot: RW, flags: GD }));
+    anon(s, A + 8n * P, 1);
+    value(s.protect(A + 2n * P, P, PROT.READ | 0x01000000));
+    expect(s.snapshot(A, A + 4n * P).vmas.map((v) => [v.end - v.start, v.prot])).toEqual([
+      [3n * P, 'r--'],
+      [P, 'rw-'],
+    ]);
+    expect(code(s.protect(A + 8n * P, P, PROT.READ | 0x01000000))).toBe('EINVAL');
+    expect(code(s.protect(A, P, PROT.READ | 0x02000000))).toBe('EINVAL');
+    expect(code(s.protect(A + 1n, P, PROT.READ | 0x03000000))).toBe('EINVAL');
+  });
 });

@@ -17,7 +17,7 @@ export function describeStep(s: Step): string {
     case 'mremap':
       return `mremap(${s.at}, ${len(s.oldLen)}, ${len(s.newLen)}, ${mremapFlagNames(parseFlags(s.flags, 'flags'))}${s.to ? `, ${s.to}` : ''})`;
     case 'mprotect':
-      return `mprotect(${s.at}, ${len(s.len)}, ${s.prot})`;
+      return `mprotect(${s.at}, ${len(s.len)}, ${s.prot}${s.growsdown ? ' growsdown' : ''})`;
     case 'madvise':
       return `madvise(${s.at}, ${len(s.len)}, ${s.advice})`;
     case 'touch':
