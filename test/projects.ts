@@ -36,6 +36,7 @@ export const PROJECTS = {
       'format-gaps',
       'kernel-range',
       'load-checks',
+      'load-tags',
       'outside-clip',
       'plan-trace',
       'plan-verdict',
