@@ -57,5 +57,6 @@ void InitProcess(Napi::Env env, Napi::Object exports);
 void InitProcfs(Napi::Env env, Napi::Object exports);
 void InitTiming(Napi::Env env, Napi::Object exports);
 void InitHoles(Napi::Env env, Napi::Object exports);
+void InitLoad(Napi::Env env, Napi::Object exports);
 
 }  // namespace mrl

@@ -15,12 +15,14 @@
 #include <map>
 
 #include "common.h"
+#include "fdio.h"
+#include "load.h"
 
 namespace mrl {
 namespace {
 
 struct Command {
-  int64_t op;  // 0 = exit, 1 = syscall
+  int64_t op;  // 0 = exit, 1 = syscall, 2 = load args[0] in a grandchild (load.cc)
   int64_t nr;
   uint64_t args[6];
 };
@@ -37,33 +39,17 @@ struct Child {
 
 std::map<pid_t, Child> children;
 
-bool ReadFull(int fd, void* p, size_t n) {
-  auto* c = static_cast<char*>(p);
-  while (n > 0) {
-    ssize_t r = read(fd, c, n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    c += r;
-    n -= static_cast<size_t>(r);
-  }
-  return true;
-}
-
-bool WriteFull(int fd, const void* p, size_t n) {
-  auto* c = static_cast<const char*>(p);
-  while (n > 0) {
-    ssize_t r = write(fd, c, n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    c += r;
-    n -= static_cast<size_t>(r);
-  }
-  return true;
-}
-
 [[noreturn]] void ChildLoop(int cmd, int ans) {
   Command c;
-  while (ReadFull(cmd, &c, sizeof c) && c.op == 1) {
+  while (ReadFull(cmd, &c, sizeof c) && (c.op == 1 || c.op == 2)) {
+    if (c.op == 2) {
+      // The load runs in a fork of this child, so its fault changes nothing here either.
+      LoadReport r{};
+      int e = LoadInFork(c.args[0], &r);
+      Answer a{e == 0 ? 0 : -1, e};
+      if (!WriteFull(ans, &a, sizeof a) || (e == 0 && !WriteFull(ans, &r, sizeof r))) break;
+      continue;
+    }
     long r = syscall(c.nr, c.args[0], c.args[1], c.args[2], c.args[3], c.args[4], c.args[5]);
     Answer a{r, r == -1 ? errno : 0};
     if (!WriteFull(ans, &a, sizeof a)) break;
@@ -121,6 +107,21 @@ Napi::Value ChildSyscall(const Napi::CallbackInfo& info) {
   if (a.ret == -1) return Errno(info.Env(), static_cast<int>(a.err));
   return OkBig(info.Env(), static_cast<uint64_t>(a.ret));
 }
+
+}  // namespace
+
+int ChildLoad(pid_t pid, uint64_t addr, LoadReport* out) {
+  auto it = children.find(pid);
+  if (it == children.end()) return ESRCH;
+  Command c{2, 0, {addr}};
+  Answer a{};
+  if (!WriteFull(it->second.cmd, &c, sizeof c) || !ReadFull(it->second.ans, &a, sizeof a))
+    return ECHILD;
+  if (a.ret == -1) return static_cast<int>(a.err);
+  return ReadFull(it->second.ans, out, sizeof *out) ? 0 : ECHILD;
+}
+
+namespace {
 
 Napi::Value Reap(const Napi::CallbackInfo& info, bool kill_first) {
   pid_t pid = static_cast<pid_t>(I64(info, 0));

@@ -75,6 +75,14 @@ export interface NativeBinding {
   /** SIGKILL, then reap. */
   killChild(pid: number): RawResult<number>;
 
+  // ── load.cc ─────────────────────────────────────────────────────────────────
+  /**
+   * A real 8-byte CPU load at addr in a fork of this process (pid 0) or of the idle child
+   * pid, reaped before returning: signo 0 and the value, or the signal (SIGSEGV 11, SIGBUS 7)
+   * and its si_code.
+   */
+  loadProbe(pid: number, addr: bigint): RawResult<{ signo: number; code: number; value: bigint }>;
+
   // ── timing.cc ───────────────────────────────────────────────────────────────
   /**
    * `iterations` moves of [a, a+len) to b and back (MAYMOVE|FIXED), timed in C++ with

@@ -44,6 +44,8 @@ export function formatProbe(p: ProbeResult): string {
     ['vm.max_map_count', String(p.maxMapCount ?? '-')],
     ['vm.mmap_min_addr', String(p.mmapMinAddr ?? '-')],
     ['vm.overcommit_memory', String(p.overcommitMemory ?? '-')],
+    ['stack_guard_gap (pages)', String(p.stackGuardGap)],
+    ['RLIMIT_STACK', p.rlimitStack === null ? 'unlimited' : String(p.rlimitStack)],
   );
   return t.toString();
 }

@@ -9,6 +9,7 @@ import type {
   ChildId,
   FileContents,
   FileId,
+  LoadOutcome,
   MapArgs,
   RemapArgs,
   Snapshot,
@@ -24,6 +25,8 @@ import { RangeSet, type Span } from './ranges.js';
 import { NR, sys } from './syscalls.js';
 import { snapshot } from './snapshot.js';
 import { createDiskFile, writeTags } from './disk-file.js';
+import { loadOutcome } from './load-outcome.js';
+import { stackGuardGap } from './stack-guard.js';
 
 const U64_MASK = (1n << 64n) - 1n;
 
@@ -63,9 +66,18 @@ export function remapHoles(a: RemapArgs): Span[] {
   const newA = pageAlign(a.newLen);
   const open: Span[] = [{ start: a.addr, end: a.addr + (oldA > newA ? oldA : newA) }];
   if ((a.flags & MREMAP.DONTUNMAP) !== 0n && (a.flags & MREMAP.FIXED) === 0n) {
-    open.push({ start: a.newAddr, end: a.newAddr + newA });
+    open.push(...hintHoles(a.newAddr, newA));
   }
   return open;
+}
+
+/**
+ * What a hinted placement must see as holes: the range, and above it the stack guard gap,
+ * where a placeholder would hide a VM_GROWSDOWN VMA from vm_start_gap() (the kernel takes a
+ * hint only if it ends stack_guard_gap below such a VMA).
+ */
+export function hintHoles(addr: bigint, len: bigint): Span[] {
+  return [{ start: addr, end: addr + len + BigInt(stackGuardGap()) * PAGE_SIZE }];
 }
 
 export interface KernelSpaceOptions {
@@ -133,8 +145,8 @@ export class KernelSpace implements AddressSpace {
       fd = f;
     }
     // MAP_FIXED replaces a placeholder atomically, as it would fill a hole; NOREPLACE and
-    // a hint must find the hole itself.
-    const open = (flags & MAP.FIXED) !== 0 ? [] : [{ start: addr, end: addr + pageAlign(length) }];
+    // a hint must find the hole itself, and a hint the stack guard gap above it too.
+    const open = (flags & MAP.FIXED) !== 0 ? [] : hintHoles(addr, pageAlign(length));
     const r = this.changing(open, () =>
       this.pid
         ? this.call(
@@ -311,6 +323,15 @@ export class KernelSpace implements AddressSpace {
   read(addr: bigint): Result<bigint> {
     this.check('read', requireU64('addr', addr), 8n);
     return sys.readTag(this.pid, addr);
+  }
+
+  /**
+   * A real load in a fork of the process (native/load.cc): whatever its fault changes stays
+   * in that fork, so any address may be loaded, in the arena or not.
+   */
+  load(addr: bigint): Result<LoadOutcome> {
+    const r = sys.loadProbe(this.pid, requireU64('addr', addr));
+    return r.ok ? ok(loadOutcome(r.value)) : r;
   }
 
   fork(): Result<ChildId> {

@@ -2,6 +2,7 @@
  * What this kernel can do, found out by asking it: every answer comes from a harmless call
  * inside an arena or from procfs/sysfs, never from the version string alone.
  */
+import { rlimitStack, stackGuardGap } from './stack-guard.js';
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import os from 'node:os';
@@ -53,6 +54,10 @@ export interface ProbeResult {
   maxMapCount: number | null;
   mmapMinAddr: number | null;
   overcommitMemory: number | null;
+  /** mm/mmap.c stack_guard_gap in pages, from /proc/cmdline (256 unless `stack_guard_gap=`). */
+  stackGuardGap: number;
+  /** RLIMIT_STACK in bytes (/proc/self/limits); null when unlimited. */
+  rlimitStack: number | null;
   /** What this build does, measured (zero page, PT reclaim, fault-around, …): docs/probe.md. */
   traits: KernelTraits;
   /**
@@ -66,6 +71,11 @@ export interface ProbeResult {
 function guestAccel(): { accel?: 'kvm' | 'tcg' } {
   const a = process.env['MREMAP_LAB_ACCEL'];
   return a === 'kvm' || a === 'tcg' ? { accel: a } : {};
+}
+
+function rlimitStackNumber(): number | null {
+  const r = rlimitStack();
+  return r === null ? null : Number(r);
 }
 
 function readTrim(path: string): string | null {
@@ -282,6 +292,8 @@ export function probe(): ProbeResult {
       maxMapCount,
       mmapMinAddr: readInt('/proc/sys/vm/mmap_min_addr'),
       overcommitMemory,
+      stackGuardGap: stackGuardGap(),
+      rlimitStack: rlimitStackNumber(),
       traits: probeTraits({
         pagemapScan: ioctls.pagemapScan,
         pfnVisible: pagemapPfns,

@@ -68,6 +68,7 @@ export const sys = {
     wrap(native.childSyscall(pid, nr, ...args)),
   releaseChild: (pid: number) => wrap(native.releaseChild(pid)),
   killChild: (pid: number) => wrap(native.killChild(pid)),
+  loadProbe: (pid: number, addr: bigint) => wrap(native.loadProbe(pid, addr)),
 };
 
 /** x86-64 syscall numbers for steps run inside a forked child (arch/x86/entry/syscalls). */

@@ -9,6 +9,7 @@ import type {
   ChildId,
   FileContents,
   FileId,
+  LoadOutcome,
   MapArgs,
   RemapArgs,
   Snapshot,
@@ -17,6 +18,7 @@ import type {
 import { Errno } from '../space/errno.js';
 import { ok, type Result } from '../space/result.js';
 import { readPage, touchPage } from './fault.js';
+import { loadAt } from './load.js';
 import { dupMmap, exitMmap, optionsForChild } from './fork.js';
 import { doMadvise } from './madvise.js';
 import { sysMlock2, sysMunlock } from './mlock.js';
@@ -136,6 +138,10 @@ export class ModelSpace implements AddressSpace {
 
   read(addr: bigint): Result<bigint> {
     return readPage(this.mm, addr);
+  }
+
+  load(addr: bigint): Result<LoadOutcome> {
+    return loadAt(this.mm, addr);
   }
 
   /** fork() that returns the child's ModelSpace (kernel/fork.c:dup_mm → dup_mmap). */

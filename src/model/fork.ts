@@ -63,12 +63,14 @@ export function optionsForChild(mm: Mm): ModelSpaceOptions {
     taskSize: mm.o.taskSize,
     mmapMinAddr: mm.o.mmapMinAddr,
     overcommit: mm.o.overcommit,
+    stackGuardGap: mm.o.stackGuardGap,
     trace: mm.o.trace,
     traits: mm.o.traits,
   };
   if (mm.o.placeUnfixed !== undefined) o.placeUnfixed = mm.o.placeUnfixed;
   if (mm.o.rlimitAs !== undefined) o.rlimitAs = mm.o.rlimitAs;
   if (mm.o.rlimitMemlock !== undefined) o.rlimitMemlock = mm.o.rlimitMemlock;
+  if (mm.o.rlimitStack !== undefined) o.rlimitStack = mm.o.rlimitStack;
   return o;
 }
 

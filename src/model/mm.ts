@@ -97,6 +97,10 @@ export interface ModelSpaceOptions {
   rlimitAs?: bigint;
   /** RLIMIT_MEMLOCK in bytes when the task lacks CAP_IPC_LOCK (default unlimited: root). */
   rlimitMemlock?: bigint;
+  /** RLIMIT_STACK in bytes: how far a VM_GROWSDOWN VMA may grow (default unlimited). */
+  rlimitStack?: bigint;
+  /** mm/mmap.c stack_guard_gap in pages (`stack_guard_gap=` on the kernel command line; default 256). */
+  stackGuardGap?: number;
   /** Record decision traces (default true; the bench turns it off). */
   trace?: boolean;
   /** fault_around_bytes / PAGE_SIZE (debugfs; default 16 = 64 KiB). Same as traits.faultAroundPages. */
@@ -122,6 +126,8 @@ export interface ResolvedOptions {
   overcommit: 0 | 1 | 2;
   rlimitAs: bigint | undefined;
   rlimitMemlock: bigint | undefined;
+  rlimitStack: bigint | undefined;
+  stackGuardGap: number;
   trace: boolean;
   traits: ModelTraits;
 }
@@ -144,6 +150,8 @@ function resolve(o: ModelSpaceOptions): ResolvedOptions {
     overcommit: o.overcommit ?? 0,
     rlimitAs: o.rlimitAs,
     rlimitMemlock: o.rlimitMemlock,
+    rlimitStack: o.rlimitStack,
+    stackGuardGap: o.stackGuardGap ?? 256,
     trace: o.trace ?? true,
     traits: {
       ...DEFAULT_TRAITS,

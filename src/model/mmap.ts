@@ -32,6 +32,26 @@ export function gapFree(mm: Mm, start: number, len: number): boolean {
 }
 
 /**
+ * include/linux/mm.h:vm_start_gap — since 4.12 (1be7107fbe18, "mm: larger stack guard gap,
+ * between vmas") a hint is taken only if it ends at or below the next VMA's start minus
+ * stack_guard_gap when that VMA is VM_GROWSDOWN (arch_get_unmapped_area_topdown, and
+ * generic_get_unmapped_area_topdown since 6.x). MAP_FIXED and in-place mremap growth
+ * (vma_expandable asks get_unmapped_area with MAP_FIXED) do not look at the gap.
+ */
+function clearOfStackGap(mm: Mm, start: number, len: number): boolean {
+  const next = mm.tree.findVma(start);
+  if (next === null || (next.flags & VM.GROWSDOWN) === 0) return true;
+  const gapStart = Math.max(0, next.start - mm.o.stackGuardGap * PAGE);
+  if (start + len <= gapStart) return true;
+  mm.tracer.note(
+    'get_unmapped_area: hint',
+    'refused',
+    'inside the stack_guard_gap below a VM_GROWSDOWN VMA',
+  );
+  return false;
+}
+
+/**
  * get_unmapped_area for a non-fixed request: a usable hint wins
  * (arch_get_unmapped_area_topdown), else the placement hook, else a top-down search of the
  * window. align > PAGE for THP-aligned anonymous requests.
@@ -42,7 +62,11 @@ export function getUnmappedArea(mm: Mm, len: number, hint: bigint, align: number
   if (hint !== 0n) {
     let h = hint & ~4095n;
     if (h < mm.o.mmapMinAddr) h = mm.o.mmapMinAddr;
-    if (h + BigInt(len) <= mm.o.taskSize && gapFree(mm, Number(h), len)) {
+    if (
+      h + BigInt(len) <= mm.o.taskSize &&
+      gapFree(mm, Number(h), len) &&
+      clearOfStackGap(mm, Number(h), len)
+    ) {
       mm.tracer.note('get_unmapped_area: hint', 'ok', `0x${h.toString(16)}`);
       return ok(Number(h));
     }
@@ -159,7 +183,7 @@ function calcVmFlags(
   if ((prot & PROT.EXEC) !== 0) vmFlags |= VM.EXEC;
   if (shared) vmFlags |= VM.SHARED | VM.MAYSHARE;
   if ((flags & MAP.LOCKED) !== 0) vmFlags |= VM.LOCKED;
-  if ((flags & MAP.GROWSDOWN) !== 0 && anon) vmFlags |= VM.GROWSDOWN;
+  if ((flags & MAP.GROWSDOWN) !== 0) vmFlags |= VM.GROWSDOWN;
   if ((flags & MAP.NORESERVE) !== 0 && (mm.o.overcommit !== 2 || huge !== 0))
     vmFlags |= VM.NORESERVE;
   if (huge !== 0) vmFlags |= VM.HUGETLB | VM.DONTEXPAND;
@@ -269,6 +293,10 @@ export function doMmap(mm: Mm, args: MapArgs): Result<bigint> {
   if (type !== MAP.SHARED && type !== MAP.PRIVATE && type !== MAP.SHARED_VALIDATE) {
     return tr.fail('do_mmap: MAP_TYPE', Errno.EINVAL);
   }
+  // do_mmap: file mappings and MAP_SHARED anonymous ones refuse VM_GROWSDOWN (both branches
+  // of the MAP_TYPE switch, unchanged since 2.6).
+  if ((flags & MAP.GROWSDOWN) !== 0 && (!anon || shared))
+    return tr.fail('do_mmap: VM_GROWSDOWN on a file or shared mapping', Errno.EINVAL);
   const vmFlags = calcVmFlags(mm, args.prot, flags, anon, shared, huge);
   const { file, pgoff } = mmapFileAndPgoff(mm, src, anon, shared, start, len, pgoffB);
   return mmapRegion(mm, start, end, vmFlags, file, pgoff, huge, flags);

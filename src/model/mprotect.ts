@@ -7,11 +7,26 @@ import { PROT } from '../space/constants.js';
 import { Errno } from '../space/errno.js';
 import { type Result, ok } from '../space/result.js';
 
+/** include/uapi/asm-generic/mman-common.h. */
+const PROT_GROWSDOWN = 0x01000000;
+const PROT_GROWSUP = 0x02000000;
+
 export function doMprotectPkey(mm: Mm, addr: bigint, length: bigint, prot: number): Result<0> {
   const tr = mm.tracer;
   tr.begin('mprotect');
   let e;
-  // mm/mprotect.c:do_mprotect_pkey
+  // mm/mprotect.c:do_mprotect_pkey — PROT_GROWSDOWN/UP are taken off prot first, both at once
+  // is EINVAL before anything else.
+  const grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP);
+  prot &= ~(PROT_GROWSDOWN | PROT_GROWSUP);
+  if (
+    (e = tr.check(
+      'do_mprotect_pkey: PROT_GROWSDOWN|PROT_GROWSUP',
+      grows === (PROT_GROWSDOWN | PROT_GROWSUP),
+      Errno.EINVAL,
+    ))
+  )
+    return e;
   if ((e = tr.check('do_mprotect_pkey: start & ~PAGE_MASK', (addr & 4095n) !== 0n, Errno.EINVAL)))
     return e;
   if (length === 0n) {
@@ -30,17 +45,29 @@ export function doMprotectPkey(mm: Mm, addr: bigint, length: bigint, prot: numbe
   )
     return e;
   if (addr > mm.o.taskSize) return tr.fail('do_mprotect_pkey: vma_find', Errno.ENOMEM);
-  const start = Number(addr);
+  let start = Number(addr);
   const end = Number(endB);
   let vma = mm.tree.findVma(start);
-  if (
-    (e = tr.check(
-      'do_mprotect_pkey: no VMA at start',
-      vma === null || vma.start > start,
-      Errno.ENOMEM,
-    ))
-  )
+  if ((e = tr.check('do_mprotect_pkey: vma_find', vma === null || vma.start >= end, Errno.ENOMEM)))
     return e;
+  if (grows === PROT_GROWSDOWN) {
+    // The change reaches down to the VMA's start, which must be VM_GROWSDOWN (since 2.6.10).
+    start = vma!.start;
+    if (
+      (e = tr.check(
+        'do_mprotect_pkey: !VM_GROWSDOWN',
+        (vma!.flags & VM.GROWSDOWN) === 0,
+        Errno.EINVAL,
+      ))
+    )
+      return e;
+  } else {
+    if ((e = tr.check('do_mprotect_pkey: no VMA at start', vma!.start > start, Errno.ENOMEM)))
+      return e;
+    // x86 has no VM_GROWSUP (VM_NONE): PROT_GROWSUP is always EINVAL once a VMA is found.
+    if ((e = tr.check('do_mprotect_pkey: !VM_GROWSUP', grows === PROT_GROWSUP, Errno.EINVAL)))
+      return e;
+  }
   if (mm.profile.mseal === 'range' && rangeSealed(mm, start, end))
     return tr.fail('can_modify_mm', Errno.EPERM);
   let tmp = vma!.start;

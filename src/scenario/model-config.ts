@@ -60,14 +60,21 @@ type ModelOptions = NonNullable<ConstructorParameters<typeof ModelSpace>[0]>;
 export type MachineOptions = Required<
   Pick<
     ModelOptions,
-    'maxMapCount' | 'thp' | 'haveMovePmd' | 'haveMovePud' | 'mmapMinAddr' | 'overcommit'
+    | 'maxMapCount'
+    | 'thp'
+    | 'haveMovePmd'
+    | 'haveMovePud'
+    | 'mmapMinAddr'
+    | 'overcommit'
+    | 'stackGuardGap'
   >
->;
+> &
+  Pick<ModelOptions, 'rlimitStack'>;
 
 /**
  * The machine's settings from the probe; where the probe could not read one, the kernel's
  * stock default (max_map_count 65530, THP madvise, HAVE_MOVE_PMD/PUD on, mmap_min_addr
- * 64 KiB, overcommit heuristic).
+ * 64 KiB, overcommit heuristic, a 256-page stack guard gap, no stack rlimit).
  */
 export function machineFromProbe(p: ProbeResult): MachineOptions {
   return {
@@ -77,5 +84,10 @@ export function machineFromProbe(p: ProbeResult): MachineOptions {
     haveMovePud: p.config.haveMovePud ?? true,
     mmapMinAddr: BigInt(p.mmapMinAddr ?? 65536),
     overcommit: (p.overcommitMemory ?? 0) as MachineOptions['overcommit'],
+    // Probe results saved before these fields existed read as the kernel's defaults.
+    stackGuardGap: p.stackGuardGap ?? 256,
+    ...(p.rlimitStack !== null && p.rlimitStack !== undefined
+      ? { rlimitStack: BigInt(p.rlimitStack) }
+      : {}),
   };
 }

@@ -20,7 +20,7 @@ import { inRange } from './kernel-range.js';
 import { decodeStep, expectations } from './steps/decode.js';
 import { describeStep } from './steps/describe.js';
 import { executeStep, type StepContext, type StepOutcome } from './steps/execute.js';
-import type { Expect, Scenario, Step } from './types.js';
+import { LOAD_FAULTS, type Expect, type Scenario, type Step } from './types.js';
 
 export interface Side {
   readonly name: 'kernel' | 'model';
@@ -136,6 +136,22 @@ export interface RunOptions {
     s: Step,
     spaces: { kernel: AddressSpace; model: AddressSpace },
   ) => string[];
+}
+
+/**
+ * A real load at addr (space.load) against a LOAD_FAULTS value: null when it raised that
+ * signal (and si_code), else what it did.
+ */
+function checkLoad(space: AddressSpace, addr: bigint, want: string): string | null {
+  const got = space.load(addr);
+  if (!got.ok) return formatResult(got);
+  const o = got.value;
+  if (want === 'nofault') return o.signal === null ? null : `${o.signal} ${o.code}`;
+  if (o.signal === null) return `no fault (read 0x${o.value.toString(16)})`;
+  const [sig, code] = want.startsWith('sig')
+    ? [want.toUpperCase(), null]
+    : [want.startsWith('segv') ? 'SIGSEGV' : 'SIGBUS', want.toUpperCase()];
+  return o.signal === sig && (code === null || o.code === code) ? null : `${o.signal} ${o.code}`;
 }
 
 /** An expected maps-style protection: "rw-", or with /proc/PID/maps' p/s letter "rw-s". */
@@ -413,6 +429,11 @@ export class ScenarioRunner {
     }
     for (const [a, want] of Object.entries(e.tags ?? {})) {
       const addr = resolveAddr(a, b, `${path}.tags`);
+      if (typeof want === 'string' && LOAD_FAULTS.includes(want)) {
+        const msg = checkLoad(r.space, addr, want);
+        if (msg !== null) out.push(`expected a load of ${a} to give ${want}, got ${msg}`);
+        continue;
+      }
       const got = r.space.read(addr);
       if (want === 'fault') {
         if (got.ok || got.code !== 'EFAULT')

@@ -7,7 +7,7 @@ import { checkAddrExpr, checkLenExpr, parseAlign, ScenarioInputError } from './a
 import { checkScenarioAtLoad } from './load-checks.js';
 import type { FlagSpec } from '../space/flags.js';
 import { parseAdvice, parseFlags, parseProt } from './steps/fields.js';
-import { KNOWN_FEATURES, type Scenario } from './types.js';
+import { KNOWN_FEATURES, LOAD_FAULTS, type Scenario } from './types.js';
 import { rangeError } from './kernel-range.js';
 
 type Obj = Record<string, unknown>;
@@ -24,6 +24,7 @@ const STEP_FIELDS: Record<string, { required: string[]; optional: string[] }> = 
       'populate',
       'locked',
       'hugetlb',
+      'growsdown',
       'file',
       'offset',
     ],
@@ -35,7 +36,7 @@ const STEP_FIELDS: Record<string, { required: string[]; optional: string[] }> = 
   uffd: { required: ['at', 'len'], optional: [] },
   munlock: { required: ['at', 'len'], optional: [] },
   mlock: { required: ['at', 'len'], optional: ['onfault'] },
-  mprotect: { required: ['at', 'len', 'prot'], optional: [] },
+  mprotect: { required: ['at', 'len', 'prot'], optional: ['growsdown'] },
   madvise: { required: ['at', 'len', 'advice'], optional: [] },
   mremap: { required: ['at', 'oldLen', 'newLen'], optional: ['flags', 'to', 'name'] },
   touch: { required: ['at'], optional: ['pages', 'tag'] },
@@ -188,8 +189,16 @@ function checkExpect(e: unknown, path: string): void {
   }
   if (e['tags'] !== undefined) {
     addrMap(e['tags'], `${path}.tags`, (x, p) => {
-      if (!(typeof x === 'number' || x === 'zero' || x === 'fault'))
-        fail(p, 'expected a tag number, "zero" or "fault"');
+      if (!(
+        typeof x === 'number' ||
+        x === 'zero' ||
+        x === 'fault' ||
+        LOAD_FAULTS.includes(x as string)
+      ))
+        fail(
+          p,
+          `expected a tag number, "zero", "fault" or one of ${LOAD_FAULTS.map((f) => `"${f}"`).join(', ')}`,
+        );
     });
   }
   for (const k of ['present', 'thp']) {
@@ -225,7 +234,8 @@ function checkStep(s: unknown, path: string, sawContinue: boolean): boolean {
   for (const k of ['name', 'child', 'file', 'note']) if (s[k] !== undefined) str(s, k, path);
   for (const k of ['pages', 'offset']) int(s, k, path);
   int(s, 'tag', path);
-  for (const k of ['noreserve', 'populate', 'locked', 'onfault', 'hugetlb']) bool(s, k, path);
+  for (const k of ['noreserve', 'populate', 'locked', 'onfault', 'hugetlb', 'growsdown'])
+    bool(s, k, path);
   if (s['prot'] !== undefined) {
     if (typeof s['prot'] !== 'string') fail(`${path}.prot`, 'expected letters r, w, x or "none"');
     parseProt(s['prot'], `${path}.prot`);
@@ -390,7 +400,9 @@ export function scenarioJsonSchema(): object {
       vmaCount: { type: 'integer', minimum: 0 },
       merged: { type: 'array', items: addr, minItems: 2 },
       separate: { type: 'array', items: addr, minItems: 2 },
-      tags: addrMapOf({ oneOf: [{ type: 'integer' }, { enum: ['zero', 'fault'] }] }),
+      tags: addrMapOf({
+        oneOf: [{ type: 'integer' }, { enum: ['zero', 'fault', ...LOAD_FAULTS] }],
+      }),
       present: addrMapOf({ type: 'boolean' }),
       thp: addrMapOf({ type: 'boolean' }),
       vmFlags: addrMapOf({ type: 'array', items: { type: 'string', pattern: '^!?[a-z]{2}$' } }),
@@ -414,6 +426,7 @@ export function scenarioJsonSchema(): object {
     populate: { type: 'boolean' },
     locked: { type: 'boolean' },
     hugetlb: { type: 'boolean' },
+    growsdown: { type: 'boolean' },
     onfault: { type: 'boolean' },
     offset: { type: 'integer', minimum: 0 },
     pages: { type: 'integer', minimum: 0 },

@@ -50,7 +50,12 @@ export interface Expect {
   merged?: AddrExpr[];
   /** These addresses lie in different VMAs after the step. */
   separate?: AddrExpr[];
-  /** Data tags: address → tag value, "zero" (reads 0) or "fault" (EFAULT). */
+  /**
+   * Data tags: address → tag value, "zero" (reads 0) or "fault" (the tool's safe read gets
+   * EFAULT: a load would raise SIGSEGV or SIGBUS, either). The LOAD_FAULTS values say what a
+   * real CPU load (in a forked child) must do: no signal ("nofault"), that signal, or that
+   * signal with that si_code.
+   */
   tags?: Record<AddrExpr, number | string>;
   /** Page presence: address → true/false. */
   present?: Record<AddrExpr, boolean>;
@@ -88,6 +93,8 @@ export interface MapStep extends StepBase {
   locked?: boolean;
   /** MAP_HUGETLB (anonymous kinds only): 2 MiB hugetlb pages; needs a reserved pool. */
   hugetlb?: boolean;
+  /** MAP_GROWSDOWN: a VM_GROWSDOWN ("gd") VMA, private anonymous only (EINVAL otherwise). */
+  growsdown?: boolean;
   /** For memfd and file kinds: the file (a name bound by a memfd or file step) and page offset. */
   file?: string;
   offset?: number;
@@ -129,6 +136,8 @@ export interface MprotectStep extends StepBase {
   at: AddrExpr;
   len: LenExpr;
   prot: Prot;
+  /** PROT_GROWSDOWN: the change reaches down to the start of the (VM_GROWSDOWN) VMA. */
+  growsdown?: boolean;
 }
 
 export interface MadviseStep extends StepBase {
@@ -238,6 +247,19 @@ export interface Scenario {
   compareVmFlags?: boolean;
   steps: Step[];
 }
+
+/**
+ * The `tags` values a real load is checked against: no signal at all ("nofault"), the
+ * signal (either si_code), or the signal with its si_code (include/uapi/asm-generic/siginfo.h).
+ */
+export const LOAD_FAULTS = [
+  'nofault',
+  'sigsegv',
+  'sigbus',
+  'segv_maperr',
+  'segv_accerr',
+  'bus_adrerr',
+];
 
 /** Probe features a scenario may require (see Requires.features). */
 export const KNOWN_FEATURES = [

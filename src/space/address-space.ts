@@ -72,6 +72,12 @@ export interface AddressSpace {
   /** Read fault: returns the 8-byte value at addr (0 for a fresh anonymous page). */
   read(addr: bigint): Result<bigint>;
 
+  /**
+   * What a CPU load of the 8 bytes at addr would do, without changing this space: the value
+   * it reads, or the signal it raises (the kernel side loads in a forked child).
+   */
+  load(addr: bigint): Result<LoadOutcome>;
+
   /** fork(); the child idles (its VMAs share the parent's anon_vmas) until released. */
   fork(): Result<ChildId>;
   /** Ends an idle child (kill + reap). */
@@ -80,6 +86,13 @@ export interface AddressSpace {
   /** What the space looks like in [start, end). */
   snapshot(start: bigint, end: bigint, opts?: SnapshotOptions): Snapshot;
 }
+
+/** The si_code names of the faults a load can raise (include/uapi/asm-generic/siginfo.h). */
+export type FaultCode = 'SEGV_MAPERR' | 'SEGV_ACCERR' | 'SEGV_PKUERR' | 'BUS_ADRERR' | 'BUS_OBJERR';
+
+/** A load that read a value, or one that raised SIGSEGV/SIGBUS with its si_code. */
+export type LoadOutcome =
+  { signal: null; value: bigint } | { signal: 'SIGSEGV' | 'SIGBUS'; code: FaultCode | `${number}` };
 
 export interface SnapshotOptions {
   /** Read per-page state (presence, tags, frames). Default true. */

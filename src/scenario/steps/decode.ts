@@ -129,7 +129,8 @@ export function decodeStep(step: Step, index: number, path: string): StepCall {
         op: 'mprotect',
         at: step.at,
         length: len(step.len, 'len'),
-        prot: parseProt(step.prot, `${path}.prot`),
+        // PROT_GROWSDOWN (include/uapi/asm-generic/mman-common.h): down to the VMA's start.
+        prot: parseProt(step.prot, `${path}.prot`) | (step.growsdown ? 0x01000000 : 0),
       };
     case 'madvise':
       return {

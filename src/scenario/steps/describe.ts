@@ -13,11 +13,11 @@ export function describeStep(s: Step): string {
     typeof l === 'number' ? `${l} page${l === 1 ? '' : 's'}` : l;
   switch (s.op) {
     case 'map':
-      return `mmap(${s.at}, ${len(s.len)}, ${s.prot ?? 'rw'}, ${s.kind ?? 'anon'}${s.hugetlb ? ' hugetlb' : ''}${s.placement && s.placement !== 'fixed' ? `, ${s.placement}` : ''})${s.name ? ` as ${s.name}` : ''}`;
+      return `mmap(${s.at}, ${len(s.len)}, ${s.prot ?? 'rw'}, ${s.kind ?? 'anon'}${s.hugetlb ? ' hugetlb' : ''}${s.growsdown ? ' growsdown' : ''}${s.placement && s.placement !== 'fixed' ? `, ${s.placement}` : ''})${s.name ? ` as ${s.name}` : ''}`;
     case 'mremap':
       return `mremap(${s.at}, ${len(s.oldLen)}, ${len(s.newLen)}, ${mremapFlagNames(parseFlags(s.flags, 'flags'))}${s.to ? `, ${s.to}` : ''})`;
     case 'mprotect':
-      return `mprotect(${s.at}, ${len(s.len)}, ${s.prot})`;
+      return `mprotect(${s.at}, ${len(s.len)}, ${s.prot}${s.growsdown ? ' growsdown' : ''})`;
     case 'madvise':
       return `madvise(${s.at}, ${len(s.len)}, ${s.advice})`;
     case 'touch':

@@ -62,5 +62,6 @@ export function mapStepFlags(step: MapStep): number {
   if (step.populate) flags |= MAP.POPULATE;
   if (step.locked) flags |= MAP.LOCKED;
   if (step.hugetlb) flags |= MAP.HUGETLB;
+  if (step.growsdown) flags |= MAP.GROWSDOWN;
   return flags;
 }
