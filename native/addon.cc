@@ -10,6 +10,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mrl::InitProcfs(env, exports);
   mrl::InitTiming(env, exports);
   mrl::InitHoles(env, exports);
+  mrl::InitUffdEvents(env, exports);
   return exports;
 }
 

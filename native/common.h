@@ -57,5 +57,8 @@ void InitProcess(Napi::Env env, Napi::Object exports);
 void InitProcfs(Napi::Env env, Napi::Object exports);
 void InitTiming(Napi::Env env, Napi::Object exports);
 void InitHoles(Napi::Env env, Napi::Object exports);
+void InitUffdEvents(Napi::Env env, Napi::Object exports);
+// Starts the thread that reads (and drops) a userfaultfd's events (native/uffd_events.cc).
+bool StartUffdEventReader(int fd);
 
 }  // namespace mrl
