@@ -10,7 +10,8 @@
         "native/procfs.cc",
         "native/timing.cc",
         "native/holes.cc",
-        "native/load.cc"
+        "native/load.cc",
+        "native/uffd_events.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

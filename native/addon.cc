@@ -11,6 +11,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mrl::InitTiming(env, exports);
   mrl::InitHoles(env, exports);
   mrl::InitLoad(env, exports);
+  mrl::InitUffdEvents(env, exports);
   return exports;
 }
 

@@ -58,5 +58,8 @@ void InitProcfs(Napi::Env env, Napi::Object exports);
 void InitTiming(Napi::Env env, Napi::Object exports);
 void InitHoles(Napi::Env env, Napi::Object exports);
 void InitLoad(Napi::Env env, Napi::Object exports);
+void InitUffdEvents(Napi::Env env, Napi::Object exports);
+// Starts the thread that reads (and drops) a userfaultfd's events (native/uffd_events.cc).
+bool StartUffdEventReader(int fd);
 
 }  // namespace mrl

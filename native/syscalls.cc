@@ -94,8 +94,17 @@ Napi::Value UffdOpen(const Napi::CallbackInfo& info) {
   if (fd == -1) return Errno(info.Env(), errno);
   uffdio_api api{};
   api.api = UFFD_API;
-  api.features = U64(info, 0);
+  const uint64_t want = U64(info, 0);
+  api.features = want;
   if (ioctl(static_cast<int>(fd), UFFDIO_API, &api) == -1) {
+    int e = errno;
+    close(static_cast<int>(fd));
+    return Errno(info.Env(), e);
+  }
+  constexpr uint64_t kEvents = UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_REMAP |
+                               UFFD_FEATURE_EVENT_REMOVE | UFFD_FEATURE_EVENT_UNMAP;
+  // Close with uffdClose: it stops the reader first.
+  if ((want & kEvents) != 0 && !StartUffdEventReader(static_cast<int>(fd))) {
     int e = errno;
     close(static_cast<int>(fd));
     return Errno(info.Env(), e);

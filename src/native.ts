@@ -42,6 +42,8 @@ export interface NativeBinding {
   /** UFFDIO_REGISTER with the given mode bits; returns the ioctls mask. */
   uffdRegister(fd: number, addr: bigint, length: bigint, mode: bigint): RawResult<bigint>;
   uffdUnregister(fd: number, addr: bigint, length: bigint): RawResult<number>;
+  /** Stops the fd's event reader (started by uffdOpen for EVENT_* features), then close(). */
+  uffdClose(fd: number): RawResult<number>;
   /** uname(2) release string. */
   unameRelease(): string;
   getpid(): number;

@@ -14,8 +14,15 @@ import type {
   RemapArgs,
   Snapshot,
   SnapshotOptions,
+  UffdOptions,
 } from '../space/address-space.js';
-import { MAP, MREMAP, PAGE_SIZE, TASK_SIZE_4LEVEL } from '../space/constants.js';
+import {
+  MAP,
+  MREMAP,
+  PAGE_SIZE,
+  TASK_SIZE_4LEVEL,
+  UFFDIO_REGISTER_MODE,
+} from '../space/constants.js';
 import { Errno } from '../space/errno.js';
 import { err, ok, type Result } from '../space/result.js';
 import { native } from '../native.js';
@@ -91,7 +98,9 @@ export class KernelSpace implements AddressSpace {
   readonly pid: number;
   private readonly files = new Map<FileId, number>();
   private readonly children = new Set<ChildId>();
+  /** The current userfaultfd (registrations use it) and every one opened. */
   private uffd = -1;
+  private readonly uffds: number[] = [];
   /** A fork child's adopted ranges: in the child's address space, never this process's. */
   private readonly childAdopted: RangeSet | undefined;
 
@@ -268,20 +277,22 @@ export class KernelSpace implements AddressSpace {
     );
   }
 
-  uffdRegister(addr: bigint, length: bigint): Result<0> {
+  uffdRegister(addr: bigint, length: bigint, opts: UffdOptions = {}): Result<0> {
     const open = this.span('userfaultfd', addr, length);
     // A userfaultfd belongs to the mm that opened it; registering inside a child would need
     // the child to open its own, which the async-signal-safe child loop does not do.
     if (this.pid) return err(Errno.EOPNOTSUPP);
-    if (this.uffd < 0) {
-      const fd = native.uffdOpen(0n);
+    if (this.uffd < 0 || opts.features !== undefined) {
+      // Earlier ctxs stay open: their registrations last until dispose().
+      const fd = native.uffdOpen(BigInt(opts.features ?? 0));
       if (!fd.ok) return err(fd.errno);
+      this.uffds.push(fd.value);
       this.uffd = fd.value;
     }
-    const UFFDIO_REGISTER_MODE_MISSING = 1n;
+    const mode = BigInt(opts.mode ?? UFFDIO_REGISTER_MODE.MISSING);
     const uffd = this.uffd;
     return this.changing(open, () => {
-      const r = native.uffdRegister(uffd, addr, length, UFFDIO_REGISTER_MODE_MISSING);
+      const r = native.uffdRegister(uffd, addr, length, mode);
       return r.ok ? ok(0 as const) : err(r.errno);
     });
   }
@@ -365,7 +376,8 @@ export class KernelSpace implements AddressSpace {
     this.children.clear();
     if (!this.pid) for (const fd of this.files.values()) sys.close(fd);
     this.files.clear();
-    if (this.uffd >= 0) sys.close(this.uffd);
+    for (const fd of this.uffds) native.uffdClose(fd);
+    this.uffds.length = 0;
     this.uffd = -1;
   }
 

@@ -14,6 +14,7 @@ import type {
   RemapArgs,
   Snapshot,
   SnapshotOptions,
+  UffdOptions,
 } from '../space/address-space.js';
 import { Errno } from '../space/errno.js';
 import { ok, type Result } from '../space/result.js';
@@ -30,7 +31,7 @@ import { doMseal } from './mseal.js';
 import type { Profile } from './profiles.js';
 import { snapshotRange } from './snapshot.js';
 import type { OpTrace } from './trace.js';
-import { userfaultfdRegister } from './userfaultfd.js';
+import { userfaultfdApi, userfaultfdRegister } from './userfaultfd.js';
 import type { Vma } from './vma.js';
 import type { VmaTree } from './vma-tree.js';
 import { sysMunmap } from './vma-ops.js';
@@ -120,8 +121,12 @@ export class ModelSpace implements AddressSpace {
     return doMseal(this.mm, addr, length);
   }
 
-  uffdRegister(addr: bigint, length: bigint): Result<0> {
-    return userfaultfdRegister(this.mm, addr, length);
+  uffdRegister(addr: bigint, length: bigint, opts: UffdOptions = {}): Result<0> {
+    if (opts.features !== undefined) {
+      const api = userfaultfdApi(this.mm, opts.features);
+      if (!api.ok) return api;
+    }
+    return userfaultfdRegister(this.mm, addr, length, opts.mode);
   }
 
   memfd(size: bigint, contents?: FileContents): Result<FileId> {

@@ -49,6 +49,9 @@ export function filePage(mm: Mm, file: FileObj, index: number, create: boolean):
 export function faultAround(mm: Mm, vma: Vma, addr: number): void {
   const nr = mm.o.traits.faultAroundPages;
   if (nr <= 1 || vma.file === null) return;
+  // should_fault_around → uffd_disable_fault_around (in 6.1 and later): none in a WP- or
+  // MINOR-armed VMA, whose every page must fault on its own.
+  if ((vma.flags & (VM.UFFD_WP | VM.UFFD_MINOR)) !== 0) return;
   const pteOff = (addr / PAGE) % 512;
   const vmaOff = (addr - vma.start) / PAGE;
   const from = Math.max(pteOff - (pteOff % nr), pteOff - Math.min(pteOff, vmaOff));
@@ -88,6 +91,8 @@ export function fault(
     if (idx >= Math.ceil(vma.file.size / PAGE))
       return mm.tracer.fail('fault: beyond EOF (SIGBUS)', Errno.EFAULT);
   }
+  const minor = handleUserfaultMinor(mm, vma, addr, pte);
+  if (minor !== null) return minor;
   const missing = handleUserfaultMissing(mm, vma, addr, write, pte);
   if (missing !== null) return missing;
   if (!write) return pte !== undefined ? ok(0) : doReadFault(mm, vma, addr);
@@ -104,6 +109,17 @@ export function fault(
     tag ?? (pte === undefined ? (cached?.tag ?? 0n) : pte.fpage !== null ? pte.fpage.tag : pte.tag);
   if ((vma.flags & VM.SHARED) !== 0) return doSharedFault(mm, vma, addr, pte, tag);
   return doPrivateWrite(mm, vma, addr, pte, newTag);
+}
+
+/**
+ * mm/shmem.c:shmem_get_folio_gfp — in a MINOR-armed VMA a page found in the page cache
+ * raises a MINOR userfault instead of being mapped (5.14; an uncached page takes the
+ * MISSING path). EFAULT here as for MISSING: the tool's accesses come from the kernel.
+ */
+function handleUserfaultMinor(mm: Mm, vma: Vma, addr: number, pte: Pte | undefined): Err | null {
+  if (pte !== undefined || (vma.flags & VM.UFFD_MINOR) === 0 || vma.file === null) return null;
+  if (filePage(mm, vma.file, fileIndex(mm, vma, addr), false) === null) return null;
+  return mm.tracer.fail('fault: userfaultfd MINOR would block', Errno.EFAULT);
 }
 
 /**

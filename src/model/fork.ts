@@ -1,7 +1,7 @@
 /** kernel/fork.c:dup_mmap (with mm/rmap.c:anon_vma_fork, mm/memory.c:copy_page_range) and exit_mmap. */
 import { Mm, type ModelSpaceOptions, PAGE, floorPmd, floorPud } from './mm.js';
 import { dropPte } from './pgtable.js';
-import { AnonVma, VM, VM_LOCKED_MASK } from './vma.js';
+import { AnonVma, VM, VM_LOCKED_MASK, VM_UFFD_FLAGS } from './vma.js';
 
 /**
  * kernel/fork.c:dup_mmap — copies oldmm's VMAs into the fresh child mm (made with
@@ -14,7 +14,7 @@ export function dupMmap(mm: Mm, oldmm: Mm): void {
     if ((v.flags & VM.DONTCOPY) !== 0) continue;
     const c = v.dup(v.start, v.end, v.pgoff);
     // dup_mmap: VM_LOCKED is not inherited; uffd registration is dropped without EVENT_FORK.
-    c.flags &= ~(VM_LOCKED_MASK | VM.UFFD_MISSING);
+    c.flags &= ~(VM_LOCKED_MASK | VM_UFFD_FLAGS);
     c.uffd = null;
     const wipe = (v.flags & VM.WIPEONFORK) !== 0;
     if (v.anonVma !== null && !wipe) {

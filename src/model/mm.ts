@@ -47,6 +47,8 @@ export class World {
   readonly refs = new Map<number, number>();
   nextFile = 3;
   nextUffd = 1;
+  /** userfaultfd ctx → ctx->features (what UFFDIO_API enabled). */
+  readonly uffdFeatures = new Map<number, number>();
   nextChild = 1;
   /** The live processes sharing this world (the parent and its fork children). */
   readonly spaces = new Set<Mm>();

@@ -4,6 +4,8 @@
  * mode, HAVE_MOVE_PMD/PUD, TASK_SIZE, …) are ModelSpace options instead.
  */
 
+import { uffdApiFeaturesOf } from './uffd-features.js';
+
 export type ValidationOrder =
   /** ≤6.14: SYSCALL_DEFINE5(mremap) with mremap_to()/vma_to_resize(). */
   | 'classic'
@@ -91,6 +93,8 @@ export interface Profile {
    * populates the range at once and fails at the first hole. Seen on Debian's 6.1.0-57.
    */
   readonly populateWalksVmas: boolean;
+  /** UFFD_API_FEATURES: the UFFDIO_API feature bits the release accepts (model/uffd-features.ts). */
+  readonly uffdApiFeatures: number;
   /** RELOCATE_ANON RFC v2 flag bits (Appendix B), or null when the kernel rejects them. */
   readonly relocateAnon: { readonly relocate: bigint; readonly must: bigint } | null;
 }
@@ -116,15 +120,18 @@ const base61: Profile = {
   collapseNeedsWritablePte: true,
   collapseUffdEinval: true,
   populateWalksVmas: true,
+  uffdApiFeatures: uffdApiFeaturesOf('6.1'),
   relocateAnon: null,
 };
 
-// No rule the model covers changed between 6.1 and 6.6: the two profiles predict alike.
+// Same mremap/merge rules as 6.1; userfaultfd gained WP_UNPOPULATED (6.4) and POISON (6.6).
 const p66: Profile = {
   ...base61,
   name: 'linux-6.6',
   version: '6.6',
-  description: 'last LTS before the mutual-alignment realign (6.7); same mremap/merge rules as 6.1',
+  description:
+    'last LTS before the mutual-alignment realign (6.7); same mremap/merge rules as 6.1, uffd WP_UNPOPULATED and POISON',
+  uffdApiFeatures: uffdApiFeaturesOf('6.6'),
 };
 
 const p67: Profile = {
@@ -136,6 +143,7 @@ const p67: Profile = {
   realign: true,
   thpAlignUnmapped: true,
   mprotectUnaccountUnfaulted: true,
+  uffdApiFeatures: uffdApiFeaturesOf('6.7'),
 };
 
 const p612: Profile = {
@@ -148,6 +156,7 @@ const p612: Profile = {
   thpSplitZeroRemap: true,
   populateWalksVmas: false,
   collapseUffdEinval: false,
+  uffdApiFeatures: uffdApiFeaturesOf('6.12'),
 };
 
 const p616: Profile = {

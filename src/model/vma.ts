@@ -17,6 +17,12 @@ export const VM = {
   GROWSDOWN: 0x100,
   UFFD_MISSING: 0x200,
   PFNMAP: 0x400,
+  /**
+   * VM_UFFD_MINOR is a high bit in the kernel (VM_HIGH_ARCH_BIT_... since 5.13); the model
+   * borrows 0x800, unused since VM_DENYWRITE went (5.15).
+   */
+  UFFD_MINOR: 0x800,
+  UFFD_WP: 0x1000,
   LOCKED: 0x2000,
   IO: 0x4000,
   SEQ_READ: 0x8000,
@@ -45,6 +51,8 @@ export const VM = {
 export const VM_SPECIAL = VM.IO | VM.DONTEXPAND | VM.PFNMAP | VM.MIXEDMAP;
 /** VM_ACCESS_FLAGS: what anon_vma_compatible() lets differ. */
 export const VM_ACCESS_FLAGS = VM.READ | VM.WRITE | VM.EXEC;
+/** __VM_UFFD_FLAGS: the registration modes a userfaultfd ctx arms a VMA with. */
+export const VM_UFFD_FLAGS = VM.UFFD_MISSING | VM.UFFD_WP | VM.UFFD_MINOR;
 /** VM_LOCKED_MASK. */
 export const VM_LOCKED_MASK = VM.LOCKED | VM.LOCKONFAULT;
 
@@ -61,6 +69,8 @@ export const MNEMONICS: readonly (readonly [number, string])[] = [
   [VM.GROWSDOWN, 'gd'],
   [VM.UFFD_MISSING, 'um'],
   [VM.PFNMAP, 'pf'],
+  [VM.UFFD_WP, 'uw'],
+  [VM.UFFD_MINOR, 'ui'],
   [VM.LOCKED, 'lo'],
   [VM.IO, 'io'],
   [VM.SEQ_READ, 'sr'],

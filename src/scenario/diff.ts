@@ -11,7 +11,18 @@ import { formatResult, type Result } from '../space/result.js';
 import { describeVma } from './draw.js';
 
 /** VmFlags the model tracks; others (mr, mw, me, …) are not compared. */
-export const COMPARED_VMFLAGS = ['ac', 'nr', 'lo', 'lf', 'hg', 'nh', 'sl', 'um'] as const;
+export const COMPARED_VMFLAGS = [
+  'ac',
+  'nr',
+  'lo',
+  'lf',
+  'hg',
+  'nh',
+  'sl',
+  'um',
+  'uw',
+  'ui',
+] as const;
 
 export class FrameLabeler {
   private readonly labels = new Map<bigint, string>();

@@ -6,7 +6,14 @@
 import { checkAddrExpr, checkLenExpr, parseAlign, ScenarioInputError } from './address.js';
 import { checkScenarioAtLoad } from './load-checks.js';
 import type { FlagSpec } from '../space/flags.js';
-import { parseAdvice, parseFlags, parseProt } from './steps/fields.js';
+import { UFFD_FEATURE } from '../space/constants.js';
+import {
+  parseAdvice,
+  parseFlags,
+  parseProt,
+  parseUffdFeatures,
+  parseUffdMode,
+} from './steps/fields.js';
 import { KNOWN_FEATURES, LOAD_FAULTS, type Scenario } from './types.js';
 import { rangeError } from './kernel-range.js';
 
@@ -33,7 +40,7 @@ const STEP_FIELDS: Record<string, { required: string[]; optional: string[] }> = 
   file: { required: ['name', 'pages'], optional: ['tags'] },
   munmap: { required: ['at', 'len'], optional: [] },
   mseal: { required: ['at', 'len'], optional: [] },
-  uffd: { required: ['at', 'len'], optional: [] },
+  uffd: { required: ['at', 'len'], optional: ['features', 'mode'] },
   munlock: { required: ['at', 'len'], optional: [] },
   mlock: { required: ['at', 'len'], optional: ['onfault'] },
   mprotect: { required: ['at', 'len', 'prot'], optional: ['growsdown'] },
@@ -257,6 +264,8 @@ function checkStep(s: unknown, path: string, sawContinue: boolean): boolean {
   }
   if (s['flags'] !== undefined) parseFlags(s['flags'] as FlagSpec, `${path}.flags`);
   if (s['advice'] !== undefined) parseAdvice(s['advice'] as string | number, `${path}.advice`);
+  if (s['features'] !== undefined) parseUffdFeatures(s['features'], `${path}.features`);
+  if (s['mode'] !== undefined) parseUffdMode(s['mode'], `${path}.mode`);
   if (s['expect'] !== undefined) checkExpects(s['expect'], `${path}.expect`);
   // The child made by fork-continue runs raw syscalls only: no files or userfaultfd there,
   // and it cannot fork again.
@@ -445,6 +454,19 @@ export function scenarioJsonSchema(): object {
       ],
     },
     advice: { oneOf: [{ type: 'string' }, { type: 'integer' }] },
+    features: {
+      type: 'array',
+      items: { enum: Object.keys(UFFD_FEATURE).filter((k) => k !== 'EVENT_FORK') },
+      description:
+        'UFFDIO_API features of a new userfaultfd (UFFD_FEATURE_ names without the prefix)',
+    },
+    mode: {
+      oneOf: [
+        { type: 'string', pattern: '^(missing|wp|minor)(\\|(missing|wp|minor))*$' },
+        { type: 'array', minItems: 1, items: { enum: ['missing', 'wp', 'minor'] } },
+      ],
+      description: 'UFFDIO_REGISTER modes; default "missing"',
+    },
   };
   const steps = Object.entries(STEP_FIELDS).map(([op, f]) => ({
     type: 'object',

@@ -126,9 +126,24 @@ export interface FileStep extends StepBase {
 }
 
 export interface RangeStep extends StepBase {
-  op: 'munmap' | 'mseal' | 'uffd' | 'munlock';
+  op: 'munmap' | 'mseal' | 'munlock';
   at: AddrExpr;
   len: LenExpr;
+}
+
+/** userfaultfd registration (UFFDIO_REGISTER), optionally on a new ctx (UFFDIO_API). */
+export interface UffdStep extends StepBase {
+  op: 'uffd';
+  at: AddrExpr;
+  len: LenExpr;
+  /**
+   * UFFD_FEATURE_* names without the prefix (EVENT_REMAP, POISON, …): a new userfaultfd is
+   * opened with UFFDIO_API(these) and used from this step on. Absent: the current one (on
+   * first use opened with no features).
+   */
+  features?: string[];
+  /** Registration modes "missing" (default), "wp", "minor": a list, or joined by "|". */
+  mode?: string | string[];
 }
 
 export interface MprotectStep extends StepBase {
@@ -208,6 +223,7 @@ export type Step =
   | MemfdStep
   | FileStep
   | RangeStep
+  | UffdStep
   | MprotectStep
   | MadviseStep
   | MlockStep

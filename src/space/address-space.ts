@@ -7,6 +7,12 @@
  */
 import type { Result } from './result.js';
 
+/** A uffd step's UFFDIO_API features and UFFDIO_REGISTER mode (UFFD_FEATURE_* / UFFDIO_REGISTER_MODE_* bits). */
+export interface UffdOptions {
+  mode?: number;
+  features?: number;
+}
+
 export interface MapArgs {
   addr: bigint;
   length: bigint;
@@ -56,8 +62,13 @@ export interface AddressSpace {
   unlock(addr: bigint, length: bigint): Result<0>;
   /** mseal(addr, len, 0). ENOSYS where the kernel lacks it. */
   seal(addr: bigint, length: bigint): Result<0>;
-  /** Registers the range with a userfaultfd in MISSING mode (no EVENT_REMAP). */
-  uffdRegister(addr: bigint, length: bigint): Result<0>;
+  /**
+   * UFFDIO_REGISTER of the range in `opts.mode` (UFFDIO_REGISTER_MODE_* bits, MISSING by
+   * default) with the space's current userfaultfd, opened on first use with no features.
+   * With `opts.features`, a new userfaultfd is opened first with UFFDIO_API(features) and
+   * becomes the current one; when UFFDIO_API fails that is the result.
+   */
+  uffdRegister(addr: bigint, length: bigint, opts?: UffdOptions): Result<0>;
   /** memfd_create + ftruncate(size), then `contents` written with pwrite. */
   memfd(size: bigint, contents?: FileContents): Result<FileId>;
   /**

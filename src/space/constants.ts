@@ -75,6 +75,44 @@ export const MLOCK = {
   ONFAULT: 1,
 } as const;
 
+/**
+ * include/uapi/linux/userfaultfd.h UFFD_FEATURE_* bits, by name without the prefix. Which
+ * ones a kernel accepts in UFFDIO_API is version behaviour: src/model/uffd-features.ts.
+ */
+export const UFFD_FEATURE = {
+  PAGEFAULT_FLAG_WP: 1 << 0,
+  EVENT_FORK: 1 << 1,
+  EVENT_REMAP: 1 << 2,
+  EVENT_REMOVE: 1 << 3,
+  MISSING_HUGETLBFS: 1 << 4,
+  MISSING_SHMEM: 1 << 5,
+  EVENT_UNMAP: 1 << 6,
+  SIGBUS: 1 << 7,
+  THREAD_ID: 1 << 8,
+  MINOR_HUGETLBFS: 1 << 9,
+  MINOR_SHMEM: 1 << 10,
+  EXACT_ADDRESS: 1 << 11,
+  WP_HUGETLBFS_SHMEM: 1 << 12,
+  WP_UNPOPULATED: 1 << 13,
+  POISON: 1 << 14,
+  WP_ASYNC: 1 << 15,
+  MOVE: 1 << 16,
+} as const;
+
+/** The UFFD_EVENT_* features: the kernel waits for the monitor to read each such event. */
+export const UFFD_EVENT_FEATURES =
+  UFFD_FEATURE.EVENT_FORK |
+  UFFD_FEATURE.EVENT_REMAP |
+  UFFD_FEATURE.EVENT_REMOVE |
+  UFFD_FEATURE.EVENT_UNMAP;
+
+/** UFFDIO_REGISTER_MODE_* (uffdio_register.mode). */
+export const UFFDIO_REGISTER_MODE = {
+  MISSING: 1 << 0,
+  WP: 1 << 1,
+  MINOR: 1 << 2,
+} as const;
+
 export const PAGE_SIZE = 4096n;
 export const PMD_SIZE = 2n * 1024n * 1024n;
 export const PUD_SIZE = 1024n * 1024n * 1024n;

@@ -12,6 +12,7 @@ import { getUnmappedArea, mayExpandVm } from '../mmap.js';
 import { PAGE, type Mm, type Pte } from '../mm.js';
 import { PMD, planMovePageTables, type Extent } from '../page-tables.js';
 import { dropGuards, freePgtables, zapRange } from '../pgtable.js';
+import { mremapUserfaultfdPrep, vmaHasUffdWithoutEventRemap } from '../userfaultfd.js';
 import { VM, VM_LOCKED_MASK, type Vma } from '../vma.js';
 import { doMunmap, splitVma } from '../vma-ops.js';
 import { relocateAnonMerge, relocateNewVma, shouldRelocateAnon } from './relocate-anon.js';
@@ -180,7 +181,7 @@ function movePageTables(mm: Mm, vrm: VmaRemapStruct, vma: Vma, newVma: Vma): voi
     realign: mm.profile.realign,
     haveMovePmd: mm.o.haveMovePmd,
     haveMovePud: mm.o.haveMovePud,
-    uffdBlocksTableMove: mm.profile.uffdBlocksTableMove && vma.uffd !== null,
+    uffdBlocksTableMove: mm.profile.uffdBlocksTableMove && vmaHasUffdWithoutEventRemap(mm, vma),
   });
   tr.plan(plan);
   tr.note(
@@ -197,14 +198,6 @@ function movePageTables(mm: Mm, vrm: VmaRemapStruct, vma: Vma, newVma: Vma): voi
   const guards = [...mm.guards].filter((pn) => pn >= addr / PAGE && pn < (addr + oldLen) / PAGE);
   for (const pn of guards) mm.guards.delete(pn);
   for (const pn of guards) mm.guards.add(pn + shift);
-}
-
-/** mremap_userfaultfd_prep: without UFFD_FEATURE_EVENT_REMAP the new VMA loses its registration. */
-function mremapUserfaultfdPrep(newVma: Vma): void {
-  if (newVma.uffd !== null) {
-    newVma.uffd = null;
-    newVma.flags &= ~VM.UFFD_MISSING;
-  }
 }
 
 /** mm/mremap.c:dontunmap_complete — the source stays mapped, unlocked, without its anon_vma. */
@@ -242,7 +235,7 @@ export function moveVma(mm: Mm, vrm: VmaRemapStruct): Result<number> {
   vma = copy.vma;
   const newVma = copy.newVma;
   movePageTables(mm, vrm, vma, newVma);
-  mremapUserfaultfdPrep(newVma);
+  mremapUserfaultfdPrep(mm, newVma);
   const locked = (vma.flags & VM.LOCKED) !== 0;
   if (locked && (!dontunmap || mm.profile.dontunmapLockedVmGrows)) mm.lockedVm += newLen / PAGE;
   if (copy.relocated) relocateAnonMerge(mm, newVma);

@@ -9,9 +9,16 @@
 import { MAP, MLOCK, MREMAP, PAGE_SIZE } from '../../space/constants.js';
 import { exprName, resolveLen, ScenarioInputError } from '../address.js';
 import type { AddrExpr, Expect, MappingKind, Step } from '../types.js';
-import { mapStepFlags, parseAdvice, parseFlags, parseProt } from './fields.js';
+import {
+  mapStepFlags,
+  parseAdvice,
+  parseFlags,
+  parseProt,
+  parseUffdFeatures,
+  parseUffdMode,
+} from './fields.js';
 
-export type RangeOp = 'munmap' | 'mseal' | 'uffd' | 'munlock';
+export type RangeOp = 'munmap' | 'mseal' | 'munlock';
 
 export type StepCall =
   | {
@@ -31,6 +38,8 @@ export type StepCall =
   /** memfd_create (or a disk file, `disk`) with page index → tag written before mapping. */
   | { op: 'memfd'; size: bigint; bind: string; disk: boolean; contents: Map<number, bigint> }
   | { op: RangeOp; at: AddrExpr; length: bigint }
+  /** UFFDIO_REGISTER in `mode`; with `features`, on a new ctx made by UFFDIO_API(features). */
+  | { op: 'uffd'; at: AddrExpr; length: bigint; mode: number; features?: number }
   | { op: 'mlock'; at: AddrExpr; length: bigint; flags: number }
   | { op: 'mprotect'; at: AddrExpr; length: bigint; prot: number }
   | { op: 'madvise'; at: AddrExpr; length: bigint; advice: number }
@@ -114,9 +123,19 @@ export function decodeStep(step: Step, index: number, path: string): StepCall {
       };
     case 'munmap':
     case 'mseal':
-    case 'uffd':
     case 'munlock':
       return { op: step.op, at: step.at, length: len(step.len, 'len') };
+    case 'uffd': {
+      const call: StepCall = {
+        op: 'uffd',
+        at: step.at,
+        length: len(step.len, 'len'),
+        mode: parseUffdMode(step.mode, `${path}.mode`),
+      };
+      if (step.features !== undefined)
+        call.features = parseUffdFeatures(step.features, `${path}.features`);
+      return call;
+    }
     case 'mlock':
       return {
         op: 'mlock',

@@ -23,9 +23,13 @@ export function describeStep(s: Step): string {
     case 'touch':
     case 'read':
       return `${s.op}(${s.at}${s.pages ? `, ${s.pages} pages` : ''})`;
+    case 'uffd': {
+      const mode = s.mode === undefined ? '' : `, ${[s.mode].flat().join('|')}`;
+      const feats = s.features === undefined ? '' : ` on a new ctx [${s.features.join(', ')}]`;
+      return `uffd(${s.at}, ${len(s.len)}${mode})${feats}`;
+    }
     case 'munmap':
     case 'mseal':
-    case 'uffd':
     case 'munlock':
     case 'mlock':
       return `${s.op}(${s.at}, ${len(s.len)})`;

@@ -74,7 +74,12 @@ export function executeStep(call: StepCall, ctx: StepContext, path: string): Ste
     case 'mseal':
       return { result: sp.seal(at(call.at), call.length) };
     case 'uffd':
-      return { result: sp.uffdRegister(at(call.at), call.length) };
+      return {
+        result: sp.uffdRegister(at(call.at), call.length, {
+          mode: call.mode,
+          ...(call.features === undefined ? {} : { features: call.features }),
+        }),
+      };
     case 'munlock':
       return { result: sp.unlock(at(call.at), call.length) };
     case 'mlock':

@@ -4,7 +4,7 @@
  * step's MAP_* bits. The schema checks steps with these same functions, so a file that
  * loads is one the runner, the fuzzer and the C exporter read alike.
  */
-import { MADV, MAP, PROT } from '../../space/constants.js';
+import { MADV, MAP, PROT, UFFD_FEATURE, UFFDIO_REGISTER_MODE } from '../../space/constants.js';
 import { FlagSyntaxError, parseMremapFlags, type FlagSpec } from '../../space/flags.js';
 import { ScenarioInputError } from '../address.js';
 import type { MapStep } from '../types.js';
@@ -64,4 +64,55 @@ export function mapStepFlags(step: MapStep): number {
   if (step.hugetlb) flags |= MAP.HUGETLB;
   if (step.growsdown) flags |= MAP.GROWSDOWN;
   return flags;
+}
+
+/**
+ * A uffd step's features as UFFD_FEATURE_* bits. EVENT_FORK is refused: the fork event
+ * hands the monitor a new fd for the child's ctx, which this tool does not take.
+ */
+export function parseUffdFeatures(names: unknown, path: string): number {
+  if (!Array.isArray(names))
+    throw new ScenarioInputError(
+      'expected a list of UFFD_FEATURE_ names, e.g. ["EVENT_REMAP"]',
+      path,
+    );
+  let v = 0;
+  names.forEach((n, i) => {
+    const name = typeof n === 'string' ? n : '';
+    const bit = (UFFD_FEATURE as Record<string, number>)[name];
+    if (bit === undefined || name === 'EVENT_FORK')
+      throw new ScenarioInputError(
+        `unknown userfaultfd feature ${JSON.stringify(n)}: use ${Object.keys(UFFD_FEATURE)
+          .filter((k) => k !== 'EVENT_FORK')
+          .join(', ')} (EVENT_FORK is not supported)`,
+        `${path}[${i}]`,
+      );
+    v |= bit;
+  });
+  return v;
+}
+
+/** A uffd step's mode as UFFDIO_REGISTER_MODE_* bits (MISSING when absent). */
+export function parseUffdMode(mode: unknown, path: string): number {
+  if (mode === undefined) return UFFDIO_REGISTER_MODE.MISSING;
+  const parts = Array.isArray(mode) ? mode : typeof mode === 'string' ? mode.split('|') : null;
+  if (parts === null || parts.length === 0)
+    throw new ScenarioInputError(
+      'expected "missing", "wp", "minor", joined by "|" or a list',
+      path,
+    );
+  let v = 0;
+  for (const p of parts) {
+    const bit =
+      typeof p === 'string' && ['missing', 'wp', 'minor'].includes(p)
+        ? (UFFDIO_REGISTER_MODE as Record<string, number>)[p.toUpperCase()]
+        : undefined;
+    if (bit === undefined)
+      throw new ScenarioInputError(
+        `unknown userfaultfd mode ${JSON.stringify(p)}: use "missing", "wp" or "minor"`,
+        path,
+      );
+    v |= bit;
+  }
+  return v;
 }

@@ -74,7 +74,10 @@ export function stepC(call: StepCall, i: number, what: string, exp: string): str
     case 'mlock':
       return [`  r = syscall(325, ${at}, ${ul(call.length)}, ${call.flags});`, ...done('r')];
     case 'uffd':
-      return [`  r = uffd_register(${at}, ${ul(call.length)});`, ...done('r')];
+      return [
+        `  r = uffd_register(${at}, ${ul(call.length)}, ${call.mode}, ${call.features ?? -1});`,
+        ...done('r'),
+      ];
     case 'mprotect':
       return [
         `  r = syscall(SYS_mprotect, ${at}, ${ul(call.length)}, ${call.prot});`,
