@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -142,6 +143,26 @@ Napi::Value Reap(const Napi::CallbackInfo& info, bool kill_first) {
 Napi::Value ReleaseChild(const Napi::CallbackInfo& info) { return Reap(info, false); }
 Napi::Value KillChild(const Napi::CallbackInfo& info) { return Reap(info, true); }
 
+// memlockLimit(): RLIMIT_MEMLOCK as [soft, hard] bytes (RLIM_INFINITY is 2^64-1).
+Napi::Value MemlockLimit(const Napi::CallbackInfo& info) {
+  rlimit r{};
+  if (getrlimit(RLIMIT_MEMLOCK, &r) == -1) return Errno(info.Env(), errno);
+  Napi::Array a = Napi::Array::New(info.Env(), 2);
+  a.Set(0u, Napi::BigInt::New(info.Env(), static_cast<uint64_t>(r.rlim_cur)));
+  a.Set(1u, Napi::BigInt::New(info.Env(), static_cast<uint64_t>(r.rlim_max)));
+  return Ok(info.Env(), a);
+}
+
+// setMemlockLimit(soft): lowers or raises the soft limit only (an unprivileged process can
+// raise it again up to the hard limit, which stays as it was).
+Napi::Value SetMemlockLimit(const Napi::CallbackInfo& info) {
+  rlimit r{};
+  if (getrlimit(RLIMIT_MEMLOCK, &r) == -1) return Errno(info.Env(), errno);
+  r.rlim_cur = static_cast<rlim_t>(U64(info, 0));
+  if (setrlimit(RLIMIT_MEMLOCK, &r) == -1) return Errno(info.Env(), errno);
+  return OkNum(info.Env(), 0);
+}
+
 }  // namespace
 
 void InitProcess(Napi::Env env, Napi::Object exports) {
@@ -149,6 +170,8 @@ void InitProcess(Napi::Env env, Napi::Object exports) {
   exports.Set("childSyscall", Napi::Function::New(env, ChildSyscall));
   exports.Set("releaseChild", Napi::Function::New(env, ReleaseChild));
   exports.Set("killChild", Napi::Function::New(env, KillChild));
+  exports.Set("memlockLimit", Napi::Function::New(env, MemlockLimit));
+  exports.Set("setMemlockLimit", Napi::Function::New(env, SetMemlockLimit));
 }
 
 }  // namespace mrl

@@ -74,6 +74,10 @@ export interface NativeBinding {
   releaseChild(pid: number): RawResult<number>;
   /** SIGKILL, then reap. */
   killChild(pid: number): RawResult<number>;
+  /** RLIMIT_MEMLOCK: [soft, hard] in bytes (2^64-1 = unlimited). */
+  memlockLimit(): RawResult<[bigint, bigint]>;
+  /** Sets RLIMIT_MEMLOCK's soft limit (bytes); the hard limit stays. */
+  setMemlockLimit(soft: bigint): RawResult<number>;
 
   // ── timing.cc ───────────────────────────────────────────────────────────────
   /**

@@ -65,6 +65,7 @@ export function optionsForChild(mm: Mm): ModelSpaceOptions {
     overcommit: mm.o.overcommit,
     trace: mm.o.trace,
     traits: mm.o.traits,
+    pfnsVisible: mm.o.pfnsVisible,
   };
   if (mm.o.placeUnfixed !== undefined) o.placeUnfixed = mm.o.placeUnfixed;
   if (mm.o.rlimitAs !== undefined) o.rlimitAs = mm.o.rlimitAs;

@@ -97,6 +97,11 @@ export interface ModelSpaceOptions {
   rlimitAs?: bigint;
   /** RLIMIT_MEMLOCK in bytes when the task lacks CAP_IPC_LOCK (default unlimited: root). */
   rlimitMemlock?: bigint;
+  /**
+   * pagemap shows PFNs (default true): fs/proc/task_mmu.c:pagemap_open records whether the
+   * opener had CAP_SYS_ADMIN (since 4.2) and pagemap_read zeroes them otherwise.
+   */
+  pfnsVisible?: boolean;
   /** Record decision traces (default true; the bench turns it off). */
   trace?: boolean;
   /** fault_around_bytes / PAGE_SIZE (debugfs; default 16 = 64 KiB). Same as traits.faultAroundPages. */
@@ -122,6 +127,7 @@ export interface ResolvedOptions {
   overcommit: 0 | 1 | 2;
   rlimitAs: bigint | undefined;
   rlimitMemlock: bigint | undefined;
+  pfnsVisible: boolean;
   trace: boolean;
   traits: ModelTraits;
 }
@@ -144,6 +150,7 @@ function resolve(o: ModelSpaceOptions): ResolvedOptions {
     overcommit: o.overcommit ?? 0,
     rlimitAs: o.rlimitAs,
     rlimitMemlock: o.rlimitMemlock,
+    pfnsVisible: o.pfnsVisible ?? true,
     trace: o.trace ?? true,
     traits: {
       ...DEFAULT_TRAITS,

@@ -9,6 +9,7 @@ import type { FlagSpec } from '../space/flags.js';
 import { parseAdvice, parseFlags, parseProt } from './steps/fields.js';
 import { KNOWN_FEATURES, type Scenario } from './types.js';
 import { rangeError } from './kernel-range.js';
+import { checkSysctls } from './sysctls.js';
 
 type Obj = Record<string, unknown>;
 
@@ -247,6 +248,9 @@ export function validateScenario(v: unknown): Scenario {
       'arena',
       'window',
       'compareVmFlags',
+      'sysctls',
+      'user',
+      'rlimits',
       'steps',
     ],
     path,
@@ -310,6 +314,17 @@ export function validateScenario(v: unknown): Scenario {
     checkAddrExpr(w['to'], '$.window.to');
   }
   bool(v, 'compareVmFlags', path);
+  if (v['sysctls'] !== undefined) checkSysctls(v['sysctls'], '$.sysctls');
+  if (v['user'] !== undefined && v['user'] !== 'unprivileged')
+    fail('$.user', 'expected "unprivileged" (or leave it out to run with the tool\'s credentials)');
+  if (v['user'] !== undefined && v['sysctls'] !== undefined)
+    fail('$.sysctls', 'cannot be combined with "user": an unprivileged worker cannot set them');
+  const rl = v['rlimits'];
+  if (rl !== undefined) {
+    if (!isObj(rl)) fail('$.rlimits', 'expected {"memlock": pages or "Nb"}');
+    onlyKeys(rl, ['memlock'], '$.rlimits');
+    if (rl['memlock'] !== undefined) checkLenExpr(rl['memlock'], '$.rlimits.memlock');
+  }
   if (!Array.isArray(v['steps']) || v['steps'].length === 0)
     fail('$.steps', 'expected a non-empty array of steps');
   let cont = false;
@@ -444,6 +459,37 @@ export function scenarioJsonSchema(): object {
         properties: { from: addr, to: addr },
       },
       compareVmFlags: { type: 'boolean' },
+      sysctls: {
+        type: 'object',
+        minProperties: 1,
+        additionalProperties: false,
+        description:
+          'machine settings for this run, restored after it; needs root; the scenario runs alone',
+        properties: {
+          'vm.max_map_count': {
+            oneOf: [
+              { type: 'integer', minimum: 1 },
+              {
+                type: 'string',
+                pattern: '^\\+\\d{1,6}$',
+                description: 'N more than the VMAs of the process outside the arena',
+              },
+            ],
+          },
+          'vm.overcommit_memory': { type: 'integer', minimum: 0, maximum: 2 },
+          'vm.nr_hugepages': { type: 'integer', minimum: 0, maximum: 4096 },
+          'transparent_hugepage/enabled': { enum: ['always', 'madvise', 'never'] },
+        },
+      },
+      user: {
+        const: 'unprivileged',
+        description: 'run the kernel side as nobody (uid/gid 65534), without capabilities',
+      },
+      rlimits: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { memlock: { ...len, description: 'RLIMIT_MEMLOCK soft limit' } },
+      },
       steps: { type: 'array', minItems: 1, items: { oneOf: steps } },
     },
     $defs: { expect: expectOne },

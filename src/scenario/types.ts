@@ -205,6 +205,19 @@ export interface Scenario {
   window?: { from: AddrExpr; to: AddrExpr };
   /** Compare VmFlags after every step (slower: smaps). Default false. */
   compareVmFlags?: boolean;
+  /**
+   * Machine settings for this run (sysctls.ts: "vm.max_map_count", "vm.overcommit_memory",
+   * "vm.nr_hugepages", "transparent_hugepage/enabled"): written just before the steps,
+   * read back for the model, restored after. Needs root; the scenario runs alone.
+   */
+  sysctls?: Record<string, number | string>;
+  /**
+   * "unprivileged": the kernel side runs in a worker started as nobody (uid and gid 65534,
+   * no capabilities) and the model is told so. Default: the tool's own credentials.
+   */
+  user?: 'unprivileged';
+  /** Resource limits for this run: RLIMIT_MEMLOCK's soft limit, pages or "Nb" bytes. */
+  rlimits?: { memlock?: LenExpr };
   steps: Step[];
 }
 

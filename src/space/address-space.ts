@@ -124,4 +124,9 @@ export interface Snapshot {
   vmas: VmaView[];
   /** One entry per page in [start, end) when pages were asked for. */
   pages: PageView[];
+  /**
+   * Whether pagemap showed PFNs to this process (CAP_SYS_ADMIN); frames are null when not.
+   * Absent when the space does not say.
+   */
+  framesVisible?: boolean;
 }
