@@ -59,7 +59,7 @@ export function checkSysctls(v: unknown, path: string): void {
     if (!knob)
       throw new ScenarioInputError(
         `unknown setting "${k}"; known: ${Object.keys(SYSCTLS).join(', ')}`,
-        `${path}.${k}`,
+        `${path}["${k}"]`,
       );
     const why = knob.check(val);
     if (why) throw new ScenarioInputError(why, `${path}["${k}"]`);
