@@ -70,6 +70,18 @@ export interface NativeBinding {
   forkIdle(): RawResult<number>;
   /** Runs syscall(nr, args…) inside the child and returns its result. */
   childSyscall(pid: number, nr: number, ...args: bigint[]): RawResult<bigint>;
+  /** memfd_create("mremap-lab", MFD_CLOEXEC) inside the child; value is the child's fd. */
+  childMemfd(pid: number): RawResult<bigint>;
+  /** userfaultfd + UFFDIO_API inside the child (as uffdOpen); value is the child's fd. */
+  childUffdOpen(pid: number, features: bigint): RawResult<number>;
+  /** UFFDIO_REGISTER on the child's userfaultfd. */
+  childUffdRegister(
+    pid: number,
+    fd: number,
+    addr: bigint,
+    length: bigint,
+    mode: bigint,
+  ): RawResult<bigint>;
   /** Closes the child's pipe so it exits, then reaps it. Value is the exit status. */
   releaseChild(pid: number): RawResult<number>;
   /** SIGKILL, then reap. */

@@ -256,28 +256,30 @@ export class KernelSpace implements AddressSpace {
 
   uffdRegister(addr: bigint, length: bigint): Result<0> {
     const open = this.span('userfaultfd', addr, length);
-    // A userfaultfd belongs to the mm that opened it; registering inside a child would need
-    // the child to open its own, which the async-signal-safe child loop does not do.
-    if (this.pid) return err(Errno.EOPNOTSUPP);
+    // A userfaultfd belongs to the mm that opened it: a child opens its own, which lives
+    // and dies with the child.
+    const pid = this.pid;
     if (this.uffd < 0) {
-      const fd = native.uffdOpen(0n);
+      const fd = pid ? native.childUffdOpen(pid, 0n) : native.uffdOpen(0n);
       if (!fd.ok) return err(fd.errno);
       this.uffd = fd.value;
     }
     const UFFDIO_REGISTER_MODE_MISSING = 1n;
     const uffd = this.uffd;
     return this.changing(open, () => {
-      const r = native.uffdRegister(uffd, addr, length, UFFDIO_REGISTER_MODE_MISSING);
+      const r = pid
+        ? native.childUffdRegister(pid, uffd, addr, length, UFFDIO_REGISTER_MODE_MISSING)
+        : native.uffdRegister(uffd, addr, length, UFFDIO_REGISTER_MODE_MISSING);
       return r.ok ? ok(0 as const) : err(r.errno);
     });
   }
 
   memfd(size: bigint): Result<FileId> {
     requireU64('size', size);
-    if (this.pid) return err(Errno.EOPNOTSUPP);
-    const fd = sys.memfdCreate('mremap-lab');
+    // In a child the file is the child's (its fd table; it goes with the child).
+    const fd = this.pid ? this.childMemfd(size) : sys.memfdCreate('mremap-lab');
     if (!fd.ok) return fd;
-    const t = sys.ftruncate(fd.value, size);
+    const t = this.pid ? ok(0) : sys.ftruncate(fd.value, size);
     if (!t.ok) {
       sys.close(fd.value);
       return err(t.errno);
@@ -285,6 +287,17 @@ export class KernelSpace implements AddressSpace {
     const id = this.files.size + 1;
     this.files.set(id, fd.value);
     return ok(id);
+  }
+
+  private childMemfd(size: bigint): Result<number> {
+    const fd = native.childMemfd(this.pid);
+    if (!fd.ok) return err(fd.errno);
+    const t = this.call(NR.ftruncate, fd.value, size);
+    if (!t.ok) {
+      this.call(NR.close, fd.value);
+      return t;
+    }
+    return ok(Number(fd.value));
   }
 
   touch(addr: bigint, tag: bigint): Result<0> {
@@ -329,7 +342,7 @@ export class KernelSpace implements AddressSpace {
     this.children.clear();
     if (!this.pid) for (const fd of this.files.values()) sys.close(fd);
     this.files.clear();
-    if (this.uffd >= 0) sys.close(this.uffd);
+    if (this.uffd >= 0 && !this.pid) sys.close(this.uffd);
     this.uffd = -1;
   }
 

@@ -221,9 +221,9 @@ function checkStep(s: unknown, path: string, sawContinue: boolean): boolean {
   if (s['flags'] !== undefined) parseFlags(s['flags'] as FlagSpec, `${path}.flags`);
   if (s['advice'] !== undefined) parseAdvice(s['advice'] as string | number, `${path}.advice`);
   if (s['expect'] !== undefined) checkExpects(s['expect'], `${path}.expect`);
-  // The child made by fork-continue runs raw syscalls only: no memfd or userfaultfd there,
-  // and it cannot fork again.
-  if (sawContinue && ['memfd', 'uffd', 'fork', 'fork-continue'].includes(op)) {
+  // The child made by fork-continue runs syscalls the parent sends it (memfd and userfaultfd
+  // included); it cannot fork again.
+  if (sawContinue && ['fork', 'fork-continue'].includes(op)) {
     fail(
       `${path}.op`,
       `"${op}" cannot run inside the child after fork-continue; move it before the fork`,
