@@ -164,9 +164,10 @@ Napi::Value ChildMemfd(const Napi::CallbackInfo& info) {
 // UffdOpen does) and UFFDIO_API; value is the child's fd, which stays open in the child.
 Napi::Value ChildUffdOpen(const Napi::CallbackInfo& info) {
   pid_t pid = static_cast<pid_t>(I64(info, 0));
+  bool kernel_faults = info.Length() > 2 && info[2].IsBoolean() && info[2].As<Napi::Boolean>();
   Command c{1, __NR_userfaultfd, {O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY}, -1, {}};
-  Answer a{};
-  bool sent = RunInChild(pid, c, a);
+  Answer a{-1, EINVAL};
+  bool sent = kernel_faults || RunInChild(pid, c, a);
   if (sent && a.ret == -1 && a.err == EINVAL) {
     c.args[0] = O_CLOEXEC | O_NONBLOCK;
     sent = RunInChild(pid, c, a);

@@ -38,7 +38,8 @@ export interface NativeBinding {
   ftruncate(fd: number, length: bigint): RawResult<number>;
   close(fd: number): RawResult<number>;
   /** userfaultfd(flags) + UFFDIO_API(features); returns the fd. */
-  uffdOpen(features: bigint): RawResult<number>;
+  /** userfaultfd + UFFDIO_API; kernelFaults: without UFFD_USER_MODE_ONLY, else with it where known. */
+  uffdOpen(features: bigint, kernelFaults?: boolean): RawResult<number>;
   /** UFFDIO_REGISTER with the given mode bits; returns the ioctls mask. */
   uffdRegister(fd: number, addr: bigint, length: bigint, mode: bigint): RawResult<bigint>;
   uffdUnregister(fd: number, addr: bigint, length: bigint): RawResult<number>;
@@ -73,7 +74,7 @@ export interface NativeBinding {
   /** memfd_create("mremap-lab", MFD_CLOEXEC) inside the child; value is the child's fd. */
   childMemfd(pid: number): RawResult<bigint>;
   /** userfaultfd + UFFDIO_API inside the child (as uffdOpen); value is the child's fd. */
-  childUffdOpen(pid: number, features: bigint): RawResult<number>;
+  childUffdOpen(pid: number, features: bigint, kernelFaults?: boolean): RawResult<number>;
   /** UFFDIO_REGISTER on the child's userfaultfd. */
   childUffdRegister(
     pid: number,

@@ -254,13 +254,14 @@ export class KernelSpace implements AddressSpace {
     );
   }
 
-  uffdRegister(addr: bigint, length: bigint): Result<0> {
+  uffdRegister(addr: bigint, length: bigint, opts?: { kernelFaults?: boolean }): Result<0> {
     const open = this.span('userfaultfd', addr, length);
     // A userfaultfd belongs to the mm that opened it: a child opens its own, which lives
     // and dies with the child.
     const pid = this.pid;
     if (this.uffd < 0) {
-      const fd = pid ? native.childUffdOpen(pid, 0n) : native.uffdOpen(0n);
+      const all = opts?.kernelFaults === true;
+      const fd = pid ? native.childUffdOpen(pid, 0n, all) : native.uffdOpen(0n, all);
       if (!fd.ok) return err(fd.errno);
       this.uffd = fd.value;
     }

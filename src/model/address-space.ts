@@ -117,8 +117,8 @@ export class ModelSpace implements AddressSpace {
     return doMseal(this.mm, addr, length);
   }
 
-  uffdRegister(addr: bigint, length: bigint): Result<0> {
-    return userfaultfdRegister(this.mm, addr, length);
+  uffdRegister(addr: bigint, length: bigint, opts?: { kernelFaults?: boolean }): Result<0> {
+    return userfaultfdRegister(this.mm, addr, length, opts?.kernelFaults === true);
   }
 
   memfd(size: bigint): Result<FileId> {

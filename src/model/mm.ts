@@ -102,6 +102,12 @@ export interface ModelSpaceOptions {
    * opener had CAP_SYS_ADMIN (since 4.2) and pagemap_read zeroes them otherwise.
    */
   pfnsVisible?: boolean;
+  /**
+   * CAP_SYS_PTRACE (default true) and vm.unprivileged_userfaultfd (default 0): whether a
+   * userfaultfd may handle kernel faults (fs/userfaultfd.c:userfaultfd_syscall_allowed).
+   */
+  capSysPtrace?: boolean;
+  unprivilegedUserfaultfd?: boolean;
   /** Record decision traces (default true; the bench turns it off). */
   trace?: boolean;
   /** fault_around_bytes / PAGE_SIZE (debugfs; default 16 = 64 KiB). Same as traits.faultAroundPages. */
@@ -128,6 +134,8 @@ export interface ResolvedOptions {
   rlimitAs: bigint | undefined;
   rlimitMemlock: bigint | undefined;
   pfnsVisible: boolean;
+  capSysPtrace: boolean;
+  unprivilegedUserfaultfd: boolean;
   trace: boolean;
   traits: ModelTraits;
 }
@@ -151,6 +159,8 @@ function resolve(o: ModelSpaceOptions): ResolvedOptions {
     rlimitAs: o.rlimitAs,
     rlimitMemlock: o.rlimitMemlock,
     pfnsVisible: o.pfnsVisible ?? true,
+    capSysPtrace: o.capSysPtrace ?? true,
+    unprivilegedUserfaultfd: o.unprivilegedUserfaultfd ?? false,
     trace: o.trace ?? true,
     traits: {
       ...DEFAULT_TRAITS,

@@ -6,10 +6,27 @@ import { VM, Vma } from './vma.js';
 import { Errno } from '../space/errno.js';
 import type { Result } from '../space/result.js';
 
-export function userfaultfdRegister(mm: Mm, addr: bigint, length: bigint): Result<0> {
+export function userfaultfdRegister(
+  mm: Mm,
+  addr: bigint,
+  length: bigint,
+  kernelFaults = false,
+): Result<0> {
   const tr = mm.tracer;
   tr.begin('uffd_register');
   let e;
+  // The space's userfaultfd is opened by its first register: fs/userfaultfd.c:
+  // userfaultfd_syscall_allowed — UFFD_USER_MODE_ONLY (5.11) is always
+  // allowed; kernel faults need CAP_SYS_PTRACE or vm.unprivileged_userfaultfd (5.2).
+  if (
+    mm.uffdCtx === null &&
+    (e = tr.check(
+      'userfaultfd_syscall_allowed',
+      kernelFaults && !mm.o.capSysPtrace && !mm.o.unprivilegedUserfaultfd,
+      Errno.EPERM,
+    ))
+  )
+    return e;
   // fs/userfaultfd.c:userfaultfd_register → validate_range.
   if (
     (e = tr.check(

@@ -191,7 +191,13 @@ export function newModel(
     // The pool is system-wide and changes: read it when the scenario starts, not at probe time.
     hugetlbPages: ctx.only === 'model' ? 8 : hugetlbAvailable(),
     ...(env?.rlimitMemlock !== undefined ? { rlimitMemlock: env.rlimitMemlock } : {}),
-    ...(env ? { pfnsVisible: env.pfnsVisible } : {}),
+    ...(env
+      ? {
+          pfnsVisible: env.pfnsVisible,
+          capSysPtrace: env.capSysPtrace,
+          unprivilegedUserfaultfd: env.unprivilegedUserfaultfd,
+        }
+      : {}),
   });
   addGuards(m, start, end);
   return m;

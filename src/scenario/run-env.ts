@@ -4,6 +4,7 @@
  * "unprivileged"` (the worker was started as nobody: pool.ts). Both sides see the result:
  * the kernel side lives in it, the model is told the values as read back.
  */
+import fs from 'node:fs';
 import { native } from '../native.js';
 import type { ProbeResult } from '../kernel/probe.js';
 import { resolveLen } from './address.js';
@@ -16,6 +17,9 @@ export interface ModelEnv {
   /** RLIMIT_MEMLOCK in bytes when the process lacks CAP_IPC_LOCK; undefined: it has it. */
   rlimitMemlock?: bigint;
   pfnsVisible: boolean;
+  /** False for nobody; then vm.unprivileged_userfaultfd decides kernel-fault userfaultfds. */
+  capSysPtrace: boolean;
+  unprivilegedUserfaultfd: boolean;
 }
 
 export interface RunEnv extends ModelEnv {
@@ -29,6 +33,14 @@ function softMemlock(): bigint | undefined {
   const r = native.memlockLimit();
   if (!r.ok || r.value[0] === UNLIMITED) return undefined;
   return r.value[0];
+}
+
+function readUnprivUffd(): boolean {
+  try {
+    return fs.readFileSync('/proc/sys/vm/unprivileged_userfaultfd', 'utf8').trim() === '1';
+  } catch {
+    return false;
+  }
 }
 
 function isRoot(): boolean {
@@ -54,6 +66,9 @@ export function enterEnv(
       probe: sc.sysctls ? probeWithSysctls(probe, resolveSysctls(sc.sysctls, 0)) : probe,
       ...(unpriv ? { rlimitMemlock: memlock ?? softMemlock() ?? UNLIMITED } : {}),
       pfnsVisible: !unpriv && probe.pagemapPfns,
+      // The stock default: vm.unprivileged_userfaultfd=0 since it exists (5.2).
+      capSysPtrace: !unpriv,
+      unprivilegedUserfaultfd: false,
       restore: () => {},
     };
   }
@@ -100,6 +115,9 @@ export function enterEnv(
     ...(isRoot() ? {} : { rlimitMemlock: softMemlock() ?? UNLIMITED }),
     // fs/proc/task_mmu.c:pagemap_open: nobody never sees PFNs, whatever the probe saw as root.
     pfnsVisible: !unpriv && probe.pagemapPfns,
+    capSysPtrace: isRoot(),
+    // Read when the scenario starts: the run cannot set it for an unprivileged worker.
+    unprivilegedUserfaultfd: readUnprivUffd(),
     restore,
   };
 }

@@ -20,6 +20,7 @@ export function scenarioMachine(sc: Scenario): Partial<ModelSpaceOptions> {
     const m = sc.rlimits?.memlock;
     o.rlimitMemlock = m === undefined ? 2n ** 64n - 1n : resolveLen(m, '$.rlimits.memlock');
     o.pfnsVisible = false;
+    o.capSysPtrace = false;
   }
   return o;
 }

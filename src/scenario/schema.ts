@@ -32,7 +32,7 @@ const STEP_FIELDS: Record<string, { required: string[]; optional: string[] }> = 
   memfd: { required: ['name', 'pages'], optional: [] },
   munmap: { required: ['at', 'len'], optional: [] },
   mseal: { required: ['at', 'len'], optional: [] },
-  uffd: { required: ['at', 'len'], optional: [] },
+  uffd: { required: ['at', 'len'], optional: ['kernelFaults'] },
   munlock: { required: ['at', 'len'], optional: [] },
   mlock: { required: ['at', 'len'], optional: ['onfault'] },
   mprotect: { required: ['at', 'len', 'prot'], optional: [] },
@@ -198,7 +198,8 @@ function checkStep(s: unknown, path: string, sawContinue: boolean): boolean {
   for (const k of ['name', 'child', 'file', 'note']) if (s[k] !== undefined) str(s, k, path);
   for (const k of ['pages', 'offset']) int(s, k, path);
   int(s, 'tag', path);
-  for (const k of ['noreserve', 'populate', 'locked', 'onfault', 'hugetlb']) bool(s, k, path);
+  for (const k of ['noreserve', 'populate', 'locked', 'onfault', 'hugetlb', 'kernelFaults'])
+    bool(s, k, path);
   if (s['prot'] !== undefined) {
     if (typeof s['prot'] !== 'string') fail(`${path}.prot`, 'expected letters r, w, x or "none"');
     parseProt(s['prot'], `${path}.prot`);
@@ -398,6 +399,7 @@ export function scenarioJsonSchema(): object {
     locked: { type: 'boolean' },
     hugetlb: { type: 'boolean' },
     onfault: { type: 'boolean' },
+    kernelFaults: { type: 'boolean' },
     offset: { type: 'integer', minimum: 0 },
     pages: { type: 'integer', minimum: 0 },
     tag: { type: 'integer', minimum: 0 },

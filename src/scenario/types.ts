@@ -92,6 +92,13 @@ export interface RangeStep extends StepBase {
   op: 'munmap' | 'mseal' | 'uffd' | 'munlock';
   at: AddrExpr;
   len: LenExpr;
+  /**
+   * uffd only: the space's userfaultfd is opened without UFFD_USER_MODE_ONLY, to handle
+   * faults from kernel code too, which needs CAP_SYS_PTRACE or vm.unprivileged_userfaultfd=1
+   * (else EPERM). Default: user-mode faults only where the kernel knows the flag (5.11+).
+   * Decided by the space's first uffd step that opens it.
+   */
+  kernelFaults?: boolean;
 }
 
 export interface MprotectStep extends StepBase {

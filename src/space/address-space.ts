@@ -54,7 +54,8 @@ export interface AddressSpace {
   /** mseal(addr, len, 0). ENOSYS where the kernel lacks it. */
   seal(addr: bigint, length: bigint): Result<0>;
   /** Registers the range with a userfaultfd in MISSING mode (no EVENT_REMAP). */
-  uffdRegister(addr: bigint, length: bigint): Result<0>;
+  /** kernelFaults: the userfaultfd, when this call opens it, is without UFFD_USER_MODE_ONLY. */
+  uffdRegister(addr: bigint, length: bigint, opts?: { kernelFaults?: boolean }): Result<0>;
   /** memfd_create + ftruncate(size). */
   memfd(size: bigint): Result<FileId>;
 

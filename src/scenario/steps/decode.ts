@@ -29,7 +29,7 @@ export type StepCall =
       bind?: string;
     }
   | { op: 'memfd'; size: bigint; bind: string }
-  | { op: RangeOp; at: AddrExpr; length: bigint }
+  | { op: RangeOp; at: AddrExpr; length: bigint; kernelFaults?: boolean }
   | { op: 'mlock'; at: AddrExpr; length: bigint; flags: number }
   | { op: 'mprotect'; at: AddrExpr; length: bigint; prot: number }
   | { op: 'madvise'; at: AddrExpr; length: bigint; advice: number }
@@ -104,9 +104,15 @@ export function decodeStep(step: Step, index: number, path: string): StepCall {
     }
     case 'memfd':
       return { op: 'memfd', size: BigInt(step.pages) * PAGE_SIZE, bind: step.name };
+    case 'uffd':
+      return {
+        op: step.op,
+        at: step.at,
+        length: len(step.len, 'len'),
+        ...(step.kernelFaults === true ? { kernelFaults: true } : {}),
+      };
     case 'munmap':
     case 'mseal':
-    case 'uffd':
     case 'munlock':
       return { op: step.op, at: step.at, length: len(step.len, 'len') };
     case 'mlock':

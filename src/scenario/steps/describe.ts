@@ -23,9 +23,10 @@ export function describeStep(s: Step): string {
     case 'touch':
     case 'read':
       return `${s.op}(${s.at}${s.pages ? `, ${s.pages} pages` : ''})`;
+    case 'uffd':
+      return `uffd(${s.at}, ${len(s.len)}${s.kernelFaults ? ', kernel faults' : ''})`;
     case 'munmap':
     case 'mseal':
-    case 'uffd':
     case 'munlock':
     case 'mlock':
       return `${s.op}(${s.at}, ${len(s.len)})`;

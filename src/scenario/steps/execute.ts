@@ -72,7 +72,13 @@ export function executeStep(call: StepCall, ctx: StepContext, path: string): Ste
     case 'mseal':
       return { result: sp.seal(at(call.at), call.length) };
     case 'uffd':
-      return { result: sp.uffdRegister(at(call.at), call.length) };
+      return {
+        result: sp.uffdRegister(
+          at(call.at),
+          call.length,
+          call.kernelFaults === true ? { kernelFaults: true } : undefined,
+        ),
+      };
     case 'munlock':
       return { result: sp.unlock(at(call.at), call.length) };
     case 'mlock':
