@@ -3,8 +3,9 @@
  * they pass on this kernel, and every setting reads as before afterwards, also when the
  * worker is killed mid-scenario (the parent writes the old values back).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/scenario/report/types.js';
@@ -51,6 +52,48 @@ describe('scenarios with sysctls, user and rlimits', () => {
     for (const x of r.report.results) expect(['pass', 'timeout']).toContain(x.status);
     expect(settings()).toEqual(before);
   });
+
+  it.skipIf(!isRoot)(
+    'Ctrl-C in the middle of a scenario: the parent writes the value back',
+    async () => {
+      const knob = SYSCTLS['vm.max_map_count']!.path;
+      const before = fs.readFileSync(knob, 'utf8');
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mrl-sysctl-'));
+      // Long enough to be caught with the setting in force: thousands of steps.
+      const steps = [{ op: 'map', at: '@0', len: 8 }];
+      for (let i = 0; i < 4000; i++) steps.push({ op: 'touch', at: `@${i % 8}` } as never);
+      fs.writeFileSync(
+        path.join(dir, 'slow.json'),
+        JSON.stringify({
+          id: 'slow-sysctl',
+          title: 't',
+          source: 'test',
+          sysctls: { 'vm.max_map_count': '+1000' },
+          arena: { pages: 8 },
+          steps,
+        }),
+      );
+      const p = spawn(process.execPath, [
+        path.join(root, 'dist/cli/main.js'),
+        'validate',
+        '--suite',
+        dir,
+        '--format',
+        'json',
+      ]);
+      let seen = false;
+      for (let i = 0; i < 600 && !seen; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        seen = fs.readFileSync(knob, 'utf8') !== before;
+      }
+      p.kill('SIGINT');
+      const code = await new Promise<number | null>((r) => p.on('exit', (c) => r(c)));
+      fs.rmSync(dir, { recursive: true, force: true });
+      expect(seen).toBe(true);
+      expect(code).toBe(130);
+      expect(fs.readFileSync(knob, 'utf8')).toBe(before);
+    },
+  );
 
   it.skipIf(isRoot)('skip with the reason when not root', () => {
     const r = validate(['--filter', 'sysctl-*']);
