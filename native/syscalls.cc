@@ -88,8 +88,12 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value UffdOpen(const Napi::CallbackInfo& info) {
-  // UFFD_USER_MODE_ONLY lets unprivileged users in when vm.unprivileged_userfaultfd=0.
-  long fd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+  // UFFD_USER_MODE_ONLY lets unprivileged users in when vm.unprivileged_userfaultfd=0;
+  // kernelFaults (argument 1) asks for a userfaultfd without it.
+  bool kernel_faults = info.Length() > 1 && info[1].IsBoolean() && info[1].As<Napi::Boolean>();
+  long fd = -1;
+  errno = EINVAL;
+  if (!kernel_faults) fd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
   if (fd == -1 && errno == EINVAL) fd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
   if (fd == -1) return Errno(info.Env(), errno);
   uffdio_api api{};

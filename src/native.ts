@@ -38,7 +38,8 @@ export interface NativeBinding {
   ftruncate(fd: number, length: bigint): RawResult<number>;
   close(fd: number): RawResult<number>;
   /** userfaultfd(flags) + UFFDIO_API(features); returns the fd. */
-  uffdOpen(features: bigint): RawResult<number>;
+  /** userfaultfd + UFFDIO_API; kernelFaults: without UFFD_USER_MODE_ONLY, else with it where known. */
+  uffdOpen(features: bigint, kernelFaults?: boolean): RawResult<number>;
   /** UFFDIO_REGISTER with the given mode bits; returns the ioctls mask. */
   uffdRegister(fd: number, addr: bigint, length: bigint, mode: bigint): RawResult<bigint>;
   uffdUnregister(fd: number, addr: bigint, length: bigint): RawResult<number>;
@@ -72,10 +73,26 @@ export interface NativeBinding {
   forkIdle(): RawResult<number>;
   /** Runs syscall(nr, args…) inside the child and returns its result. */
   childSyscall(pid: number, nr: number, ...args: bigint[]): RawResult<bigint>;
+  /** memfd_create("mremap-lab", MFD_CLOEXEC) inside the child; value is the child's fd. */
+  childMemfd(pid: number): RawResult<bigint>;
+  /** userfaultfd + UFFDIO_API inside the child (as uffdOpen); value is the child's fd. */
+  childUffdOpen(pid: number, features: bigint, kernelFaults?: boolean): RawResult<number>;
+  /** UFFDIO_REGISTER on the child's userfaultfd. */
+  childUffdRegister(
+    pid: number,
+    fd: number,
+    addr: bigint,
+    length: bigint,
+    mode: bigint,
+  ): RawResult<bigint>;
   /** Closes the child's pipe so it exits, then reaps it. Value is the exit status. */
   releaseChild(pid: number): RawResult<number>;
   /** SIGKILL, then reap. */
   killChild(pid: number): RawResult<number>;
+  /** RLIMIT_MEMLOCK: [soft, hard] in bytes (2^64-1 = unlimited). */
+  memlockLimit(): RawResult<[bigint, bigint]>;
+  /** Sets RLIMIT_MEMLOCK's soft limit (bytes); the hard limit stays. */
+  setMemlockLimit(soft: bigint): RawResult<number>;
 
   // ── load.cc ─────────────────────────────────────────────────────────────────
   /**

@@ -21,6 +21,7 @@ import {
   MREMAP,
   PAGE_SIZE,
   TASK_SIZE_4LEVEL,
+  UFFD_EVENT_FEATURES,
   UFFDIO_REGISTER_MODE,
 } from '../space/constants.js';
 import { Errno } from '../space/errno.js';
@@ -279,12 +280,16 @@ export class KernelSpace implements AddressSpace {
 
   uffdRegister(addr: bigint, length: bigint, opts: UffdOptions = {}): Result<0> {
     const open = this.span('userfaultfd', addr, length);
-    // A userfaultfd belongs to the mm that opened it; registering inside a child would need
-    // the child to open its own, which the async-signal-safe child loop does not do.
-    if (this.pid) return err(Errno.EOPNOTSUPP);
+    // A userfaultfd belongs to the mm that opened it: a child opens its own, which lives
+    // and dies with the child. The child's command loop cannot read events, and the kernel
+    // would make the child's mremap/munmap wait for an EVENT_* reader: refused there.
+    const pid = this.pid;
+    if (pid && ((opts.features ?? 0) & UFFD_EVENT_FEATURES) !== 0) return err(Errno.EOPNOTSUPP);
     if (this.uffd < 0 || opts.features !== undefined) {
+      const all = opts.kernelFaults === true;
+      const features = BigInt(opts.features ?? 0);
       // Earlier ctxs stay open: their registrations last until dispose().
-      const fd = native.uffdOpen(BigInt(opts.features ?? 0));
+      const fd = pid ? native.childUffdOpen(pid, features, all) : native.uffdOpen(features, all);
       if (!fd.ok) return err(fd.errno);
       this.uffds.push(fd.value);
       this.uffd = fd.value;
@@ -292,17 +297,25 @@ export class KernelSpace implements AddressSpace {
     const mode = BigInt(opts.mode ?? UFFDIO_REGISTER_MODE.MISSING);
     const uffd = this.uffd;
     return this.changing(open, () => {
-      const r = native.uffdRegister(uffd, addr, length, mode);
+      const r = pid
+        ? native.childUffdRegister(pid, uffd, addr, length, mode)
+        : native.uffdRegister(uffd, addr, length, mode);
       return r.ok ? ok(0 as const) : err(r.errno);
     });
   }
 
   memfd(size: bigint, contents?: FileContents): Result<FileId> {
     requireU64('size', size);
-    if (this.pid) return err(Errno.EOPNOTSUPP);
-    const fd = sys.memfdCreate('mremap-lab');
+    // In a child the file is the child's (its fd table; it goes with the child).
+    const fd = this.pid ? this.childMemfd(size) : sys.memfdCreate('mremap-lab');
     if (!fd.ok) return fd;
-    const t = sys.ftruncate(fd.value, size);
+    // In a child the size was set there; contents are written through the parent's fd only
+    // (the fd number is the child's: never closed here).
+    if (this.pid && contents !== undefined && contents.size > 0) {
+      this.call(NR.close, BigInt(fd.value));
+      return err(Errno.EOPNOTSUPP);
+    }
+    const t = this.pid ? ok(0) : sys.ftruncate(fd.value, size);
     // shmem_write_begin puts each written page in the page cache (shmem_get_folio).
     const w = t.ok && contents ? writeTags(fd.value, contents) : t;
     if (!w.ok) {
@@ -323,6 +336,17 @@ export class KernelSpace implements AddressSpace {
     const id = this.files.size + 1;
     this.files.set(id, fd);
     return id;
+  }
+
+  private childMemfd(size: bigint): Result<number> {
+    const fd = native.childMemfd(this.pid);
+    if (!fd.ok) return err(fd.errno);
+    const t = this.call(NR.ftruncate, fd.value, size);
+    if (!t.ok) {
+      this.call(NR.close, fd.value);
+      return t;
+    }
+    return ok(Number(fd.value));
   }
 
   touch(addr: bigint, tag: bigint): Result<0> {
@@ -376,7 +400,7 @@ export class KernelSpace implements AddressSpace {
     this.children.clear();
     if (!this.pid) for (const fd of this.files.values()) sys.close(fd);
     this.files.clear();
-    for (const fd of this.uffds) native.uffdClose(fd);
+    if (!this.pid) for (const fd of this.uffds) native.uffdClose(fd);
     this.uffds.length = 0;
     this.uffd = -1;
   }

@@ -73,11 +73,13 @@ export const sys = {
 
 /** x86-64 syscall numbers for steps run inside a forked child (arch/x86/entry/syscalls). */
 export const NR = {
+  close: 3,
   mmap: 9,
   mprotect: 10,
   munmap: 11,
   mremap: 25,
   madvise: 28,
+  ftruncate: 77,
   munlock: 150,
   mlock2: 325,
   mseal: 462,

@@ -123,10 +123,10 @@ export class ModelSpace implements AddressSpace {
 
   uffdRegister(addr: bigint, length: bigint, opts: UffdOptions = {}): Result<0> {
     if (opts.features !== undefined) {
-      const api = userfaultfdApi(this.mm, opts.features);
+      const api = userfaultfdApi(this.mm, opts.features, opts.kernelFaults === true);
       if (!api.ok) return api;
     }
-    return userfaultfdRegister(this.mm, addr, length, opts.mode);
+    return userfaultfdRegister(this.mm, addr, length, opts.mode, opts.kernelFaults === true);
   }
 
   memfd(size: bigint, contents?: FileContents): Result<FileId> {

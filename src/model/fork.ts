@@ -66,6 +66,9 @@ export function optionsForChild(mm: Mm): ModelSpaceOptions {
     stackGuardGap: mm.o.stackGuardGap,
     trace: mm.o.trace,
     traits: mm.o.traits,
+    pfnsVisible: mm.o.pfnsVisible,
+    capSysPtrace: mm.o.capSysPtrace,
+    unprivilegedUserfaultfd: mm.o.unprivilegedUserfaultfd,
   };
   if (mm.o.placeUnfixed !== undefined) o.placeUnfixed = mm.o.placeUnfixed;
   if (mm.o.rlimitAs !== undefined) o.rlimitAs = mm.o.rlimitAs;

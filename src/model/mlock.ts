@@ -1,7 +1,7 @@
 /** mm/mlock.c: mlock2 / munlock → do_mlock → apply_vma_lock_flags → mlock_fixup. */
 import { populate } from './fault.js';
 import { Mm, PAGE, U64, pageAlignU64 } from './mm.js';
-import { mlockFutureOk } from './mmap.js';
+import { canDoMlock } from './mmap.js';
 import { vmaModify } from './vma-ops.js';
 import { VM, VM_LOCKED_MASK, VM_SPECIAL } from './vma.js';
 import { MLOCK } from '../space/constants.js';
@@ -29,13 +29,35 @@ export function sysMunlock(mm: Mm, addr: bigint, length: bigint): Result<0> {
   return doMlock(mm, addr, length, 0);
 }
 
+/**
+ * mm/mlock.c:do_mlock — locked_vm plus the range must fit RLIMIT_MEMLOCK (in pages, the
+ * limit rounded down), the range's already-locked pages not counted twice
+ * (count_mm_mlocked_page_nr, 4.9: "mm: mlock: check against vma for actual mlock()
+ * size"). CAP_IPC_LOCK skips the check.
+ */
+function withinMemlockLimit(mm: Mm, start: bigint, len: bigint): boolean {
+  if (mm.o.rlimitMemlock === undefined) return true;
+  const limit = mm.o.rlimitMemlock / BigInt(PAGE);
+  let locked = len / BigInt(PAGE) + BigInt(mm.lockedVm);
+  if (locked <= limit) return true;
+  const end = start + len;
+  for (const v of mm.tree) {
+    if ((v.flags & VM.LOCKED) === 0) continue;
+    const a = BigInt(v.start) > start ? BigInt(v.start) : start;
+    const b = BigInt(v.end) < end ? BigInt(v.end) : end;
+    if (a < b) locked -= (b - a) / BigInt(PAGE);
+  }
+  return locked <= limit;
+}
+
 /** mm/mlock.c:do_mlock / apply_vma_lock_flags / mlock_fixup. */
 export function doMlock(mm: Mm, addr: bigint, length: bigint, lockFlags: number): Result<0> {
   const tr = mm.tracer;
   let e;
+  if (lockFlags !== 0 && !canDoMlock(mm)) return tr.fail('do_mlock: !can_do_mlock', Errno.EPERM);
   const lenB = pageAlignU64(length + (addr & 4095n));
   const startB = addr & ~4095n;
-  if (lockFlags !== 0 && !mlockFutureOk(mm, true, Number(lenB)))
+  if (lockFlags !== 0 && !withinMemlockLimit(mm, startB, lenB))
     return tr.fail('do_mlock: RLIMIT_MEMLOCK', Errno.ENOMEM);
   const endB = startB + lenB;
   if ((e = tr.check('apply_vma_lock_flags: end < start', endB > U64, Errno.EINVAL))) return e;

@@ -103,6 +103,17 @@ export interface ModelSpaceOptions {
   rlimitStack?: bigint;
   /** mm/mmap.c stack_guard_gap in pages (`stack_guard_gap=` on the kernel command line; default 256). */
   stackGuardGap?: number;
+  /**
+   * pagemap shows PFNs (default true): fs/proc/task_mmu.c:pagemap_open records whether the
+   * opener had CAP_SYS_ADMIN (since 4.2) and pagemap_read zeroes them otherwise.
+   */
+  pfnsVisible?: boolean;
+  /**
+   * CAP_SYS_PTRACE (default true) and vm.unprivileged_userfaultfd (default 0): whether a
+   * userfaultfd may handle kernel faults (fs/userfaultfd.c:userfaultfd_syscall_allowed).
+   */
+  capSysPtrace?: boolean;
+  unprivilegedUserfaultfd?: boolean;
   /** Record decision traces (default true; the bench turns it off). */
   trace?: boolean;
   /** fault_around_bytes / PAGE_SIZE (debugfs; default 16 = 64 KiB). Same as traits.faultAroundPages. */
@@ -130,6 +141,9 @@ export interface ResolvedOptions {
   rlimitMemlock: bigint | undefined;
   rlimitStack: bigint | undefined;
   stackGuardGap: number;
+  pfnsVisible: boolean;
+  capSysPtrace: boolean;
+  unprivilegedUserfaultfd: boolean;
   trace: boolean;
   traits: ModelTraits;
 }
@@ -154,6 +168,9 @@ function resolve(o: ModelSpaceOptions): ResolvedOptions {
     rlimitMemlock: o.rlimitMemlock,
     rlimitStack: o.rlimitStack,
     stackGuardGap: o.stackGuardGap ?? 256,
+    pfnsVisible: o.pfnsVisible ?? true,
+    capSysPtrace: o.capSysPtrace ?? true,
+    unprivilegedUserfaultfd: o.unprivilegedUserfaultfd ?? false,
     trace: o.trace ?? true,
     traits: {
       ...DEFAULT_TRAITS,

@@ -21,6 +21,14 @@ export function mayExpandVm(mm: Mm, pages: number): boolean {
   return BigInt(total + pages) * 4096n <= mm.o.rlimitAs;
 }
 
+/**
+ * mm/mlock.c:can_do_mlock — a task may lock memory when RLIMIT_MEMLOCK is not 0 or it has
+ * CAP_IPC_LOCK (rlimitMemlock undefined stands for the capability).
+ */
+export function canDoMlock(mm: Mm): boolean {
+  return mm.o.rlimitMemlock === undefined || mm.o.rlimitMemlock !== 0n;
+}
+
 /** mlock_future_ok: RLIMIT_MEMLOCK without CAP_IPC_LOCK. */
 export function mlockFutureOk(mm: Mm, locked: boolean, bytes: number): boolean {
   if (!locked || mm.o.rlimitMemlock === undefined) return true;
@@ -288,6 +296,9 @@ export function doMmap(mm: Mm, args: MapArgs): Result<bigint> {
     if ((e = tr.check('do_mmap: MAP_FIXED_NOREPLACE and range in use', inUse, Errno.EEXIST)))
       return e;
   }
+  // mm/mmap.c:do_mmap — MAP_LOCKED: can_do_mlock (EPERM) before mlock_future_ok (EAGAIN).
+  if ((flags & MAP.LOCKED) !== 0 && !canDoMlock(mm))
+    return tr.fail('do_mmap: MAP_LOCKED && !can_do_mlock', Errno.EPERM);
   if ((flags & MAP.LOCKED) !== 0 && !mlockFutureOk(mm, true, len))
     return tr.fail('do_mmap: mlock_future_ok', Errno.EAGAIN);
   if (type !== MAP.SHARED && type !== MAP.PRIVATE && type !== MAP.SHARED_VALIDATE) {

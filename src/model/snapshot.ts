@@ -51,7 +51,7 @@ export function snapshotRange(
         pages.push({
           addr: BigInt(a),
           present: true,
-          frame: BigInt(pte.frame),
+          frame: mm.o.pfnsVisible ? BigInt(pte.frame) : null,
           tag: pte.fpage !== null ? pte.fpage.tag : pte.tag,
           // PageView.thp is page-table state: the slot is a huge PMD (not folio size).
           thp: mm.pt.hugePmds.has(floorPmd(a)),
@@ -60,5 +60,5 @@ export function snapshotRange(
       }
     }
   }
-  return { start, end, vmas, pages };
+  return { start, end, vmas, pages, framesVisible: mm.o.pfnsVisible };
 }

@@ -8,16 +8,30 @@ import { applyFlags } from './vma-ops.js';
 import { VM, VM_UFFD_FLAGS, Vma } from './vma.js';
 import { UFFD_FEATURE, UFFDIO_REGISTER_MODE } from '../space/constants.js';
 import { Errno } from '../space/errno.js';
-import { ok, type Result } from '../space/result.js';
+import { ok, type Err, type Result } from '../space/result.js';
+
+/**
+ * fs/userfaultfd.c:userfaultfd_syscall_allowed — UFFD_USER_MODE_ONLY (5.11) is always
+ * allowed; kernel faults need CAP_SYS_PTRACE or vm.unprivileged_userfaultfd (5.2).
+ */
+function syscallAllowed(mm: Mm, kernelFaults: boolean): Err | null {
+  return mm.tracer.check(
+    'userfaultfd_syscall_allowed',
+    kernelFaults && !mm.o.capSysPtrace && !mm.o.unprivilegedUserfaultfd,
+    Errno.EPERM,
+  );
+}
 
 /**
  * userfaultfd() + UFFDIO_API(features): a fresh ctx that later registrations use. Any bit
  * outside the release's UFFD_API_FEATURES is EINVAL (userfaultfd_api, every version); the
  * current ctx is then unchanged.
  */
-export function userfaultfdApi(mm: Mm, features: number): Result<0> {
+export function userfaultfdApi(mm: Mm, features: number, kernelFaults = false): Result<0> {
   const tr = mm.tracer;
   tr.begin('uffdio_api');
+  const denied = syscallAllowed(mm, kernelFaults);
+  if (denied) return denied;
   const unknown = features & ~mm.profile.uffdApiFeatures;
   if (unknown !== 0)
     return tr.fail(
@@ -78,10 +92,13 @@ export function userfaultfdRegister(
   addr: bigint,
   length: bigint,
   mode: number = UFFDIO_REGISTER_MODE.MISSING,
+  kernelFaults = false,
 ): Result<0> {
   const tr = mm.tracer;
   tr.begin('uffd_register');
   let e;
+  // The space's userfaultfd is opened by its first register.
+  if (mm.uffdCtx === null && (e = syscallAllowed(mm, kernelFaults))) return e;
   // fs/userfaultfd.c:userfaultfd_register — mode 0 or unknown mode bits: EINVAL.
   const known = UFFDIO_REGISTER_MODE.MISSING | UFFDIO_REGISTER_MODE.WP | UFFDIO_REGISTER_MODE.MINOR;
   if (

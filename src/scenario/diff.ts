@@ -115,6 +115,17 @@ export function diffSnapshots(k: Snapshot, m: Snapshot, o: SnapshotDiffOptions):
       `VMAs differ:\n    kernel: ${kv.join('\n            ') || '(none)'}\n    model:  ${mv.join('\n            ') || '(none)'}`,
     );
   }
+  // fs/proc/task_mmu.c:pagemap_read zeroes PFNs for an opener without CAP_SYS_ADMIN: told
+  // only once the kernel shows a present page.
+  if (
+    k.framesVisible !== undefined &&
+    m.framesVisible !== undefined &&
+    k.framesVisible !== m.framesVisible &&
+    k.pages.some((p) => p.present)
+  ) {
+    const say = (v: boolean) => (v ? 'visible' : 'hidden');
+    out.push(`PFNs in pagemap: kernel ${say(k.framesVisible)}, model ${say(m.framesVisible)}`);
+  }
   const mByAddr = new Map<bigint, PageView>(m.pages.map((p) => [p.addr, p]));
   const pageDiffs: string[] = [];
   for (const kp of k.pages) {

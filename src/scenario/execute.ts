@@ -24,6 +24,7 @@ import { profileSkip } from './profile-gates.js';
 import type { TracerStatus } from '../kernel/trace/discover.js';
 import { processInstance } from '../kernel/trace/observer.js';
 import { PlanTracer, type PlanCheck } from './plan-trace.js';
+import { enterEnv, type ModelEnv, type RunEnv } from './run-env.js';
 export { KNOWN_FEATURES } from './types.js';
 
 export type Status = 'pass' | 'fail' | 'skip' | 'crash' | 'timeout' | 'error';
@@ -178,8 +179,9 @@ export function newModel(
   start: bigint,
   end: bigint,
   hint: { next: bigint | null },
+  env?: ModelEnv & { otherMapCount?: number },
 ): ModelSpace {
-  const p = ctx.probe;
+  const p = env?.probe ?? ctx.probe;
   const m = new ModelSpace({
     profile: ctx.profile,
     window: { start, end },
@@ -188,10 +190,18 @@ export function newModel(
     // The kernel counts Node's own VMAs against max_map_count too; the model holds the
     // arena and its guards. Counted when the scenario starts: Node's count drifts a little,
     // and the arena's placeholders still mapped during a call are not counted.
-    otherMapCount: ctx.only === 'model' ? 0 : otherVmas(start, end),
+    otherMapCount: env?.otherMapCount ?? (ctx.only === 'model' ? 0 : otherVmas(start, end)),
     traits: modelTraits(ctx),
     // The pool is system-wide and changes: read it when the scenario starts, not at probe time.
     hugetlbPages: ctx.only === 'model' ? 8 : hugetlbAvailable(),
+    ...(env?.rlimitMemlock !== undefined ? { rlimitMemlock: env.rlimitMemlock } : {}),
+    ...(env
+      ? {
+          pfnsVisible: env.pfnsVisible,
+          capSysPtrace: env.capSysPtrace,
+          unprivilegedUserfaultfd: env.unprivilegedUserfaultfd,
+        }
+      : {}),
   });
   addGuards(m, start, end);
   return m;
@@ -206,6 +216,7 @@ export function executeScenario(sc: Scenario, ctx: ExecContext): ScenarioResult 
   const size = BigInt(sc.arena.pages) * PAGE_SIZE;
   let arena: Arena | undefined;
   let kernel: KernelSpace | undefined;
+  let env: RunEnv | undefined;
   const hint = { next: null as bigint | null };
   try {
     // Inside the try: an arena that cannot be had is this scenario's error, not a dead worker.
@@ -215,7 +226,19 @@ export function executeScenario(sc: Scenario, ctx: ExecContext): ScenarioResult 
       interior: 'empty',
     });
     kernel = new KernelSpace(arena);
-    const model = newModel(ctx, arena.start, arena.end, hint);
+    // Counted once, for the settings and the model alike: Node's own count drifts.
+    const other = ctx.only === 'model' ? 0 : otherVmas(arena.start, arena.end);
+    const entered = enterEnv(sc, ctx.probe, ctx.only, other);
+    if ('skip' in entered)
+      return {
+        ...base,
+        status: 'skip',
+        reason: entered.skip,
+        steps: 0,
+        durationMs: performance.now() - t0,
+      };
+    env = entered;
+    const model = newModel(ctx, arena.start, arena.end, hint, { ...env, otherMapCount: other });
     const traced = ctx.trace && !ctx.only ? ctx.trace : undefined;
     const tracer = traced ? new PlanTracer(traced, processInstance(traced)) : undefined;
     const kside = tracer ? tracer.wrap(kernelSide(kernel)) : kernelSide(kernel);
@@ -228,6 +251,8 @@ export function executeScenario(sc: Scenario, ctx: ExecContext): ScenarioResult 
       ...(tracer ? { stepDiffs: tracer.stepDiffs } : {}),
     });
     const out = runner.run();
+    // Global settings go back as soon as the steps are done, before any reporting.
+    env.restore();
     const failed = out.divergence !== undefined || out.expectationFailures.length > 0;
     const res: ScenarioResult = {
       ...base,
@@ -251,6 +276,7 @@ export function executeScenario(sc: Scenario, ctx: ExecContext): ScenarioResult 
           : String(e);
     return { ...base, status: 'error', reason, steps: 0, durationMs: performance.now() - t0 };
   } finally {
+    env?.restore();
     kernel?.dispose();
     arena?.release();
   }

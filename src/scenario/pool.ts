@@ -14,6 +14,7 @@ import type { Profile } from '../model/profiles.js';
 import type { ModelTraits } from '../model/traits.js';
 import type { ScenarioResult } from './execute.js';
 import type { Scenario } from './types.js';
+import { readSysctls, writeSysctls } from './sysctls.js';
 import type { TracerStatus } from '../kernel/trace/discover.js';
 import type { WorkerDone, WorkerInit, WorkerJob, WorkerStarted } from './worker.js';
 
@@ -46,12 +47,49 @@ export function boundJobs(requested: number, cpus: number): { jobs: number; note
   };
 }
 
+/** The scenario's settings as they are now, or null when they cannot be read. */
+function savedSysctls(sc: Scenario): Record<string, string> | null {
+  try {
+    return readSysctls(Object.keys(sc.sysctls ?? {}));
+  } catch {
+    return null;
+  }
+}
+
+function exited(c: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (c.exitCode !== null || c.signalCode !== null) resolve();
+    else c.once('exit', () => resolve());
+  });
+}
+
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.js');
 
-/** The results of the scenarios that finished, in the order given (all of them unless stopped). */
+/** nobody: the credentials an `unprivileged` scenario's worker is started with. */
+const NOBODY = 65534;
+
+/** Which run a scenario belongs to (see runPool). */
+export function poolPhase(sc: Scenario, only: PoolOptions['only']): 'shared' | 'nobody' | 'alone' {
+  if (only === 'model') return 'shared';
+  if (sc.sysctls) return 'alone';
+  if (sc.user === 'unprivileged' && process.geteuid?.() === 0) return 'nobody';
+  return 'shared';
+}
+
+/**
+ * The results of the scenarios that finished, in the order given (all of them unless
+ * stopped). Scenarios run in three phases: the ordinary ones on --jobs workers; the
+ * `user: "unprivileged"` ones on one worker started as nobody (when the tool is root);
+ * last, one at a time with no other worker alive, the ones that set `sysctls` (global
+ * settings every process sees). The parent records those settings before each such
+ * scenario and writes them back after it, whatever became of the worker (crash, timeout,
+ * Ctrl-C); the worker itself restores them as soon as its steps are done.
+ */
 export async function runPool(scenarios: Scenario[], o: PoolOptions): Promise<ScenarioResult[]> {
   const results: (ScenarioResult | undefined)[] = new Array(scenarios.length);
-  let next = 0;
+  const phases = { shared: [] as number[], nobody: [] as number[], alone: [] as number[] };
+  scenarios.forEach((sc, i) => phases[poolPhase(sc, o.only)].push(i));
+  let queue: number[] = [];
   const init: WorkerInit = {
     kind: 'init',
     probe: o.probe,
@@ -61,19 +99,21 @@ export async function runPool(scenarios: Scenario[], o: PoolOptions): Promise<Sc
     ...(o.trace ? { trace: o.trace } : {}),
   };
 
-  const lane = async (): Promise<void> => {
+  const lane = async (nobody: boolean): Promise<void> => {
     let child: ChildProcess | undefined;
     const spawn = () => {
       const c = fork(WORKER, [], {
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
         serialization: 'advanced',
+        ...(nobody ? { uid: NOBODY, gid: NOBODY } : {}),
       });
       c.send(init);
       return c;
     };
-    while (next < scenarios.length && !o.signal?.aborted) {
-      const index = next++;
+    while (queue.length > 0 && !o.signal?.aborted) {
+      const index = queue.shift()!;
       const sc = scenarios[index]!;
+      const saved = sc.sysctls ? savedSysctls(sc) : null;
       child ??= spawn();
       const c = child;
       let stderr = '';
@@ -147,6 +187,12 @@ export async function runPool(scenarios: Scenario[], o: PoolOptions): Promise<Sc
         c.send(job);
       });
       c.stderr?.off('data', onErr);
+      if (saved) {
+        // The worker is gone or done: nothing else can be relying on the scenario's values.
+        if (result === null || result.status === 'crash' || result.status === 'timeout')
+          await exited(c);
+        writeSysctls(saved);
+      }
       if (result === null) {
         child = undefined;
         break;
@@ -157,6 +203,14 @@ export async function runPool(scenarios: Scenario[], o: PoolOptions): Promise<Sc
     }
     child?.disconnect();
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(o.jobs, scenarios.length)) }, lane));
+  const run = async (items: number[], lanes: number, nobody: boolean) => {
+    queue = items;
+    await Promise.all(
+      Array.from({ length: Math.max(1, Math.min(lanes, items.length)) }, () => lane(nobody)),
+    );
+  };
+  await run(phases.shared, o.jobs, false);
+  if (phases.nobody.length) await run(phases.nobody, 1, true);
+  if (phases.alone.length) await run(phases.alone, 1, false);
   return results.filter((r): r is ScenarioResult => r !== undefined);
 }

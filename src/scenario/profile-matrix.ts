@@ -24,6 +24,7 @@ import { profileSkip } from './profile-gates.js';
 import { addGuards, modelSide, placeFromHint } from './model-side.js';
 import { ScenarioRunner, type Divergence } from './runner.js';
 import type { Scenario } from './types.js';
+import { scenarioMachine } from './scenario-machine.js';
 
 /** The mainline profiles the suite must tell apart (relocate-anon-rfc is not a release). */
 export const RELEASE_PROFILES = [
@@ -73,6 +74,7 @@ function arenaStart(sc: Scenario): bigint {
 }
 
 function space(
+  sc: Scenario,
   p: Profile,
   env: MatrixEnv,
   start: bigint,
@@ -87,6 +89,7 @@ function space(
     thp: env.thp,
     traits: env.traits,
     hugetlbPages: 8,
+    ...scenarioMachine(sc),
     ...(hint ? { placeUnfixed: placeFromHint(hint) } : {}),
   });
   addGuards(m, start, end);
@@ -112,8 +115,8 @@ export function comparePair(
   const end = start + BigInt(sc.arena.pages) * PAGE_SIZE;
   const hint = { next: null as bigint | null };
   try {
-    const k = modelSide(space(kernel, env, start, end), undefined, 'kernel');
-    const m = modelSide(space(model, env, start, end, hint), hint);
+    const k = modelSide(space(sc, kernel, env, start, end), undefined, 'kernel');
+    const m = modelSide(space(sc, model, env, start, end, hint), hint);
     const out = new ScenarioRunner(sc, k, m, { arenaStart: start, arenaEnd: end }).run();
     return out.divergence ? { kind: 'diverge', divergence: out.divergence } : { kind: 'same' };
   } catch (e) {
@@ -133,7 +136,7 @@ export function runDigest(sc: Scenario, p: Profile, env: MatrixEnv = CANONICAL_E
   const h = createHash('sha1');
   const labels = new Map<bigint, number>();
   try {
-    const m = modelSide(space(p, env, start, end, undefined, false));
+    const m = modelSide(space(sc, p, env, start, end, undefined, false));
     new ScenarioRunner(sc, m, m, {
       arenaStart: start,
       arenaEnd: end,

@@ -16,6 +16,7 @@ import {
 } from './steps/fields.js';
 import { KNOWN_FEATURES, LOAD_FAULTS, type Scenario } from './types.js';
 import { rangeError } from './kernel-range.js';
+import { checkSysctls } from './sysctls.js';
 
 type Obj = Record<string, unknown>;
 
@@ -40,7 +41,7 @@ const STEP_FIELDS: Record<string, { required: string[]; optional: string[] }> = 
   file: { required: ['name', 'pages'], optional: ['tags'] },
   munmap: { required: ['at', 'len'], optional: [] },
   mseal: { required: ['at', 'len'], optional: [] },
-  uffd: { required: ['at', 'len'], optional: ['features', 'mode'] },
+  uffd: { required: ['at', 'len'], optional: ['features', 'mode', 'kernelFaults'] },
   munlock: { required: ['at', 'len'], optional: [] },
   mlock: { required: ['at', 'len'], optional: ['onfault'] },
   mprotect: { required: ['at', 'len', 'prot'], optional: ['growsdown'] },
@@ -241,7 +242,15 @@ function checkStep(s: unknown, path: string, sawContinue: boolean): boolean {
   for (const k of ['name', 'child', 'file', 'note']) if (s[k] !== undefined) str(s, k, path);
   for (const k of ['pages', 'offset']) int(s, k, path);
   int(s, 'tag', path);
-  for (const k of ['noreserve', 'populate', 'locked', 'onfault', 'hugetlb', 'growsdown'])
+  for (const k of [
+    'noreserve',
+    'populate',
+    'locked',
+    'onfault',
+    'hugetlb',
+    'growsdown',
+    'kernelFaults',
+  ])
     bool(s, k, path);
   if (s['prot'] !== undefined) {
     if (typeof s['prot'] !== 'string') fail(`${path}.prot`, 'expected letters r, w, x or "none"');
@@ -267,9 +276,9 @@ function checkStep(s: unknown, path: string, sawContinue: boolean): boolean {
   if (s['features'] !== undefined) parseUffdFeatures(s['features'], `${path}.features`);
   if (s['mode'] !== undefined) parseUffdMode(s['mode'], `${path}.mode`);
   if (s['expect'] !== undefined) checkExpects(s['expect'], `${path}.expect`);
-  // The child made by fork-continue runs raw syscalls only: no files or userfaultfd there,
-  // and it cannot fork again.
-  if (sawContinue && ['memfd', 'file', 'uffd', 'fork', 'fork-continue'].includes(op)) {
+  // The child made by fork-continue runs syscalls the parent sends it (memfd and userfaultfd
+  // included); it cannot fork again, nor make a disk file.
+  if (sawContinue && ['file', 'fork', 'fork-continue'].includes(op)) {
     fail(
       `${path}.op`,
       `"${op}" cannot run inside the child after fork-continue; move it before the fork`,
@@ -294,6 +303,9 @@ export function validateScenario(v: unknown): Scenario {
       'arena',
       'window',
       'compareVmFlags',
+      'sysctls',
+      'user',
+      'rlimits',
       'steps',
     ],
     path,
@@ -351,6 +363,17 @@ export function validateScenario(v: unknown): Scenario {
   }
   if (v['window'] !== undefined) checkWindow(v['window'], '$.window');
   bool(v, 'compareVmFlags', path);
+  if (v['sysctls'] !== undefined) checkSysctls(v['sysctls'], '$.sysctls');
+  if (v['user'] !== undefined && v['user'] !== 'unprivileged')
+    fail('$.user', 'expected "unprivileged" (or leave it out to run with the tool\'s credentials)');
+  if (v['user'] !== undefined && v['sysctls'] !== undefined)
+    fail('$.sysctls', 'cannot be combined with "user": an unprivileged worker cannot set them');
+  const rl = v['rlimits'];
+  if (rl !== undefined) {
+    if (!isObj(rl)) fail('$.rlimits', 'expected {"memlock": pages or "Nb"}');
+    onlyKeys(rl, ['memlock'], '$.rlimits');
+    if (rl['memlock'] !== undefined) checkLenExpr(rl['memlock'], '$.rlimits.memlock');
+  }
   if (!Array.isArray(v['steps']) || v['steps'].length === 0)
     fail('$.steps', 'expected a non-empty array of steps');
   let cont = false;
@@ -437,6 +460,7 @@ export function scenarioJsonSchema(): object {
     hugetlb: { type: 'boolean' },
     growsdown: { type: 'boolean' },
     onfault: { type: 'boolean' },
+    kernelFaults: { type: 'boolean' },
     offset: { type: 'integer', minimum: 0 },
     pages: { type: 'integer', minimum: 0 },
     tag: { type: 'integer', minimum: 0 },
@@ -512,6 +536,37 @@ export function scenarioJsonSchema(): object {
       },
       window,
       compareVmFlags: { type: 'boolean' },
+      sysctls: {
+        type: 'object',
+        minProperties: 1,
+        additionalProperties: false,
+        description:
+          'machine settings for this run, restored after it; needs root; the scenario runs alone',
+        properties: {
+          'vm.max_map_count': {
+            oneOf: [
+              { type: 'integer', minimum: 1 },
+              {
+                type: 'string',
+                pattern: '^\\+\\d{1,6}$',
+                description: 'N more than the VMAs of the process outside the arena',
+              },
+            ],
+          },
+          'vm.overcommit_memory': { type: 'integer', minimum: 0, maximum: 2 },
+          'vm.nr_hugepages': { type: 'integer', minimum: 0, maximum: 4096 },
+          'transparent_hugepage/enabled': { enum: ['always', 'madvise', 'never'] },
+        },
+      },
+      user: {
+        const: 'unprivileged',
+        description: 'run the kernel side as nobody (uid/gid 65534), without capabilities',
+      },
+      rlimits: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { memlock: { ...len, description: 'RLIMIT_MEMLOCK soft limit' } },
+      },
       steps: { type: 'array', minItems: 1, items: { oneOf: steps } },
     },
     $defs: { expect: expectOne },

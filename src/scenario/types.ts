@@ -144,6 +144,13 @@ export interface UffdStep extends StepBase {
   features?: string[];
   /** Registration modes "missing" (default), "wp", "minor": a list, or joined by "|". */
   mode?: string | string[];
+  /**
+   * The space's userfaultfd is opened without UFFD_USER_MODE_ONLY, to handle
+   * faults from kernel code too, which needs CAP_SYS_PTRACE or vm.unprivileged_userfaultfd=1
+   * (else EPERM). Default: user-mode faults only where the kernel knows the flag (5.11+).
+   * Decided by the step that opens it (the first uffd step, or one with `features`).
+   */
+  kernelFaults?: boolean;
 }
 
 export interface MprotectStep extends StepBase {
@@ -261,6 +268,19 @@ export interface Scenario {
   window?: Window;
   /** Compare VmFlags after every step (slower: smaps). Default false. */
   compareVmFlags?: boolean;
+  /**
+   * Machine settings for this run (sysctls.ts: "vm.max_map_count", "vm.overcommit_memory",
+   * "vm.nr_hugepages", "transparent_hugepage/enabled"): written just before the steps,
+   * read back for the model, restored after. Needs root; the scenario runs alone.
+   */
+  sysctls?: Record<string, number | string>;
+  /**
+   * "unprivileged": the kernel side runs in a worker started as nobody (uid and gid 65534,
+   * no capabilities) and the model is told so. Default: the tool's own credentials.
+   */
+  user?: 'unprivileged';
+  /** Resource limits for this run: RLIMIT_MEMLOCK's soft limit, pages or "Nb" bytes. */
+  rlimits?: { memlock?: LenExpr };
   steps: Step[];
 }
 

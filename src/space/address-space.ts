@@ -11,6 +11,8 @@ import type { Result } from './result.js';
 export interface UffdOptions {
   mode?: number;
   features?: number;
+  /** Open the userfaultfd without UFFD_USER_MODE_ONLY, so it may handle kernel faults too. */
+  kernelFaults?: boolean;
 }
 
 export interface MapArgs {
@@ -157,4 +159,9 @@ export interface Snapshot {
   vmas: VmaView[];
   /** One entry per page in [start, end) when pages were asked for. */
   pages: PageView[];
+  /**
+   * Whether pagemap showed PFNs to this process (CAP_SYS_ADMIN); frames are null when not.
+   * Absent when the space does not say.
+   */
+  framesVisible?: boolean;
 }

@@ -34,12 +34,17 @@ describe('scenario validation', () => {
     ).toBe('$.steps[0].expect.errno');
   });
 
-  it('refuses steps the child cannot do after fork-continue', () => {
-    const v = { ...good, steps: [{ op: 'fork-continue' }, { op: 'memfd', name: 'f', pages: 1 }] };
+  it('refuses a fork inside the child after fork-continue; memfd and uffd run there', () => {
+    const v = { ...good, steps: [{ op: 'fork-continue' }, { op: 'fork' }] };
     expect(pathOf(v)).toEqual([
       '$.steps[1].op',
       expect.stringContaining('cannot run inside the child'),
     ]);
+    const memfd = { op: 'memfd', name: 'f', pages: 1 };
+    const uffd = { op: 'uffd', at: '@0', len: 1 };
+    expect(
+      validateScenario({ ...good, steps: [{ op: 'fork-continue' }, memfd, uffd] }).steps,
+    ).toHaveLength(3);
   });
 });
 

@@ -39,7 +39,14 @@ export type StepCall =
   | { op: 'memfd'; size: bigint; bind: string; disk: boolean; contents: Map<number, bigint> }
   | { op: RangeOp; at: AddrExpr; length: bigint }
   /** UFFDIO_REGISTER in `mode`; with `features`, on a new ctx made by UFFDIO_API(features). */
-  | { op: 'uffd'; at: AddrExpr; length: bigint; mode: number; features?: number }
+  | {
+      op: 'uffd';
+      at: AddrExpr;
+      length: bigint;
+      mode: number;
+      features?: number;
+      kernelFaults?: boolean;
+    }
   | { op: 'mlock'; at: AddrExpr; length: bigint; flags: number }
   | { op: 'mprotect'; at: AddrExpr; length: bigint; prot: number }
   | { op: 'madvise'; at: AddrExpr; length: bigint; advice: number }
@@ -134,6 +141,7 @@ export function decodeStep(step: Step, index: number, path: string): StepCall {
       };
       if (step.features !== undefined)
         call.features = parseUffdFeatures(step.features, `${path}.features`);
+      if (step.kernelFaults === true) call.kernelFaults = true;
       return call;
     }
     case 'mlock':

@@ -26,7 +26,7 @@ export function describeStep(s: Step): string {
     case 'uffd': {
       const mode = s.mode === undefined ? '' : `, ${[s.mode].flat().join('|')}`;
       const feats = s.features === undefined ? '' : ` on a new ctx [${s.features.join(', ')}]`;
-      return `uffd(${s.at}, ${len(s.len)}${mode})${feats}`;
+      return `uffd(${s.at}, ${len(s.len)}${mode}${s.kernelFaults ? ', kernel faults' : ''})${feats}`;
     }
     case 'munmap':
     case 'mseal':

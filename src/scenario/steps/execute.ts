@@ -78,6 +78,7 @@ export function executeStep(call: StepCall, ctx: StepContext, path: string): Ste
         result: sp.uffdRegister(at(call.at), call.length, {
           mode: call.mode,
           ...(call.features === undefined ? {} : { features: call.features }),
+          ...(call.kernelFaults === true ? { kernelFaults: true } : {}),
         }),
       };
     case 'munlock':

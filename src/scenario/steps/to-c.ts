@@ -119,7 +119,8 @@ export function stepC(call: StepCall, i: number, what: string, exp: string): str
         `    kill_idle();`,
         `    return WIFEXITED(st) ? WEXITSTATUS(st) : 3;`,
         `  }`,
-        `  if (r == 0) { nidle = 0; r = 0; }`,
+        // The parent's userfaultfd is the parent mm's: the child opens its own.
+        `  if (r == 0) { nidle = 0; uffd = -1; r = 0; }`,
         ...done('r'),
       ];
     case 'release':
