@@ -47,14 +47,14 @@ export interface CaseVerdict {
 const BENCH_MORE =
   "candidate (not measured): bench's sampler is a fork of Node: the same move in a bigger mm (hundreds more VMAs in the maple tree, more to walk and to lock); small moves feel it most";
 const SELFTEST_MORE =
-  'candidate (not measured): the selftest takes one cold shot per process (cold caches and TLB, page-table pages allocated on first use); bench discards warm-up samples';
+  "candidate (not measured): the selftest's one shot per case follows other work of its process (the previous case's fills and checks: colder caches), where bench's samples follow each other";
 
 // Cases whose difference was measured with bench/c/selftest_shots.c (remap_region()'s steps
 // redone and repeated in one process, with switches for bench's way of setting up): what it
 // showed replaces the candidates above. Figures and commands in docs/benchmarks.md.
 export const MEASURED: Readonly<Record<string, string>> = {
   '8KB mremap - Source PTE-aligned, Destination PTE-aligned':
-    "measured: the selftest's one shot is the first move of its process; repeated in one process (bench/c/selftest_shots.c) the first 8 KiB move takes about 3x the later ones, and the later ones agree with bench's warm median",
+    "measured: the selftest's one shot is the first move of its process, after main() wrote its random buffer (40 MiB or more) and ran three failing cases; bench repeats those steps before every sample of this case (firstShot, native/timing.cc FirstShotHistory): warm samples took 0.4-0.6x the selftest's shot, the fill alone 1.5x",
   '5MB mremap - Source 1MB-aligned, Dest 1MB-aligned with 40MB Preamble':
     "measured: the selftest times this move right after its 40 MiB preamble memcpy, with the CPU caches cold (a 40 MiB memcpy before the clock slows the 5 MiB move without a preamble as much, bench/c/selftest_shots.c); bench now places and fills the preamble last too (before, its munmaps after the fill warmed the kernel: ratio 0.47-0.57); the rest of the gap is inside the pairs' spread",
 };

@@ -63,11 +63,13 @@ describe('bench --beside-selftest', () => {
     expect(v([50, 60, 70]).verdict).toBe('selftest does more');
     expect(v([90, 102, 120]).verdict).toBe('match (median; pairs scatter)');
     expect(v([90, 110, 130]).verdict).toBe('uncertain');
-    expect(v([50, 60, 70]).why).toMatch(/^candidate \(not measured\): the selftest takes one cold/);
+    expect(v([50, 60, 70]).why).toMatch(
+      /^candidate \(not measured\): the selftest's one shot per case/,
+    );
     // A case whose difference was measured says what was found instead of the candidates.
     const n8k = judge({ name: N8K, selftest: [100, 100, 100], bench: [50, 55, 60] });
     expect(n8k.verdict).toBe('selftest does more');
-    expect(n8k.why).toMatch(/^measured: the selftest's one shot is the first move/);
+    expect(n8k.why).toMatch(/^measured: the selftest's one shot is the first move of its process/);
     const names = new Set(SELFTEST_CASES.map((c) => c.name));
     for (const name of Object.keys(MEASURED)) expect(names.has(name), name).toBe(true);
   });
