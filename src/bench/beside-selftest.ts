@@ -119,12 +119,21 @@ export async function runBesideSelftest(o: BesideOptions): Promise<CaseVerdict[]
     o.cases.map((s) => [s.name, { name: s.name, selftest: [], bench: [] }]),
   );
   fs.mkdirSync(o.outDir, { recursive: true });
+  // With --pin the selftest runs on the same CPU as bench's sampler. Unpinned, a process
+  // that moved to the other CPU during its setup still has its mm in that CPU's mask, and
+  // its next TLB flush waits for an IPI there: +30 us on a one-entry PUD move in this VM
+  // (docs/benchmarks.md, "The large cases"), on one side only if only one side is pinned.
+  const args = ['-t', String(threshold)];
+  const [cmd, argv] =
+    o.pin === null ? [o.binary, args] : ['taskset', ['-c', String(o.pin), o.binary, ...args]];
   for (let i = 0; i < o.pairs; i++) {
-    const args = ['-t', String(threshold)];
-    const r = spawnSync(o.binary, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 64 << 20 });
     const text = `${r.stdout ?? ''}${r.stderr ?? ''}`;
     fs.writeFileSync(path.join(o.outDir, `selftest-${i + 1}.txt`), text);
-    if (r.error) throw new BenchInputError(`running ${o.binary}: ${r.error.message}`);
+    if (r.error)
+      throw new BenchInputError(
+        `running ${o.pin === null ? o.binary : `taskset (util-linux; --pin runs the selftest with it) for ${o.binary}`}: ${r.error.message}`,
+      );
     const st = parseSelftestOutput(text);
     for (const s of o.cases) {
       const t = st.times.get(s.name);

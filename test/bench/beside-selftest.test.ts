@@ -33,14 +33,17 @@ const KTAP = [
   '',
 ].join('\n');
 
-/** A stand-in source tree whose "mremap_test" prints KTAP with a fixed time. */
-function fakeTree(ns: number): string {
+/**
+ * A stand-in source tree whose "mremap_test" prints KTAP with a fixed time; `ns` may be a C
+ * expression (the program includes sched.h).
+ */
+function fakeTree(ns: number | string): string {
   const top = fs.mkdtempSync(path.join(tmp, 'tree-'));
   fs.mkdirSync(path.join(top, 'tools/testing/selftests/mm'), { recursive: true });
   fs.writeFileSync(path.join(top, 'tools/testing/selftests/kselftest.h'), '#include <stdio.h>\n');
   fs.writeFileSync(
     path.join(top, 'tools/testing/selftests/mm/mremap_test.c'),
-    `#include "../kselftest.h"\nint main(void) { printf("ok 4 %s\\n\\tmremap time: %12dns\\n", "${N8K}", ${ns}); return 0; }\n`,
+    `#define _GNU_SOURCE\n#include <sched.h>\n#include "../kselftest.h"\nint main(void) { printf("ok 4 %s\\n\\tmremap time: %12dns\\n", "${N8K}", (int)(${ns})); return 0; }\n`,
   );
   return top;
 }
@@ -107,5 +110,22 @@ describe('bench --beside-selftest', () => {
       'selftest-1.txt',
       'selftest-2.txt',
     ]);
+  }, 120_000);
+
+  it('runs the selftest on the --pin CPU too', async () => {
+    // The stand-in prints 1000 + the number of CPUs it may run on.
+    const count = '({ cpu_set_t s; sched_getaffinity(0, sizeof s, &s); 1000 + CPU_COUNT(&s); })';
+    const bin = buildSelftest(selftestSourceTop(fakeTree(count)));
+    const rows = await runBesideSelftest({
+      binary: bin,
+      pairs: 1,
+      samples: 1,
+      warmup: 0,
+      cases: chooseCases('^8KB'),
+      outDir: path.join(tmp, 'pinned'),
+      pin: 0,
+      command: ['test'],
+    });
+    expect(rows.map((r) => r.selftestMedian)).toEqual([1001]);
   }, 120_000);
 });
