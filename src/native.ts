@@ -232,6 +232,8 @@ export interface NativeBenchParams {
   forkHolder: boolean;
   /** Check the pattern after the call (outside the clock). */
   verify: boolean;
+  /** Before each timed sample, what mremap_test.c does before its first timed case. */
+  firstShot: boolean;
   warmup: number;
   samples: number;
   /** CPU to pin the sampler to, or -1. */

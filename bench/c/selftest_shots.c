@@ -2,7 +2,7 @@
 // (not copied) for two of its cases and repeated in one process, to tell the selftest's one
 // cold shot from warm repetitions, and to switch parts of its setup to what `bench` does.
 // Prints the first shot and the median of the rest, in ns, as one JSON line.
-// usage: selftest_shots 8k|preamble REPS [FLAGS]
+// usage: selftest_shots 8k|5m|preamble REPS [FLAGS]   (5m: the 5 MiB case without the preamble)
 //   FLAGS bit 1: populate the source with MADV_POPULATE_WRITE instead of memcpy
 //         bit 2: populate the preamble with MADV_POPULATE_WRITE instead of memcpy
 //         bit 4: skip the is_remap_region_valid() probe of the destination
@@ -11,6 +11,13 @@
 //         bit 16: just before the clock, what bench's sampler does there: munmap the empty
 //                 gaps around the source and destination (its OpenRegion) and read
 //                 CLOCK_THREAD_CPUTIME_ID (a real syscall)
+//         bit 32: just before the clock, memcpy 40 MiB from the random buffer into a scratch
+//                 buffer: the preamble's fill without the preamble
+//         bit 64: what bench's sampler did before it placed the preamble last: PROT_NONE
+//                 placeholders over the gaps around source, preamble and destination, mapped
+//                 before the fills and munmapped after them, just before the clock
+//         bit 128: before the case's setup, write 40 MiB of a fresh mapping, as main() fills
+//                  its random buffer before the first case (bench's coldShot)
 // Run by hand (docs/benchmarks.md, "Beside the selftest"); no script depends on it.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -58,7 +65,20 @@ static int free_range(unsigned long long a, unsigned long long size) {
   return 1;
 }
 
+static char *scratch(void) {
+  static char *s;
+  if (!s) s = mmap(NULL, 40 * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (s == MAP_FAILED) { perror("mmap scratch"); exit(1); }
+  return s;
+}
+
 static long long shot(unsigned long long align, unsigned long long size, unsigned long long pre) {
+  if (flags & 128) {
+    char *f = mmap(NULL, 40 * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (f == MAP_FAILED) { perror("mmap fill"); exit(1); }
+    for (unsigned long i = 0; i < 40 * MIB; i += 8) *(volatile unsigned long long *)(f + i) = i;
+    munmap(f, 40 * MIB);
+  }
   unsigned long long src = source(align, size);
   if (flags & 1) madvise((void *)src, size, MADV_POPULATE_WRITE);
   else memcpy((void *)src, rnd, size);
@@ -67,6 +87,13 @@ static long long shot(unsigned long long align, unsigned long long size, unsigne
   if (!(flags & 4))
     while (!free_range(dst, size)) dst += align;
   void *pa = NULL;
+  const unsigned long long glo = src - 64 * MIB, ghi = dst + size + 64 * MIB;
+  const int hole = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_NORESERVE;
+  if (flags & 64) {
+    mmap((void *)glo, src - glo, PROT_NONE, hole, -1, 0);
+    mmap((void *)(src + size), (dst - pre) - (src + size), PROT_NONE, hole, -1, 0);
+    mmap((void *)dst, ghi - dst, PROT_NONE, hole, -1, 0);
+  }
   if (pre) {
     pa = mmap((void *)(dst - pre), pre, PROT_READ | PROT_WRITE,
               MAP_FIXED_NOREPLACE | MAP_ANONYMOUS | MAP_SHARED, -1, 0);
@@ -75,6 +102,12 @@ static long long shot(unsigned long long align, unsigned long long size, unsigne
     else memcpy(pa, rnd, pre);
   }
   struct timespec t0, t1;
+  if (flags & 64) {
+    munmap((void *)glo, src - glo);
+    munmap((void *)(src + size), (dst - pre) - (src + size));
+    munmap((void *)dst, ghi - dst);
+  }
+  if (flags & 32) memcpy(scratch(), rnd, 40 * MIB);
   if (flags & 16) {
     unsigned long long lo = src - 64 * MIB, hi = dst + size + 64 * MIB;
     munmap((void *)lo, src - lo);
@@ -97,8 +130,9 @@ static int cmp(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 3) { fprintf(stderr, "usage: %s 8k|preamble REPS [FLAGS]\n", argv[0]); return 2; }
-  int pre = !strcmp(argv[1], "preamble");
+  if (argc < 3) { fprintf(stderr, "usage: %s 8k|5m|preamble REPS [FLAGS]\n", argv[0]); return 2; }
+  const int pre = !strcmp(argv[1], "preamble"), five = !strcmp(argv[1], "5m");
+  if (!pre && !five && strcmp(argv[1], "8k")) { fprintf(stderr, "case: 8k, 5m or preamble\n"); return 2; }
   int reps = atoi(argv[2]);
   flags = argc > 3 ? atoi(argv[3]) : 0;
   if (reps < 2 || reps > 1000) { fprintf(stderr, "REPS: 2..1000\n"); return 2; }
@@ -112,7 +146,7 @@ int main(int argc, char **argv) {
   srand(1);
   for (unsigned long i = 0; i < 40 * MIB; i++) rnd[i] = (char)rand();
   long long t[1000];
-  for (int r = 0; r < reps; r++) t[r] = pre ? shot(MIB, 5 * MIB, 40 * MIB) : shot(4096, 8192, 0);
+  for (int r = 0; r < reps; r++) t[r] = pre ? shot(MIB, 5 * MIB, 40 * MIB) : five ? shot(MIB, 5 * MIB, 0) : shot(4096, 8192, 0);
   qsort(t + 1, (size_t)(reps - 1), sizeof t[0], cmp);
   printf("{\"case\":\"%s\",\"flags\":%d,\"firstNs\":%lld,\"restMedianNs\":%lld}\n", argv[1], flags,
          t[0], t[1 + (reps - 1) / 2]);

@@ -47,16 +47,16 @@ export interface CaseVerdict {
 const BENCH_MORE =
   "candidate (not measured): bench's sampler is a fork of Node: the same move in a bigger mm (hundreds more VMAs in the maple tree, more to walk and to lock); small moves feel it most";
 const SELFTEST_MORE =
-  'candidate (not measured): the selftest takes one cold shot per process (cold caches and TLB, page-table pages allocated on first use); bench discards warm-up samples';
+  "candidate (not measured): the selftest's one shot per case follows other work of its process (the previous case's fills and checks: colder caches), where bench's samples follow each other";
 
 // Cases whose difference was measured with bench/c/selftest_shots.c (remap_region()'s steps
 // redone and repeated in one process, with switches for bench's way of setting up): what it
 // showed replaces the candidates above. Figures and commands in docs/benchmarks.md.
 export const MEASURED: Readonly<Record<string, string>> = {
   '8KB mremap - Source PTE-aligned, Destination PTE-aligned':
-    "measured: the selftest's one shot is the first move of its process; repeated in one process (bench/c/selftest_shots.c) the first 8 KiB move takes about 3x the later ones, and the later ones agree with bench's warm median",
+    "measured: the selftest's one shot is the first move of its process, after main() wrote its random buffer (40 MiB or more) and ran three failing cases; bench repeats those steps before every sample of this case (firstShot, native/timing.cc FirstShotHistory): warm samples took 0.4-0.6x the selftest's shot, the fill alone 1.5x",
   '5MB mremap - Source 1MB-aligned, Dest 1MB-aligned with 40MB Preamble':
-    "not explained: the selftest's steps repeated in one process (bench/c/selftest_shots.c) stay 1.6-2.2x bench even warm; ruled out: the cold shot, memcpy vs MADV_POPULATE_WRITE fills, the destination probe, the address range, pinning, bench's syscalls just before the clock",
+    "measured: the selftest times this move right after its 40 MiB preamble memcpy, with the CPU caches cold (a 40 MiB memcpy before the clock slows the 5 MiB move without a preamble as much, bench/c/selftest_shots.c); bench now places and fills the preamble last too (before, its munmaps after the fill warmed the kernel: ratio 0.47-0.57); the rest of the gap is inside the pairs' spread",
 };
 
 export function judge(p: PairedCase): CaseVerdict {
@@ -119,12 +119,21 @@ export async function runBesideSelftest(o: BesideOptions): Promise<CaseVerdict[]
     o.cases.map((s) => [s.name, { name: s.name, selftest: [], bench: [] }]),
   );
   fs.mkdirSync(o.outDir, { recursive: true });
+  // With --pin the selftest runs on the same CPU as bench's sampler. Unpinned, a process
+  // that moved to the other CPU during its setup still has its mm in that CPU's mask, and
+  // its next TLB flush waits for an IPI there: +30 us on a one-entry PUD move in this VM
+  // (docs/benchmarks.md, "The large cases"), on one side only if only one side is pinned.
+  const args = ['-t', String(threshold)];
+  const [cmd, argv] =
+    o.pin === null ? [o.binary, args] : ['taskset', ['-c', String(o.pin), o.binary, ...args]];
   for (let i = 0; i < o.pairs; i++) {
-    const args = ['-t', String(threshold)];
-    const r = spawnSync(o.binary, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 64 << 20 });
     const text = `${r.stdout ?? ''}${r.stderr ?? ''}`;
     fs.writeFileSync(path.join(o.outDir, `selftest-${i + 1}.txt`), text);
-    if (r.error) throw new BenchInputError(`running ${o.binary}: ${r.error.message}`);
+    if (r.error)
+      throw new BenchInputError(
+        `running ${o.pin === null ? o.binary : `taskset (util-linux; --pin runs the selftest with it) for ${o.binary}`}: ${r.error.message}`,
+      );
     const st = parseSelftestOutput(text);
     for (const s of o.cases) {
       const t = st.times.get(s.name);

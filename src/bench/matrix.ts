@@ -51,6 +51,7 @@ const FIELDS = [
   'place',
   'forkChild',
   'verify',
+  'firstShot',
 ] as const;
 
 const DEFAULTS: BenchCase = {
@@ -67,6 +68,7 @@ const DEFAULTS: BenchCase = {
   place: 'slots',
   forkChild: false,
   verify: true,
+  firstShot: false,
 };
 
 class FieldError extends Error {}
@@ -163,6 +165,9 @@ function setField(c: BenchCase, field: (typeof FIELDS)[number], v: unknown): voi
       return;
     case 'verify':
       c.verify = bool(v);
+      return;
+    case 'firstShot':
+      c.firstShot = bool(v);
   }
 }
 
@@ -218,6 +223,8 @@ export function expandEntry(
       );
     if (c.neighbour === 'selftest-preamble' && c.place !== 'selftest')
       onError('neighbour', 'the selftest preamble goes with place "selftest"');
+    if (c.firstShot && c.place !== 'selftest')
+      onError('firstShot', 'the selftest\'s first shot goes with place "selftest"');
     out.push(c);
   }
   return out;

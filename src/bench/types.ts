@@ -48,6 +48,14 @@ export interface BenchCase {
   forkChild: boolean;
   /** Check the pattern after the call (outside the clock). */
   verify: boolean;
+  /**
+   * Time each sample as mremap_test.c times its first timed case, the first move of its
+   * process: before each sample's setup the sampler does what main() does before that
+   * case — writes a fresh 40 MiB buffer (its random bytes) and makes the three calls of
+   * test_cases[0..2], which fail — so the move runs with the caches as cold (native/timing.cc
+   * FirstShotHistory). Only with place "selftest". Absent in older results files: false.
+   */
+  firstShot?: boolean;
 }
 
 export const KIB = 1024;
@@ -99,6 +107,7 @@ export function caseId(c: BenchCase): string {
   if (c.place === 'selftest') parts.push('place=selftest');
   if (c.forkChild) parts.push('fork-child');
   if (!c.verify) parts.push('no-verify');
+  if (c.firstShot) parts.push('first-shot');
   return parts.join(' ');
 }
 

@@ -188,7 +188,7 @@ export function registerBench(program: Command): void {
     )
     .option(
       '--pin <cpu>',
-      'sched_setaffinity the sampling process to this CPU',
+      'sched_setaffinity the sampling process to this CPU (--beside-selftest: the selftest too)',
       intArg('--pin', 0, CPU_SETSIZE - 1),
     )
     .option('--out <file>', 'results file (default bench-results/<preset>-<time>.jsonl)')

@@ -33,14 +33,17 @@ const KTAP = [
   '',
 ].join('\n');
 
-/** A stand-in source tree whose "mremap_test" prints KTAP with a fixed time. */
-function fakeTree(ns: number): string {
+/**
+ * A stand-in source tree whose "mremap_test" prints KTAP with a fixed time; `ns` may be a C
+ * expression (the program includes sched.h).
+ */
+function fakeTree(ns: number | string): string {
   const top = fs.mkdtempSync(path.join(tmp, 'tree-'));
   fs.mkdirSync(path.join(top, 'tools/testing/selftests/mm'), { recursive: true });
   fs.writeFileSync(path.join(top, 'tools/testing/selftests/kselftest.h'), '#include <stdio.h>\n');
   fs.writeFileSync(
     path.join(top, 'tools/testing/selftests/mm/mremap_test.c'),
-    `#include "../kselftest.h"\nint main(void) { printf("ok 4 %s\\n\\tmremap time: %12dns\\n", "${N8K}", ${ns}); return 0; }\n`,
+    `#define _GNU_SOURCE\n#include <sched.h>\n#include "../kselftest.h"\nint main(void) { printf("ok 4 %s\\n\\tmremap time: %12dns\\n", "${N8K}", (int)(${ns})); return 0; }\n`,
   );
   return top;
 }
@@ -63,11 +66,13 @@ describe('bench --beside-selftest', () => {
     expect(v([50, 60, 70]).verdict).toBe('selftest does more');
     expect(v([90, 102, 120]).verdict).toBe('match (median; pairs scatter)');
     expect(v([90, 110, 130]).verdict).toBe('uncertain');
-    expect(v([50, 60, 70]).why).toMatch(/^candidate \(not measured\): the selftest takes one cold/);
+    expect(v([50, 60, 70]).why).toMatch(
+      /^candidate \(not measured\): the selftest's one shot per case/,
+    );
     // A case whose difference was measured says what was found instead of the candidates.
     const n8k = judge({ name: N8K, selftest: [100, 100, 100], bench: [50, 55, 60] });
     expect(n8k.verdict).toBe('selftest does more');
-    expect(n8k.why).toMatch(/^measured: the selftest's one shot is the first move/);
+    expect(n8k.why).toMatch(/^measured: the selftest's one shot is the first move of its process/);
     const names = new Set(SELFTEST_CASES.map((c) => c.name));
     for (const name of Object.keys(MEASURED)) expect(names.has(name), name).toBe(true);
   });
@@ -105,5 +110,22 @@ describe('bench --beside-selftest', () => {
       'selftest-1.txt',
       'selftest-2.txt',
     ]);
+  }, 120_000);
+
+  it('runs the selftest on the --pin CPU too', async () => {
+    // The stand-in prints 1000 + the number of CPUs it may run on.
+    const count = '({ cpu_set_t s; sched_getaffinity(0, sizeof s, &s); 1000 + CPU_COUNT(&s); })';
+    const bin = buildSelftest(selftestSourceTop(fakeTree(count)));
+    const rows = await runBesideSelftest({
+      binary: bin,
+      pairs: 1,
+      samples: 1,
+      warmup: 0,
+      cases: chooseCases('^8KB'),
+      outDir: path.join(tmp, 'pinned'),
+      pin: 0,
+      command: ['test'],
+    });
+    expect(rows.map((r) => r.selftestMedian)).toEqual([1001]);
   }, 120_000);
 });

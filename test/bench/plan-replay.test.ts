@@ -42,7 +42,10 @@ describe('predicted plans, replayed on the model', () => {
     const got = presetMatrix('selftest').cases.map((c) => {
       const p = plan(c);
       const counts = Object.fromEntries(Object.entries(p.counts).filter(([, n]) => n !== 0));
-      const id = caseId(c).replace(' shared-anon pop=1', '').replace(' place=selftest', '');
+      const id = caseId(c)
+        .replace(' shared-anon pop=1', '')
+        .replace(' place=selftest', '')
+        .replace(' first-shot', '');
       expect(p.expect.mergedBelow).toBe(false);
       expect(p.warnings).toEqual([]);
       return [id, planLabel(p), counts, p.ptes, p.expect.present];
