@@ -33,8 +33,10 @@ export const PROJECTS = {
     ...files('scenario', [
       'address',
       'citations',
+      'confusion',
       'format-gaps',
       'kernel-range',
+      'kernel-record',
       'load-checks',
       'outside-clip',
       'plan-trace',
@@ -88,6 +90,7 @@ export const PROJECTS = {
       'ktap',
       'pool',
       'validate-cli',
+      'validate-profiles',
     ]),
     ...files('vm', ['boot', 'guest', 'kernel-cli']),
   ],

@@ -15,7 +15,13 @@ import type { AddressSpace, ChildId } from '../space/address-space.js';
 import { guardedSpan } from '../space/arena-guards.js';
 import { MAP, MREMAP, PAGE_SIZE, PROT } from '../space/constants.js';
 import { parseAlign, ScenarioInputError } from './address.js';
-import { ScenarioRunner, type Divergence, type ExpectationFailure, type Side } from './runner.js';
+import {
+  ScenarioRunner,
+  type Divergence,
+  type ExpectationFailure,
+  type RunOutcome,
+  type Side,
+} from './runner.js';
 import type { Scenario } from './types.js';
 import { addGuards, modelSide, placeFromHint } from './model-side.js';
 import { versionAtLeast } from './kernel-range.js';
@@ -45,7 +51,18 @@ export interface ScenarioResult {
   modelLayout?: string;
   /** validate --trace: each mremap step's traced plan against the model's. */
   planChecks?: PlanCheck[];
+  /**
+   * validate --profiles: the verdict of every profile named, from the same kernel run
+   * (execute-matrix.ts); this result itself is the chosen profile's.
+   */
+  profiles?: Record<string, ProfileVerdict>;
 }
+
+/** One profile's verdict on a scenario, without the layouts (the chosen profile has them). */
+export type ProfileVerdict = Pick<
+  ScenarioResult,
+  'status' | 'reason' | 'steps' | 'expectationFailures' | 'unchecked'
+> & { divergence?: Omit<Divergence, 'kernelLayout' | 'modelLayout' | 'explain'> };
 
 export interface ExecContext {
   probe: ProbeResult;
@@ -61,7 +78,7 @@ export interface ExecContext {
 }
 
 /** The traits the model is told: the context's, else what the probe measured. */
-function modelTraits(ctx: ExecContext): ModelTraits {
+export function modelTraits(ctx: ExecContext): ModelTraits {
   return ctx.traits ?? traitsFromProbe(ctx.probe);
 }
 
@@ -164,7 +181,7 @@ export function kernelSide(space: KernelSpace): Side {
 }
 
 /** The process's VMAs outside the arena and its guards (what mm->map_count adds). */
-function otherVmas(start: bigint, end: bigint): number {
+export function otherVmas(start: bigint, end: bigint): number {
   const [gs, ge] = guardedSpan(start, end);
   return ownMapCount({ start: gs, end: ge });
 }
@@ -174,6 +191,8 @@ export function newModel(
   start: bigint,
   end: bigint,
   hint: { next: bigint | null },
+  /** Read when the kernel side started (a replayed kernel run's, not now's). */
+  taken?: { otherMapCount: number; hugetlbPages: number },
 ): ModelSpace {
   const p = ctx.probe;
   const m = new ModelSpace({
@@ -184,13 +203,43 @@ export function newModel(
     // The kernel counts Node's own VMAs against max_map_count too; the model holds the
     // arena and its guards. Counted when the scenario starts: Node's count drifts a little,
     // and the arena's placeholders still mapped during a call are not counted.
-    otherMapCount: ctx.only === 'model' ? 0 : otherVmas(start, end),
+    otherMapCount: taken?.otherMapCount ?? (ctx.only === 'model' ? 0 : otherVmas(start, end)),
     traits: modelTraits(ctx),
     // The pool is system-wide and changes: read it when the scenario starts, not at probe time.
-    hugetlbPages: ctx.only === 'model' ? 8 : hugetlbAvailable(),
+    hugetlbPages: taken?.hugetlbPages ?? (ctx.only === 'model' ? 8 : hugetlbAvailable()),
   });
   addGuards(m, start, end);
   return m;
+}
+
+type ResultBase = Pick<ScenarioResult, 'id' | 'title' | 'source' | 'profile'>;
+
+/** A finished run as a result record. */
+export function outcomeResult(base: ResultBase, out: RunOutcome, t0: number): ScenarioResult {
+  const failed = out.divergence !== undefined || out.expectationFailures.length > 0;
+  const res: ScenarioResult = {
+    ...base,
+    status: failed ? 'fail' : 'pass',
+    steps: out.steps,
+    durationMs: performance.now() - t0,
+  };
+  if (out.divergence) res.divergence = out.divergence;
+  if (out.expectationFailures.length) res.expectationFailures = out.expectationFailures;
+  if (out.unchecked.length) res.unchecked = out.unchecked;
+  if (out.kernelLayout) res.kernelLayout = out.kernelLayout;
+  if (out.modelLayout) res.modelLayout = out.modelLayout;
+  return res;
+}
+
+/** A run that threw: the scenario's error (an input error names its JSON path). */
+export function errorResult(base: ResultBase, e: unknown, t0: number): ScenarioResult {
+  const reason =
+    e instanceof ScenarioInputError
+      ? `${e.path}: ${e.message}`
+      : e instanceof Error
+        ? e.message
+        : String(e);
+  return { ...base, status: 'error', reason, steps: 0, durationMs: performance.now() - t0 };
 }
 
 export function executeScenario(sc: Scenario, ctx: ExecContext): ScenarioResult {
@@ -223,29 +272,11 @@ export function executeScenario(sc: Scenario, ctx: ExecContext): ScenarioResult 
       ...(ctx.only ? { only: ctx.only } : {}),
       ...(tracer ? { stepDiffs: tracer.stepDiffs } : {}),
     });
-    const out = runner.run();
-    const failed = out.divergence !== undefined || out.expectationFailures.length > 0;
-    const res: ScenarioResult = {
-      ...base,
-      status: failed ? 'fail' : 'pass',
-      steps: out.steps,
-      durationMs: performance.now() - t0,
-    };
-    if (out.divergence) res.divergence = out.divergence;
-    if (out.expectationFailures.length) res.expectationFailures = out.expectationFailures;
-    if (out.unchecked.length) res.unchecked = out.unchecked;
-    if (out.kernelLayout) res.kernelLayout = out.kernelLayout;
-    if (out.modelLayout) res.modelLayout = out.modelLayout;
+    const res = outcomeResult(base, runner.run(), t0);
     if (tracer) res.planChecks = tracer.checks;
     return res;
   } catch (e) {
-    const reason =
-      e instanceof ScenarioInputError
-        ? `${e.path}: ${e.message}`
-        : e instanceof Error
-          ? e.message
-          : String(e);
-    return { ...base, status: 'error', reason, steps: 0, durationMs: performance.now() - t0 };
+    return errorResult(base, e, t0);
   } finally {
     kernel?.dispose();
     arena?.release();

@@ -26,6 +26,8 @@ export interface PoolOptions {
   only?: 'kernel' | 'model';
   /** validate --trace: a usable tracer (its probes exist while the pool runs). */
   trace?: TracerStatus;
+  /** validate --profiles: also judge every scenario under these profiles (by name). */
+  profiles?: string[];
   onResult?: (r: ScenarioResult, index: number) => void;
   /** Stop (Ctrl-C): running workers are killed, nothing new starts; what finished is returned. */
   signal?: AbortSignal;
@@ -59,16 +61,18 @@ export async function runPool(scenarios: Scenario[], o: PoolOptions): Promise<Sc
     ...(o.traits ? { traits: o.traits } : {}),
     ...(o.only ? { only: o.only } : {}),
     ...(o.trace ? { trace: o.trace } : {}),
+    ...(o.profiles ? { profiles: o.profiles } : {}),
   };
 
-  const lane = async (): Promise<void> => {
+  const lane = async (_: unknown, laneIndex: number): Promise<void> => {
     let child: ChildProcess | undefined;
     const spawn = () => {
       const c = fork(WORKER, [], {
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
         serialization: 'advanced',
       });
-      c.send(init);
+      // Each lane's worker on its own CPU (worker.ts says why).
+      c.send({ ...init, cpu: laneIndex });
       return c;
     };
     while (next < scenarios.length && !o.signal?.aborted) {
