@@ -59,6 +59,7 @@ export const PROJECTS = {
       'observe-maps',
       'observe-pagemap',
       'observe-smaps',
+      'pin-thread',
       'probe',
       'syscalls',
       'thp-slots',
