@@ -28,6 +28,7 @@ import {
 import { KernelRecord } from './kernel-record.js';
 import { modelSide } from './model-side.js';
 import { ScenarioRunner } from './runner.js';
+import { expectations } from './steps/decode.js';
 import type { Scenario } from './types.js';
 
 interface KernelRun {
@@ -92,6 +93,18 @@ function replay(sc: Scenario, ctx: ExecContext, run: KernelRun): ScenarioResult 
   }
 }
 
+/**
+ * What a profile's verdict on `sc` depends on: its rules, and its name or version only
+ * where the scenario asks for them (requires.profiles, an expectation's `kernels` range).
+ * Two profiles with the same key get the same verdict: one replay serves both (linux-6.1
+ * and linux-6.6 have the same rules).
+ */
+function verdictKey(sc: Scenario, p: Profile): string {
+  const { name, version, description: _d, ...rules } = p;
+  const ranged = sc.steps.some((s) => expectations(s).some((e) => e.kernels !== undefined));
+  return JSON.stringify([rules, sc.requires?.profiles ? name : '', ranged ? version : '']);
+}
+
 function verdict(r: ScenarioResult): ProfileVerdict {
   const v: ProfileVerdict = { status: r.status, steps: r.steps };
   if (r.reason !== undefined) v.reason = r.reason;
@@ -121,6 +134,7 @@ export function executeMatrix(
   const skips = new Map(all.map((p) => [p.name, skipReason(sc, { ...ctx, profile: p })]));
   let run: KernelRun | undefined;
   const results = new Map<string, ScenarioResult>();
+  const byKey = new Map<string, ScenarioResult>();
   for (const p of all) {
     const skip = skips.get(p.name)!;
     if (skip !== null) {
@@ -141,7 +155,11 @@ export function executeMatrix(
       results.set(p.name, errorResult({ ...base, profile: p.name }, e, t0));
       continue;
     }
-    results.set(p.name, replay(sc, { ...ctx, profile: p }, run));
+    const key = verdictKey(sc, p);
+    const same = byKey.get(key);
+    const r = same ? { ...same, profile: p.name } : replay(sc, { ...ctx, profile: p }, run);
+    byKey.set(key, r);
+    results.set(p.name, r);
   }
   const main = { ...results.get(ctx.profile.name)!, durationMs: performance.now() - t0 };
   main.profiles = Object.fromEntries(profiles.map((p) => [p.name, verdict(results.get(p.name)!)]));

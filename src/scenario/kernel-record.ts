@@ -8,7 +8,7 @@
  * kernel placed memory, never the reverse). So a replay asked the same calls in the same
  * order gives the same answers, and a replay asked anything else is a bug, said loudly.
  */
-import type { AddressSpace, ChildId } from '../space/address-space.js';
+import type { AddressSpace, ChildId, Snapshot } from '../space/address-space.js';
 import type { Side } from './runner.js';
 
 const METHODS = new Set<string>([
@@ -36,6 +36,17 @@ interface Call {
   /** The arguments, for checking that the replay is asked the same thing. */
   args: string;
   result: unknown;
+}
+
+/**
+ * A copy the runner may change: it adds the ranges outside the arena to a window snapshot's
+ * arrays (never to their elements, nor to a Result). Not structuredClone: a 1 GiB-aligned
+ * arena's snapshot holds thousands of pages, copied once per profile.
+ */
+function copy(method: string, v: unknown): unknown {
+  if (method !== 'snapshot') return v;
+  const s = v as Snapshot;
+  return { ...s, vmas: [...s.vmas], pages: [...s.pages] };
 }
 
 function key(args: unknown[]): string {
@@ -101,7 +112,7 @@ export class KernelRecord {
             `kernel replay out of step at call ${next}: asked ${method}${key(args)} on space ${id}, recorded ${c.method}${c.args} on space ${c.space}`,
           );
         next++;
-        return structuredClone(c.result);
+        return copy(method, c.result);
       };
       const target = { label } as AddressSpace;
       return new Proxy(target, {
