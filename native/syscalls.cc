@@ -3,6 +3,7 @@
 // here bypasses libc. Each returns { ok, value } or { ok: false, errno }; none throws for a
 // kernel error. Confinement to arenas is enforced in TypeScript (src/kernel/arena.ts).
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -147,6 +148,27 @@ Napi::Value Getpid(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(getpid()));
 }
 
+// Pins the calling thread (only it: sched_setaffinity with pid 0 names the thread) to the
+// n-th CPU it may run on, counted modulo how many there are; returns that CPU. A scenario's
+// calls then all run on one CPU, where the kernel's per-CPU folio batches (mm/swap.c) are
+// drained by the calls that drain the local CPU's (lru_add_drain).
+Napi::Value PinThread(const Napi::CallbackInfo& info) {
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) == -1) return Errno(info.Env(), errno);
+  int count = CPU_COUNT(&allowed);
+  if (count == 0) return Errno(info.Env(), EINVAL);
+  int64_t n = I64(info, 0) % count;
+  for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+    if (!CPU_ISSET(cpu, &allowed) || n-- > 0) continue;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    if (sched_setaffinity(0, sizeof one, &one) == -1) return Errno(info.Env(), errno);
+    return OkNum(info.Env(), cpu);
+  }
+  return Errno(info.Env(), EINVAL);
+}
+
 // Feature probes for the procfs ioctls: one harmless query each, on this process.
 Napi::Value ProbeProcmapQuery(const Napi::CallbackInfo& info) {
   int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
@@ -215,6 +237,7 @@ void InitSyscalls(Napi::Env env, Napi::Object exports) {
   exports.Set("uffdUnregister", Napi::Function::New(env, UffdUnregister));
   exports.Set("unameRelease", Napi::Function::New(env, UnameRelease));
   exports.Set("getpid", Napi::Function::New(env, Getpid));
+  exports.Set("pinThread", Napi::Function::New(env, PinThread));
   exports.Set("constants", Napi::Function::New(env, Constants));
   exports.Set("probeProcmapQuery", Napi::Function::New(env, ProbeProcmapQuery));
   exports.Set("probePagemapScan", Napi::Function::New(env, ProbePagemapScan));

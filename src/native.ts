@@ -48,6 +48,8 @@ export interface NativeBinding {
   /** uname(2) release string. */
   unameRelease(): string;
   getpid(): number;
+  /** Pins the calling thread to the n-th CPU it may run on (n modulo their count): that CPU. */
+  pinThread(n: number): RawResult<number>;
   /** The kernel's own numbers for this build of the addon. */
   constants(): Record<string, number>;
   /** One PROCMAP_QUERY ioctl on /proc/self/maps (6.11+). */

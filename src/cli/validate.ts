@@ -20,6 +20,8 @@ import { validateOnKernels } from './multi-kernel.js';
 import { addKernelOption } from './kernel-option.js';
 import { startPlanTrace } from './validate-trace.js';
 import { TOOL } from '../version.js';
+import { RELEASE_PROFILES } from '../scenario/profile-matrix.js';
+import { formatProfileCounts } from '../scenario/confusion.js';
 
 interface Opts {
   suite: string[];
@@ -37,6 +39,7 @@ interface Opts {
   trait: string[];
   kernel?: string[];
   trace?: boolean;
+  profiles?: string;
 }
 
 function positiveInt(name: string) {
@@ -65,6 +68,19 @@ export function traitOverridesOrExit(name: string, cmd: Command, settings: strin
 
 export const TRAIT_HELP = `override a probed behaviour trait for the model (repeatable): ${TRAIT_NAMES.join(', ')}; e.g. --trait zeroPage=false`;
 
+/** `--profiles all` or `a,b,…`: the names, or what is wrong with them. */
+export function profileList(v: string): string[] | string {
+  if (v.trim() === 'all') return [...RELEASE_PROFILES];
+  const names = v
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  const bad = names.filter((n) => !(n in PROFILES));
+  if (names.length === 0 || bad.length > 0)
+    return `unknown profile ${bad.map((b) => `'${b}'`).join(', ') || "''"}; use all or names from ${Object.keys(PROFILES).join(', ')} separated by commas`;
+  return [...new Set(names)];
+}
+
 export function registerValidate(program: Command): void {
   const cmd = program
     .command('validate')
@@ -92,6 +108,12 @@ export function registerValidate(program: Command): void {
         '--trace',
         "also compare every mremap step's page-table move plan with the one the kernel took (kprobe events; root; see docs/trace.md)",
       ).conflicts(['modelOnly', 'kernelOnly']),
+    )
+    .addOption(
+      new Option(
+        '--profiles <names>',
+        `also judge every scenario under these model profiles from the same kernel run: "all" (the release profiles ${RELEASE_PROFILES.join(', ')}) or names separated by commas; the report gives each result's verdict per profile, the confusion matrix's input (docs/scenarios.md)`,
+      ).conflicts(['modelOnly', 'kernelOnly', 'trace']),
     )
     .option('--trait <name=value>', TRAIT_HELP, collect, [])
     .option('--jobs <n>', 'worker processes (at most one per CPU)', positiveInt('--jobs'), 2)
@@ -123,6 +145,9 @@ export function registerValidate(program: Command): void {
           { exitCode: 2 },
         );
       }
+      const matrix = opts.profiles === undefined ? undefined : profileList(opts.profiles);
+      if (matrix !== undefined && typeof matrix === 'string')
+        cmd.error(`validate: --profiles: ${matrix}`, { exitCode: 2 });
       const overrides = traitOverridesOrExit('validate', cmd, opts.trait);
       const outProblem = opts.out === undefined ? null : outFileProblem(opts.out);
       if (outProblem)
@@ -182,6 +207,7 @@ export function registerValidate(program: Command): void {
           profile,
           traits,
           ...(only ? { only } : {}),
+          ...(matrix ? { profiles: matrix as string[] } : {}),
           onResult: (r) => bar?.increment(1, { id: r.id }),
           signal: stop.signal,
         },
@@ -197,6 +223,7 @@ export function registerValidate(program: Command): void {
         loadErrors: errors,
         durationMs: performance.now() - t0,
         ...(trace ? { trace: trace.summary(results) } : {}),
+        ...(matrix ? { profiles: matrix as string[] } : {}),
       };
       if (stop.signal.aborted) {
         const done = new Set(results.map((r) => r.id));
@@ -209,7 +236,10 @@ export function registerValidate(program: Command): void {
             ? formatKtap(report)
             : opts.format === 'junit'
               ? formatJunit(report)
-              : formatPretty(report, colors);
+              : [
+                  formatPretty(report, colors),
+                  ...(matrix ? [formatProfileCounts(report)] : []),
+                ].join('\n');
       process.stdout.write(`${text}\n`);
       if (opts.out) fs.writeFileSync(opts.out, `${text}\n`);
       if (report.notRun) {

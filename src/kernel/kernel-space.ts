@@ -32,6 +32,8 @@ import { requireInt, requireU64 } from './errors.js';
 import { RangeSet, type Span } from './ranges.js';
 import { NR, sys } from './syscalls.js';
 import { snapshot } from './snapshot.js';
+import { ownMapCount } from './maps.js';
+import { guardedSpan } from '../space/arena-guards.js';
 import { createDiskFile, writeTags } from './disk-file.js';
 import { loadOutcome } from './load-outcome.js';
 import { stackGuardGap } from './stack-guard.js';
@@ -113,6 +115,11 @@ export class KernelSpace implements AddressSpace {
     this.childAdopted = this.pid ? new RangeSet() : undefined;
     this.label =
       opts.label ?? `kernel ${native.unameRelease()}${this.pid ? ` (child ${this.pid})` : ''}`;
+  }
+
+  outsideMapCount(): number {
+    const [start, end] = guardedSpan(this.arena.start, this.arena.end);
+    return ownMapCount({ start, end });
   }
 
   private call(nr: number, ...args: bigint[]): Result<bigint> {

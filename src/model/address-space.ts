@@ -190,6 +190,10 @@ export class ModelSpace implements AddressSpace {
     return installSpecialMapping(this.mm, addr, length, name);
   }
 
+  learnOutsideMapCount(n: number): void {
+    this.mm.o.otherMapCount = n;
+  }
+
   snapshot(start: bigint, end: bigint, opts?: SnapshotOptions): Snapshot {
     return snapshotRange(this.mm, start, end, opts);
   }

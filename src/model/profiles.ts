@@ -60,6 +60,14 @@ export interface Profile {
    */
   readonly dontunmapSplitsLockedSource: boolean;
   /**
+   * mm/mmap.c:copy_vma(…, keep_source) of the 6.1.y/6.12.y stable trees: "If the original
+   * VMA is kept (MREMAP_DONTUNMAP) … disallow a self-merge": an unfaulted anonymous source
+   * moved next to itself with DONTUNMAP gets a new VMA, no merge at all (Debian 6.1.0-57,
+   * 6.12.117: fuzz finding, scenario dontunmap-adjacent-unfaulted-apart); this 6.18 host
+   * merges the destination into the source. 6.6/6.7 assumed as 6.1/6.12, 6.16+ as 6.18.
+   */
+  readonly dontunmapKeepsSourceApart: boolean;
+  /**
    * mm/huge_memory.c:__split_huge_page → remap_page(RMP_USE_SHARED_ZEROPAGE): splitting an
    * anonymous THP folio (split_folio: partial MADV_FREE/COLD/PAGEOUT) maps its all-zero
    * subpages to the shared zero page (Usama Arif, "mm: remap unused subpages to shared
@@ -115,6 +123,7 @@ const base61: Profile = {
   uffdBlocksTableMove: false,
   hugeZeroWpAllocatesThp: false,
   dontunmapSplitsLockedSource: true,
+  dontunmapKeepsSourceApart: true,
   thpSplitZeroRemap: false,
   guardRegions: 'none',
   collapseNeedsWritablePte: true,
@@ -172,6 +181,7 @@ const p616: Profile = {
   dontunmapLockedVmGrows: true,
   hugeZeroWpAllocatesThp: true,
   dontunmapSplitsLockedSource: false,
+  dontunmapKeepsSourceApart: false,
   collapseNeedsWritablePte: false,
 };
 

@@ -16,7 +16,13 @@ import type { AddressSpace, ChildId } from '../space/address-space.js';
 import { guardedSpan } from '../space/arena-guards.js';
 import { MAP, MREMAP, PAGE_SIZE, PROT } from '../space/constants.js';
 import { parseAlign, ScenarioInputError } from './address.js';
-import { ScenarioRunner, type Divergence, type ExpectationFailure, type Side } from './runner.js';
+import {
+  ScenarioRunner,
+  type Divergence,
+  type ExpectationFailure,
+  type RunOutcome,
+  type Side,
+} from './runner.js';
 import type { Scenario } from './types.js';
 import { addGuards, modelSide, placeFromHint } from './model-side.js';
 import { versionAtLeast } from './kernel-range.js';
@@ -47,7 +53,18 @@ export interface ScenarioResult {
   modelLayout?: string;
   /** validate --trace: each mremap step's traced plan against the model's. */
   planChecks?: PlanCheck[];
+  /**
+   * validate --profiles: the verdict of every profile named, from the same kernel run
+   * (execute-matrix.ts); this result itself is the chosen profile's.
+   */
+  profiles?: Record<string, ProfileVerdict>;
 }
+
+/** One profile's verdict on a scenario, without the layouts (the chosen profile has them). */
+export type ProfileVerdict = Pick<
+  ScenarioResult,
+  'status' | 'reason' | 'steps' | 'expectationFailures' | 'unchecked'
+> & { divergence?: Omit<Divergence, 'kernelLayout' | 'modelLayout' | 'explain'> };
 
 export interface ExecContext {
   probe: ProbeResult;
@@ -63,7 +80,7 @@ export interface ExecContext {
 }
 
 /** The traits the model is told: the context's, else what the probe measured. */
-function modelTraits(ctx: ExecContext): ModelTraits {
+export function modelTraits(ctx: ExecContext): ModelTraits {
   return ctx.traits ?? traitsFromProbe(ctx.probe);
 }
 
@@ -169,7 +186,7 @@ export function kernelSide(space: KernelSpace): Side {
 }
 
 /** The process's VMAs outside the arena and its guards (what mm->map_count adds). */
-function otherVmas(start: bigint, end: bigint): number {
+export function otherVmas(start: bigint, end: bigint): number {
   const [gs, ge] = guardedSpan(start, end);
   return ownMapCount({ start: gs, end: ge });
 }
@@ -179,7 +196,8 @@ export function newModel(
   start: bigint,
   end: bigint,
   hint: { next: bigint | null },
-  env?: ModelEnv & { otherMapCount?: number },
+  /** Read when the kernel side started (for a replayed kernel run: its values, not now's). */
+  env?: ModelEnv & { otherMapCount?: number; hugetlbPages?: number },
 ): ModelSpace {
   const p = env?.probe ?? ctx.probe;
   const m = new ModelSpace({
@@ -193,7 +211,7 @@ export function newModel(
     otherMapCount: env?.otherMapCount ?? (ctx.only === 'model' ? 0 : otherVmas(start, end)),
     traits: modelTraits(ctx),
     // The pool is system-wide and changes: read it when the scenario starts, not at probe time.
-    hugetlbPages: ctx.only === 'model' ? 8 : hugetlbAvailable(),
+    hugetlbPages: env?.hugetlbPages ?? (ctx.only === 'model' ? 8 : hugetlbAvailable()),
     ...(env?.rlimitMemlock !== undefined ? { rlimitMemlock: env.rlimitMemlock } : {}),
     ...(env
       ? {
@@ -205,6 +223,36 @@ export function newModel(
   });
   addGuards(m, start, end);
   return m;
+}
+
+type ResultBase = Pick<ScenarioResult, 'id' | 'title' | 'source' | 'profile'>;
+
+/** A finished run as a result record. */
+export function outcomeResult(base: ResultBase, out: RunOutcome, t0: number): ScenarioResult {
+  const failed = out.divergence !== undefined || out.expectationFailures.length > 0;
+  const res: ScenarioResult = {
+    ...base,
+    status: failed ? 'fail' : 'pass',
+    steps: out.steps,
+    durationMs: performance.now() - t0,
+  };
+  if (out.divergence) res.divergence = out.divergence;
+  if (out.expectationFailures.length) res.expectationFailures = out.expectationFailures;
+  if (out.unchecked.length) res.unchecked = out.unchecked;
+  if (out.kernelLayout) res.kernelLayout = out.kernelLayout;
+  if (out.modelLayout) res.modelLayout = out.modelLayout;
+  return res;
+}
+
+/** A run that threw: the scenario's error (an input error names its JSON path). */
+export function errorResult(base: ResultBase, e: unknown, t0: number): ScenarioResult {
+  const reason =
+    e instanceof ScenarioInputError
+      ? `${e.path}: ${e.message}`
+      : e instanceof Error
+        ? e.message
+        : String(e);
+  return { ...base, status: 'error', reason, steps: 0, durationMs: performance.now() - t0 };
 }
 
 export function executeScenario(sc: Scenario, ctx: ExecContext): ScenarioResult {
@@ -253,28 +301,11 @@ export function executeScenario(sc: Scenario, ctx: ExecContext): ScenarioResult 
     const out = runner.run();
     // Global settings go back as soon as the steps are done, before any reporting.
     env.restore();
-    const failed = out.divergence !== undefined || out.expectationFailures.length > 0;
-    const res: ScenarioResult = {
-      ...base,
-      status: failed ? 'fail' : 'pass',
-      steps: out.steps,
-      durationMs: performance.now() - t0,
-    };
-    if (out.divergence) res.divergence = out.divergence;
-    if (out.expectationFailures.length) res.expectationFailures = out.expectationFailures;
-    if (out.unchecked.length) res.unchecked = out.unchecked;
-    if (out.kernelLayout) res.kernelLayout = out.kernelLayout;
-    if (out.modelLayout) res.modelLayout = out.modelLayout;
+    const res = outcomeResult(base, out, t0);
     if (tracer) res.planChecks = tracer.checks;
     return res;
   } catch (e) {
-    const reason =
-      e instanceof ScenarioInputError
-        ? `${e.path}: ${e.message}`
-        : e instanceof Error
-          ? e.message
-          : String(e);
-    return { ...base, status: 'error', reason, steps: 0, durationMs: performance.now() - t0 };
+    return errorResult(base, e, t0);
   } finally {
     env?.restore();
     kernel?.dispose();

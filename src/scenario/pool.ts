@@ -27,6 +27,8 @@ export interface PoolOptions {
   only?: 'kernel' | 'model';
   /** validate --trace: a usable tracer (its probes exist while the pool runs). */
   trace?: TracerStatus;
+  /** validate --profiles: also judge every scenario under these profiles (by name). */
+  profiles?: string[];
   onResult?: (r: ScenarioResult, index: number) => void;
   /** Stop (Ctrl-C): running workers are killed, nothing new starts; what finished is returned. */
   signal?: AbortSignal;
@@ -97,9 +99,10 @@ export async function runPool(scenarios: Scenario[], o: PoolOptions): Promise<Sc
     ...(o.traits ? { traits: o.traits } : {}),
     ...(o.only ? { only: o.only } : {}),
     ...(o.trace ? { trace: o.trace } : {}),
+    ...(o.profiles ? { profiles: o.profiles } : {}),
   };
 
-  const lane = async (nobody: boolean): Promise<void> => {
+  const lane = async (nobody: boolean, laneIndex: number): Promise<void> => {
     let child: ChildProcess | undefined;
     const spawn = () => {
       const c = fork(WORKER, [], {
@@ -107,7 +110,8 @@ export async function runPool(scenarios: Scenario[], o: PoolOptions): Promise<Sc
         serialization: 'advanced',
         ...(nobody ? { uid: NOBODY, gid: NOBODY } : {}),
       });
-      c.send(init);
+      // Each lane's worker on its own CPU (worker.ts says why).
+      c.send({ ...init, cpu: laneIndex });
       return c;
     };
     while (queue.length > 0 && !o.signal?.aborted) {
@@ -206,7 +210,7 @@ export async function runPool(scenarios: Scenario[], o: PoolOptions): Promise<Sc
   const run = async (items: number[], lanes: number, nobody: boolean) => {
     queue = items;
     await Promise.all(
-      Array.from({ length: Math.max(1, Math.min(lanes, items.length)) }, () => lane(nobody)),
+      Array.from({ length: Math.max(1, Math.min(lanes, items.length)) }, (_, i) => lane(nobody, i)),
     );
   };
   await run(phases.shared, o.jobs, false);

@@ -270,6 +270,8 @@ function oneLine(s: string): string {
 export interface KernelReport {
   kernel: string;
   profile: string;
+  /** The kernel's own profile (the one `auto` picked there), when known. */
+  own?: string;
   results: { id: string; status: string }[];
 }
 
@@ -279,6 +281,8 @@ export interface Confusion {
   /** failed[profile][kernel]: scenarios that failed or crashed; undefined: not run. */
   failed: Record<string, Record<string, number>>;
   skipped: Record<string, Record<string, number>>;
+  /** own[kernel]: the profile `auto` picked on it, when the reports say. */
+  own: Record<string, string>;
 }
 
 /**
@@ -287,9 +291,10 @@ export interface Confusion {
  * every other cell at least 3. Reports of the same kernel and profile are merged.
  */
 export function confusionMatrix(reports: KernelReport[]): Confusion {
-  const c: Confusion = { kernels: [], profiles: [], failed: {}, skipped: {} };
+  const c: Confusion = { kernels: [], profiles: [], failed: {}, skipped: {}, own: {} };
   for (const r of reports) {
     const profile = r.profile;
+    if (r.own !== undefined) c.own[r.kernel] = r.own;
     if (!c.kernels.includes(r.kernel)) c.kernels.push(r.kernel);
     if (!c.profiles.includes(profile)) c.profiles.push(profile);
     const bad = r.results.filter((x) => x.status !== 'pass' && x.status !== 'skip').length;
@@ -314,7 +319,9 @@ function byVersion<T>(key: (x: T) => string): (a: T, b: T) => number {
 export function formatConfusion(c: Confusion): string {
   const cell = (p: string, k: string) => {
     const f = c.failed[p]?.[k];
-    return f === undefined ? '·' : `${f} (${c.skipped[p]![k]} skip)`;
+    // The kernel's own profile in bold: the cell that must be 0.
+    const own = c.own[k] === p ? '**' : '';
+    return f === undefined ? '·' : `${own}${f}${own} (${c.skipped[p]![k]} skip)`;
   };
   return [
     '| profile \\ kernel | ' + c.kernels.join(' | ') + ' |',

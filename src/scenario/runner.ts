@@ -255,8 +255,15 @@ export class ScenarioRunner {
       const path = `$.steps[${i}]`;
       const call = decodeStep(step, i, path);
       const results = new Map<SideRun, StepOutcome>();
+      // mm->map_count includes Node's own VMAs, which come and go in the background: the
+      // model takes the kernel's count of them just before the step (vm.max_map_count checks).
+      let outside: number | undefined;
       for (const r of sides) {
         if (r === this.m) this.m.side.placeNext?.(results.get(this.k)?.placed?.addr ?? null);
+        if (r.space === r.root) {
+          if (r === this.k) outside = r.space.outsideMapCount?.();
+          else if (outside !== undefined) r.space.learnOutsideMapCount?.(outside);
+        }
         for (const h of this.o.hooks ?? []) h.beforeStep?.(this.event(r, i));
         const out = executeStep(call, r, path);
         if (out.placed) this.noteOutside(r, out.placed.addr, out.placed.length);

@@ -79,6 +79,15 @@ export interface AddressSpace {
    * cache. EOPNOTSUPP where there is no such filesystem (or in a fork child).
    */
   diskFile(size: bigint, contents?: FileContents): Result<FileId>;
+  /**
+   * The process's VMAs outside the arena and its guards, counted now: the kernel holds them
+   * against vm.max_map_count too, and Node maps and unmaps in the background. The model
+   * learns the kernel's count before each step (learnOutsideMapCount). Absent on the model
+   * and in fork children.
+   */
+  outsideMapCount?(): number;
+  /** The model takes the kernel's count of VMAs outside the arena (see outsideMapCount). */
+  learnOutsideMapCount?(n: number): void;
 
   /** Write fault: stores the 8-byte tag at the start of the page containing addr. */
   touch(addr: bigint, tag: bigint): Result<0>;

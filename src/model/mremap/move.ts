@@ -124,7 +124,8 @@ function copyVma(
   const tr = mm.tracer;
   const { addr, newLen, newAddr } = vrm;
   let pgoff = vma.pgoff + (addr - vma.start) / PAGE;
-  if (vma.isAnonymous && vma.anonVma === null) pgoff = newAddr / PAGE;
+  const unfaulted = vma.isAnonymous && vma.anonVma === null;
+  if (unfaulted) pgoff = newAddr / PAGE;
   const prev = mm.tree.floor(newAddr - 1);
   const vmg = vmgState({
     prev,
@@ -136,7 +137,13 @@ function copyVma(
     copiedFrom: vma,
   });
   const srcStart = vma.start;
-  const merged = vmaMergeNewRange(mm, vmg, 'copy_vma');
+  const keepApart =
+    mm.profile.dontunmapKeepsSourceApart &&
+    unfaulted &&
+    (vrm.flags & MREMAP.DONTUNMAP) !== 0n &&
+    (newAddr === vma.end || vma.start === newAddr + newLen);
+  if (keepApart) tr.note('copy_vma: DONTUNMAP next to an unfaulted source: no merge', 'skip');
+  const merged = keepApart ? null : vmaMergeNewRange(mm, vmg, 'copy_vma');
   if (merged !== null) {
     const newVma = merged.vma;
     tr.note('copy_vma: vma_merge_new_range', `merged-${merged.kind}`);

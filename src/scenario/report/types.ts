@@ -16,6 +16,8 @@ export interface RunReport {
   notRun?: string[];
   /** validate --trace: the plan evidence, or why there is none on this kernel. */
   trace?: PlanTraceReport;
+  /** validate --profiles: the profiles each result also has a verdict for (`profiles`). */
+  profiles?: string[];
 }
 
 export function counts(
