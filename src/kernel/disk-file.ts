@@ -25,6 +25,26 @@ const DISK_FS: ReadonlyMap<number, string> = new Map([
   [0x9123683e, 'btrfs'],
 ]);
 
+let writable: Map<string, boolean> | undefined;
+
+/** Whether a file can be created in dir (checked once per directory). */
+function canCreateIn(dir: string): boolean {
+  writable ??= new Map();
+  let ok = writable.get(dir);
+  if (ok === undefined) {
+    const probe = `${dir}/.mremap-lab-probe-${process.pid}`;
+    try {
+      closeSync(openSync(probe, 'wx'));
+      unlinkSync(probe);
+      ok = true;
+    } catch {
+      ok = false;
+    }
+    writable.set(dir, ok);
+  }
+  return ok;
+}
+
 /** The directory a disk file is made in and its filesystem, or why there is none. */
 export function diskFileDir(): { dir: string; fs: string } | { why: string } {
   const dir = tmpdir();
@@ -35,7 +55,14 @@ export function diskFileDir(): { dir: string; fs: string } | { why: string } {
     return { why: `cannot statfs TMPDIR ${dir}: ${(e as Error).message}` };
   }
   const fs = DISK_FS.get(type);
-  if (fs !== undefined) return { dir, fs };
+  if (fs !== undefined) {
+    // A VM guest sees the host's directory through a read-only share that reports the
+    // host's f_type: only a file actually made there proves the directory is usable.
+    if (canCreateIn(dir)) return { dir, fs };
+    return {
+      why: `TMPDIR ${dir} (${fs}) is not writable here; set TMPDIR to a writable directory`,
+    };
+  }
   return {
     why: `TMPDIR ${dir} is not on ext4, xfs or btrfs (f_type 0x${type.toString(16)}); set TMPDIR to a directory on one`,
   };
